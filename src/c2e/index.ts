@@ -1,0 +1,3 @@
+export * from './connections.js';
+export * from './provision.js';
+export * from './cloud2edge.js';

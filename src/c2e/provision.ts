@@ -1,0 +1,457 @@
+/**
+ * One-call device provisioning the way Cloud2Edge expects it:
+ * tenant → device → credentials → per-tenant Ditto connection → policy with the HONO entry → thing,
+ * where the Hono device ID is the Ditto thing ID.
+ *
+ * Every step first looks, then creates only what is missing, so running it twice changes nothing.
+ * Everything is validated before the first request. When a step fails, what this call created is
+ * removed again in reverse order (and credentials it changed are restored); what could not be removed
+ * is listed in the `ProvisioningError`.
+ */
+import {
+  type CallOptions,
+  NotFoundError,
+  TwinLedgerError,
+  ValidationError,
+  type IdRules,
+  type Logger,
+  type MessagingType,
+  splitEntityId,
+  validateAuthId,
+  validatePolicyId,
+  validateTenantId,
+  validateThingId,
+} from '../core/index.js';
+import type { DittoClient, NewConnection, NewPolicy, NewThing, PolicyEntry } from '../ditto/index.js';
+import type { Credential, Device, DeviceRegistry, PasswordHashing, Tenant } from '../registry/index.js';
+import {
+  type AmqpConnectionSettings,
+  type KafkaConnectionSettings,
+  honoAmqpConnection,
+  honoConnectionId,
+  honoKafkaConnection,
+  honoSubject,
+} from './connections.js';
+
+export interface ConnectionProvisioning {
+  /** Which messaging network Hono uses. Default: the client's configuration, else `kafka` (Cloud2Edge's default). */
+  messaging?: MessagingType;
+  kafka?: KafkaConnectionSettings;
+  amqp?: AmqpConnectionSettings;
+}
+
+export interface ProvisionDeviceRequest {
+  tenant: string;
+  /** Ditto thing ID, `namespace:name`; it is also the Hono device ID. */
+  thingId: string;
+  /** Devices log in as `authId@tenant`. Default: the name part of `thingId`. */
+  authId?: string;
+  /** The device's password (a `hashed-password` credential). Omit it to provision without credentials. */
+  password?: string;
+  /** `plain` (default: Hono hashes it on arrival), or hash it here with `bcrypt`, `sha-256`, `sha-512`. */
+  passwordHashing?: PasswordHashing;
+  /** Registration data for the device (`enabled`, `via`, `ext`, ...) when it is created. */
+  device?: Device;
+  /** Tenant configuration when the tenant is created. */
+  tenantConfig?: Tenant;
+  /** Attributes, features, definition of the thing when it is created. Its `policyId` is set here. */
+  thing?: Omit<NewThing, 'policyId' | '_policy'>;
+  /** Default: the thing ID. */
+  policyId?: string;
+  /**
+   * The policy when it is created. Default: an `OWNER` entry for `ownerSubject` (everything) and the `HONO`
+   * entry Cloud2Edge needs. A given policy gets the `HONO` entry added if it lacks one.
+   */
+  policy?: NewPolicy;
+  /** Subject that owns the twin. Default: the caller's Ditto subject (`GET /whoami`), e.g. `nginx:ditto`. */
+  ownerSubject?: string;
+  /** The per-tenant Ditto connection; `false` to leave connections alone. */
+  connection?: ConnectionProvisioning | false;
+}
+
+export type StepOutcome = 'created' | 'existing' | 'updated' | 'skipped';
+
+export interface ProvisionDeviceResult {
+  tenant: string;
+  deviceId: string;
+  thingId: string;
+  policyId: string;
+  authId: string | undefined;
+  /** What the device logs in with (`authId@tenant`), when a password was set. */
+  username: string | undefined;
+  connectionId: string | undefined;
+  steps: {
+    tenant: StepOutcome;
+    device: StepOutcome;
+    credentials: StepOutcome;
+    connection: StepOutcome;
+    policy: StepOutcome;
+    thing: StepOutcome;
+  };
+}
+
+export type ProvisioningStep = keyof ProvisionDeviceResult['steps'] | 'preparation';
+
+/** A provisioning step failed. `cause` has the original error. */
+export class ProvisioningError extends TwinLedgerError {
+  readonly step: ProvisioningStep;
+  /** What this call had created or changed before it failed. */
+  readonly created: string[];
+  /** What was removed or restored again. */
+  readonly rolledBack: string[];
+  /** What is still there and needs cleaning up by hand (empty when rollback succeeded). */
+  readonly leftBehind: string[];
+
+  constructor(step: ProvisioningStep, cause: unknown, created: string[], rolledBack: string[], leftBehind: string[]) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const tail =
+      leftBehind.length > 0
+        ? ` Left behind (remove by hand or run deprovisionDevice): ${leftBehind.join(', ')}.`
+        : created.length > 0
+          ? ' Everything this call created was removed again.'
+          : ' Nothing was changed.';
+    super(`provisioning failed at step "${step}": ${reason}.${tail}`, {
+      code: 'provisioning',
+      hint: cause instanceof TwinLedgerError ? cause.hint : undefined,
+      cause,
+    });
+    this.step = step;
+    this.created = created;
+    this.rolledBack = rolledBack;
+    this.leftBehind = leftBehind;
+  }
+}
+
+export interface ProvisioningContext {
+  registry: DeviceRegistry;
+  ditto: DittoClient;
+  idRules: IdRules;
+  logger: Logger;
+  defaultMessaging: MessagingType | undefined;
+  /** Whether Ditto devops credentials were configured (needed for the connection step). */
+  hasDevopsCredentials: boolean;
+}
+
+interface Undo {
+  label: string;
+  run(): Promise<void>;
+}
+
+async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** Like `readOrUndefined`, for deletes: true when something was deleted, false when it was already gone. */
+async function deleteIfPresent(remove: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await remove();
+    return true;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
+}
+
+const ALL: PolicyEntry['resources'][string] = { grant: ['READ', 'WRITE'], revoke: [] };
+
+/** The `HONO` policy entry: lets the tenant's Hono connection read and write the twin and its messages. */
+export function honoPolicyEntry(tenant: string): PolicyEntry {
+  return {
+    subjects: { [honoSubject(tenant)]: { type: 'Connection to Eclipse Hono' } },
+    resources: { 'thing:/': ALL, 'message:/': ALL },
+  };
+}
+
+function grantsHono(policy: NewPolicy, tenant: string): boolean {
+  const subject = honoSubject(tenant);
+  return Object.values(policy.entries ?? {}).some((entry) => entry.subjects?.[subject] !== undefined);
+}
+
+/** The default policy: the owner may do everything, Hono may read and write the twin and its messages. */
+export function defaultDevicePolicy(tenant: string, ownerSubject: string): NewPolicy {
+  return {
+    entries: {
+      OWNER: {
+        subjects: { [ownerSubject]: { type: 'owner of the twin' } },
+        resources: { 'thing:/': ALL, 'policy:/': ALL, 'message:/': ALL },
+      },
+      HONO: honoPolicyEntry(tenant),
+    },
+  };
+}
+
+interface PreparedRequest {
+  tenant: string;
+  thingId: string;
+  policyId: string;
+  authId: string | undefined;
+  password: string | undefined;
+  connection: { id: string; body: NewConnection } | undefined;
+}
+
+function prepare(request: ProvisionDeviceRequest, context: ProvisioningContext): PreparedRequest {
+  if (typeof request !== 'object' || request === null) {
+    throw new ValidationError('request', 'must be an object with at least tenant and thingId');
+  }
+  const tenant = validateTenantId(request.tenant, context.idRules, 'tenant');
+  const thingId = validateThingId(request.thingId, context.idRules);
+  // Hono checks device IDs with its own pattern; on Cloud2Edge the thing ID must pass both.
+  if (!context.idRules.device.test(thingId)) {
+    throw new ValidationError('thingId', `${JSON.stringify(thingId)} is a valid thing ID but not a valid Hono device ID (${context.idRules.device.source})`);
+  }
+  const policyId = validatePolicyId(request.policyId ?? thingId, context.idRules);
+  let authId: string | undefined;
+  if (request.password !== undefined || request.authId !== undefined) {
+    authId = validateAuthId(request.authId ?? splitEntityId(thingId).name, context.idRules, 'authId');
+  }
+  if (request.password !== undefined && (typeof request.password !== 'string' || request.password.length === 0)) {
+    throw new ValidationError('password', 'must be a non-empty string');
+  }
+  if (request.password !== undefined) context.registry.http.redactor.addSecret(request.password);
+  if (request.ownerSubject !== undefined && (typeof request.ownerSubject !== 'string' || !request.ownerSubject.includes(':'))) {
+    throw new ValidationError('ownerSubject', 'must be a Ditto subject "issuer:subject", e.g. "nginx:ditto"');
+  }
+  if (request.policy !== undefined && (typeof request.policy !== 'object' || typeof request.policy.entries !== 'object')) {
+    throw new ValidationError('policy', 'must be a policy with "entries"');
+  }
+  let connection: PreparedRequest['connection'];
+  if (request.connection !== false) {
+    if (!context.hasDevopsCredentials) {
+      throw new ValidationError(
+        'connection',
+        'creating the per-tenant Ditto connection needs Ditto devops credentials',
+        'Set DITTO_DEVOPS_PWD (or ditto.devopsPassword), or pass connection: false if the tenant already has its connection.',
+      );
+    }
+    const messaging = request.connection?.messaging ?? context.defaultMessaging ?? 'kafka';
+    if (messaging !== 'kafka' && messaging !== 'amqp') {
+      throw new ValidationError('connection.messaging', `${JSON.stringify(messaging)} is neither "kafka" nor "amqp"`);
+    }
+    const body =
+      messaging === 'kafka'
+        ? honoKafkaConnection(tenant, request.connection?.kafka)
+        : honoAmqpConnection(tenant, request.connection?.amqp);
+    const settings = messaging === 'kafka' ? request.connection?.kafka : request.connection?.amqp;
+    if (settings?.password !== undefined) context.ditto.http.redactor.addSecret(settings.password);
+    connection = { id: honoConnectionId(tenant, messaging), body };
+  }
+  return { tenant, thingId, policyId, authId, password: request.password, connection };
+}
+
+/** Provisions one device end to end. See the module comment. */
+export async function provisionDevice(
+  context: ProvisioningContext,
+  request: ProvisionDeviceRequest,
+  options: CallOptions = {},
+): Promise<ProvisionDeviceResult> {
+  const prepared = prepare(request, context);
+  const { registry, ditto, logger } = context;
+  const { tenant, thingId, policyId } = prepared;
+  const undo: Undo[] = [];
+  const created: string[] = [];
+  const steps: ProvisionDeviceResult['steps'] = {
+    tenant: 'skipped',
+    device: 'skipped',
+    credentials: 'skipped',
+    connection: 'skipped',
+    policy: 'skipped',
+    thing: 'skipped',
+  };
+  let step: ProvisioningStep = 'preparation';
+  const record = (label: string, run: () => Promise<void>) => {
+    created.push(label);
+    undo.push({ label, run });
+  };
+  const call = { signal: options.signal, timeoutMs: options.timeoutMs };
+
+  try {
+    const ownerSubject =
+      request.policy !== undefined ? undefined : (request.ownerSubject ?? (await ditto.whoami(call)).defaultSubject);
+
+    step = 'tenant';
+    if (await readOrUndefined(() => registry.tenants.get(tenant, call))) {
+      steps.tenant = 'existing';
+    } else {
+      await createTolerantly(() => registry.tenants.create(request.tenantConfig ?? {}, { ...call, tenantId: tenant }));
+      steps.tenant = 'created';
+      record(`tenant ${tenant}`, () => registry.tenants.delete(tenant, call));
+    }
+
+    step = 'device';
+    if (await readOrUndefined(() => registry.devices.get(tenant, thingId, call))) {
+      steps.device = 'existing';
+    } else {
+      await createTolerantly(() => registry.devices.create(tenant, request.device ?? {}, { ...call, deviceId: thingId }));
+      steps.device = 'created';
+      record(`device ${tenant}/${thingId} (with its credentials)`, () => registry.devices.delete(tenant, thingId, call));
+    }
+
+    step = 'credentials';
+    if (prepared.password !== undefined && prepared.authId !== undefined) {
+      const previous: Credential[] | undefined =
+        steps.device === 'existing' ? (await registry.credentials.get(tenant, thingId, call)).value : undefined;
+      await registry.credentials.setPassword(tenant, thingId, prepared.authId, prepared.password, {
+        ...call,
+        hash: request.passwordHashing ?? 'plain',
+        mode: 'replace',
+      });
+      steps.credentials = 'updated';
+      if (previous !== undefined) {
+        // Secrets that keep their `id` are kept by Hono (patch mode), so this restores the old state exactly.
+        record(`credentials of ${tenant}/${thingId}`, async () => {
+          await registry.credentials.set(tenant, thingId, previous, call);
+        });
+      }
+    }
+
+    step = 'connection';
+    if (prepared.connection) {
+      const { id, body } = prepared.connection;
+      if (await readOrUndefined(() => ditto.connections.get(id, call))) {
+        steps.connection = 'existing';
+      } else {
+        await ditto.connections.put(id, body, call);
+        steps.connection = 'created';
+        record(`Ditto connection ${id}`, () => ditto.connections.delete(id, call));
+      }
+    }
+
+    step = 'policy';
+    const existingPolicy = await readOrUndefined(() => ditto.policies.get(policyId, call));
+    if (existingPolicy) {
+      if (!grantsHono(existingPolicy, tenant)) {
+        await ditto.policies.entries(policyId).put('HONO', honoPolicyEntry(tenant), call);
+        steps.policy = 'updated';
+        record(`HONO entry of policy ${policyId}`, async () => {
+          await ditto.policies.entries(policyId).delete('HONO', call);
+        });
+      } else {
+        steps.policy = 'existing';
+      }
+    } else {
+      const policy = request.policy ?? defaultDevicePolicy(tenant, ownerSubject ?? '');
+      const body: NewPolicy = grantsHono(policy, tenant)
+        ? policy
+        : { ...policy, entries: { ...policy.entries, HONO: honoPolicyEntry(tenant) } };
+      await ditto.policies.put(policyId, body, { ...call, ifNoneMatch: '*' });
+      steps.policy = 'created';
+      record(`policy ${policyId}`, async () => {
+        await ditto.policies.delete(policyId, call);
+      });
+    }
+
+    step = 'thing';
+    if (await readOrUndefined(() => ditto.things.get(thingId, { ...call, fields: 'thingId' }))) {
+      steps.thing = 'existing';
+    } else {
+      await ditto.things.put(thingId, { ...request.thing, policyId }, { ...call, ifNoneMatch: '*' });
+      steps.thing = 'created';
+      record(`thing ${thingId}`, async () => {
+        await ditto.things.delete(thingId, call);
+      });
+    }
+  } catch (error) {
+    const rolledBack: string[] = [];
+    const leftBehind: string[] = [];
+    for (const action of undo.reverse()) {
+      try {
+        await action.run();
+        rolledBack.push(action.label);
+      } catch (undoError) {
+        leftBehind.push(action.label);
+        logger.error('rollback step failed', { step: action.label, reason: (undoError as Error).message });
+      }
+    }
+    throw new ProvisioningError(step, error, created, rolledBack, leftBehind);
+  }
+
+  logger.info('device provisioned', { tenant, thingId, steps });
+  return {
+    tenant,
+    deviceId: thingId,
+    thingId,
+    policyId,
+    authId: prepared.authId,
+    username: prepared.password !== undefined && prepared.authId !== undefined ? `${prepared.authId}@${tenant}` : undefined,
+    connectionId: prepared.connection?.id,
+    steps,
+  };
+}
+
+/** A concurrent provisioner may create the same resource between our look and our create: that is success. */
+async function createTolerantly(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    if (error instanceof TwinLedgerError && 'status' in error && error.status === 409) return;
+    throw error;
+  }
+}
+
+export interface DeprovisionDeviceRequest {
+  tenant: string;
+  thingId: string;
+  /** Default: the policy the thing names, when that policy's ID equals the thing ID; else none. */
+  policyId?: string;
+  /** Also delete the tenant's Ditto connection (other devices of the tenant lose their twins' updates). */
+  deleteConnection?: boolean | { messaging: MessagingType };
+  /** Also delete the Hono tenant (and with it every device of the tenant). */
+  deleteTenant?: boolean;
+}
+
+export type RemovalOutcome = 'deleted' | 'absent' | 'kept';
+
+export interface DeprovisionDeviceResult {
+  thing: RemovalOutcome;
+  policy: RemovalOutcome;
+  device: RemovalOutcome;
+  connection: RemovalOutcome;
+  tenant: RemovalOutcome;
+}
+
+/** Removes what `provisionDevice` created. Missing parts are reported as `absent`, not as errors. */
+export async function deprovisionDevice(
+  context: ProvisioningContext,
+  request: DeprovisionDeviceRequest,
+  options: CallOptions = {},
+): Promise<DeprovisionDeviceResult> {
+  if (typeof request !== 'object' || request === null) throw new ValidationError('request', 'must be an object with tenant and thingId');
+  const tenant = validateTenantId(request.tenant, context.idRules, 'tenant');
+  const thingId = validateThingId(request.thingId, context.idRules);
+  if (request.policyId !== undefined) validatePolicyId(request.policyId, context.idRules);
+  if (request.deleteConnection && !context.hasDevopsCredentials) {
+    throw new ValidationError('deleteConnection', 'deleting the Ditto connection needs Ditto devops credentials');
+  }
+  const { registry, ditto } = context;
+  const call = { signal: options.signal, timeoutMs: options.timeoutMs };
+  const outcome = (removed: boolean): RemovalOutcome => (removed ? 'deleted' : 'absent');
+
+  let policyId = request.policyId;
+  if (policyId === undefined) {
+    const named = await readOrUndefined(() => ditto.things.policyId(thingId).get(call));
+    if (named === thingId) policyId = named;
+  }
+  const result: DeprovisionDeviceResult = {
+    thing: outcome(await deleteIfPresent(() => ditto.things.delete(thingId, call))),
+    policy: policyId === undefined ? 'kept' : outcome(await deleteIfPresent(() => ditto.policies.delete(policyId, call))),
+    device: outcome(await deleteIfPresent(() => registry.devices.delete(tenant, thingId, call))),
+    connection: 'kept',
+    tenant: 'kept',
+  };
+  if (request.deleteConnection) {
+    const messaging =
+      typeof request.deleteConnection === 'object' ? request.deleteConnection.messaging : (context.defaultMessaging ?? 'kafka');
+    const id = honoConnectionId(tenant, messaging);
+    result.connection = outcome(await deleteIfPresent(() => ditto.connections.delete(id, call)));
+  }
+  if (request.deleteTenant) {
+    result.tenant = outcome(await deleteIfPresent(() => registry.tenants.delete(tenant, call)));
+  }
+  context.logger.info('device deprovisioned', { tenant, thingId, result });
+  return result;
+}

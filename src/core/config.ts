@@ -1,0 +1,214 @@
+import { ValidationError } from './errors.js';
+import type { IdRules } from './ids.js';
+import { type LogLevel, type Logger, jsonLineLogger } from './logger.js';
+import type { RetryPolicy } from './retry.js';
+import type { TlsOptions } from './tls.js';
+
+export type MessagingType = 'kafka' | 'amqp';
+
+export interface RegistryEndpoint {
+  /** Base URL of the device registry management API, including `/v1`. */
+  baseUrl: string;
+  tls?: TlsOptions;
+}
+
+export interface DittoEndpoint {
+  /** Base URL of Ditto's HTTP API, without `/api/2`. */
+  baseUrl: string;
+  /** Basic-auth user for things, policies, search and messages. Cloud2Edge default `ditto`. */
+  username?: string;
+  password?: string;
+  /** A bearer token (OAuth/JWT) instead of basic auth. */
+  token?: string;
+  /** Devops user, needed to create the per-tenant Ditto connection. Cloud2Edge default `devops`. */
+  devopsUsername?: string;
+  devopsPassword?: string;
+  tls?: TlsOptions;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+  /** TLS port, when the service offers one. */
+  tlsPort?: number;
+}
+
+export interface TwinLedgerConfig {
+  registry?: RegistryEndpoint;
+  ditto?: DittoEndpoint;
+  /** Hono HTTP adapter base URL (device side). */
+  httpAdapter?: { baseUrl: string; tls?: TlsOptions };
+  mqttAdapter?: HostPort;
+  amqpNetwork?: HostPort;
+  kafka?: { bootstrapServers: string[] };
+  /** Which messaging network Hono uses; decides the Ditto connection type. Cloud2Edge default `kafka`. */
+  messaging?: MessagingType;
+  /** TLS defaults for every endpoint that has none of its own. */
+  tls?: TlsOptions;
+  /** Default deadline per call. Default 10 000 ms. */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  logger?: Logger;
+  idRules?: Partial<IdRules>;
+}
+
+/** Environment variables read by `configFromEnv`, with what each one means. Kept in sync with README.md. */
+export const ENVIRONMENT_VARIABLES = {
+  REGISTRY_BASE_URL: 'Hono device registry, e.g. http://192.168.1.10:28080 (printed by Cloud2Edge; /v1 is appended)',
+  HTTP_ADAPTER_BASE_URL: 'Hono HTTP adapter base URL (printed by Cloud2Edge)',
+  HTTP_ADAPTER_IP: 'Hono HTTP adapter host, used with HTTP_ADAPTER_PORT_HTTP(S) when HTTP_ADAPTER_BASE_URL is unset',
+  HTTP_ADAPTER_PORT_HTTP: 'Hono HTTP adapter plain port',
+  HTTP_ADAPTER_PORT_HTTPS: 'Hono HTTP adapter TLS port (preferred when set)',
+  MQTT_ADAPTER_IP: 'Hono MQTT adapter host',
+  MQTT_ADAPTER_PORT_MQTT: 'Hono MQTT adapter plain port',
+  MQTT_ADAPTER_PORT_MQTTS: 'Hono MQTT adapter TLS port',
+  DITTO_API_BASE_URL: 'Ditto HTTP API base URL, without /api/2 (printed by Cloud2Edge)',
+  DITTO_DEVOPS_PWD: 'Password of Ditto\'s devops user (printed by Cloud2Edge)',
+  AMQP_NETWORK_IP: 'AMQP messaging network host (AMQP profile only)',
+  AMQP_NETWORK_PORT_AMQP: 'AMQP messaging network plain port',
+  AMQP_NETWORK_PORT_AMQPS: 'AMQP messaging network TLS port',
+  KAFKA_IP: 'Kafka bootstrap host (Kafka profile, the Cloud2Edge default)',
+  KAFKA_PORT_TCP_KAFKA: 'Kafka bootstrap port',
+  TWINLEDGER_DITTO_USERNAME: 'Ditto user (default: ditto)',
+  TWINLEDGER_DITTO_PASSWORD: 'Ditto password (default: ditto)',
+  TWINLEDGER_DITTO_TOKEN: 'Bearer token for Ditto instead of user/password',
+  TWINLEDGER_DITTO_DEVOPS_USERNAME: 'Ditto devops user (default: devops)',
+  TWINLEDGER_MESSAGING: 'kafka (default) or amqp: which Ditto connection provisioning creates',
+  TWINLEDGER_CA_FILE: 'PEM file with the CA that signed the servers\' certificates',
+  TWINLEDGER_TLS_SERVER_NAME: 'Host name to verify server certificates against (Cloud2Edge example certificates)',
+  TWINLEDGER_CLIENT_CERT_FILE: 'Client certificate (PEM) for mutual TLS',
+  TWINLEDGER_CLIENT_KEY_FILE: 'Client private key (PEM) for mutual TLS',
+  TWINLEDGER_TIMEOUT_MS: 'Default deadline per call in milliseconds (default: 10000)',
+  TWINLEDGER_LOG_LEVEL: 'debug, info, warn or error: log JSON lines to stderr at this level (default: no logging)',
+} as const;
+
+export type EnvironmentVariable = keyof typeof ENVIRONMENT_VARIABLES;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function get(env: Env, name: EnvironmentVariable): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function checkedUrl(name: string, value: string): string {
+  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  try {
+    const url = new URL(candidate);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new ValidationError(name, `${JSON.stringify(value)} is not an http(s) URL`, 'Use a value like http://192.168.1.10:28080.');
+  }
+  return candidate.replace(/\/+$/, '');
+}
+
+function checkedPort(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ValidationError(name, `${JSON.stringify(value)} is not a TCP port (1-65535)`);
+  }
+  return port;
+}
+
+function hostPort(env: Env, host: EnvironmentVariable, plain: EnvironmentVariable, secure: EnvironmentVariable): HostPort | undefined {
+  const hostValue = get(env, host);
+  if (hostValue === undefined) return undefined;
+  const port = checkedPort(plain, get(env, plain));
+  const tlsPort = checkedPort(secure, get(env, secure));
+  const chosen = port ?? tlsPort;
+  if (chosen === undefined) throw new ValidationError(plain, `is required when ${host} is set`);
+  return tlsPort === undefined ? { host: hostValue, port: chosen } : { host: hostValue, port: chosen, tlsPort };
+}
+
+/**
+ * Reads the variables that Cloud2Edge's `setCloud2EdgeEnv.sh` prints (plus TwinLedger's own
+ * `TWINLEDGER_*`), so `eval "$(setCloud2EdgeEnv.sh ...)"` followed by your app just works.
+ * Explicit `overrides` win over the environment.
+ */
+export function configFromEnv(env: Env = process.env, overrides: TwinLedgerConfig = {}): TwinLedgerConfig {
+  const config: TwinLedgerConfig = {};
+  const registry = get(env, 'REGISTRY_BASE_URL');
+  if (registry !== undefined) {
+    const base = checkedUrl('REGISTRY_BASE_URL', registry);
+    config.registry = { baseUrl: /\/v1$/.test(base) ? base : `${base}/v1` };
+  }
+  const ditto = get(env, 'DITTO_API_BASE_URL');
+  if (ditto !== undefined) {
+    config.ditto = {
+      baseUrl: checkedUrl('DITTO_API_BASE_URL', ditto).replace(/\/api\/2$/, ''),
+      username: get(env, 'TWINLEDGER_DITTO_USERNAME') ?? 'ditto',
+      password: get(env, 'TWINLEDGER_DITTO_PASSWORD') ?? 'ditto',
+      devopsUsername: get(env, 'TWINLEDGER_DITTO_DEVOPS_USERNAME') ?? 'devops',
+    };
+    const token = get(env, 'TWINLEDGER_DITTO_TOKEN');
+    if (token !== undefined) config.ditto.token = token;
+    const devopsPassword = get(env, 'DITTO_DEVOPS_PWD');
+    if (devopsPassword !== undefined) config.ditto.devopsPassword = devopsPassword;
+  }
+  const httpAdapterUrl = get(env, 'HTTP_ADAPTER_BASE_URL');
+  const httpAdapterIp = get(env, 'HTTP_ADAPTER_IP');
+  if (httpAdapterUrl !== undefined) {
+    config.httpAdapter = { baseUrl: checkedUrl('HTTP_ADAPTER_BASE_URL', httpAdapterUrl) };
+  } else if (httpAdapterIp !== undefined) {
+    const https = checkedPort('HTTP_ADAPTER_PORT_HTTPS', get(env, 'HTTP_ADAPTER_PORT_HTTPS'));
+    const plain = checkedPort('HTTP_ADAPTER_PORT_HTTP', get(env, 'HTTP_ADAPTER_PORT_HTTP'));
+    if (https === undefined && plain === undefined) {
+      throw new ValidationError('HTTP_ADAPTER_PORT_HTTP', 'is required when HTTP_ADAPTER_IP is set');
+    }
+    config.httpAdapter = {
+      baseUrl: https !== undefined ? `https://${httpAdapterIp}:${https}` : `http://${httpAdapterIp}:${plain}`,
+    };
+  }
+  const mqtt = hostPort(env, 'MQTT_ADAPTER_IP', 'MQTT_ADAPTER_PORT_MQTT', 'MQTT_ADAPTER_PORT_MQTTS');
+  if (mqtt) config.mqttAdapter = mqtt;
+  const amqp = hostPort(env, 'AMQP_NETWORK_IP', 'AMQP_NETWORK_PORT_AMQP', 'AMQP_NETWORK_PORT_AMQPS');
+  if (amqp) config.amqpNetwork = amqp;
+  const kafkaIp = get(env, 'KAFKA_IP');
+  if (kafkaIp !== undefined) {
+    const port = checkedPort('KAFKA_PORT_TCP_KAFKA', get(env, 'KAFKA_PORT_TCP_KAFKA')) ?? 9094;
+    config.kafka = { bootstrapServers: [`${kafkaIp}:${port}`] };
+  }
+  const messaging = get(env, 'TWINLEDGER_MESSAGING');
+  if (messaging !== undefined) {
+    if (messaging !== 'kafka' && messaging !== 'amqp') {
+      throw new ValidationError('TWINLEDGER_MESSAGING', `${JSON.stringify(messaging)} is neither "kafka" nor "amqp"`);
+    }
+    config.messaging = messaging;
+  }
+  const tls: TlsOptions = {};
+  const caFile = get(env, 'TWINLEDGER_CA_FILE');
+  if (caFile !== undefined) tls.caFile = caFile;
+  const serverName = get(env, 'TWINLEDGER_TLS_SERVER_NAME');
+  if (serverName !== undefined) tls.serverName = serverName;
+  const certFile = get(env, 'TWINLEDGER_CLIENT_CERT_FILE');
+  if (certFile !== undefined) tls.certFile = certFile;
+  const keyFile = get(env, 'TWINLEDGER_CLIENT_KEY_FILE');
+  if (keyFile !== undefined) tls.keyFile = keyFile;
+  if (Object.keys(tls).length > 0) config.tls = tls;
+  const timeout = get(env, 'TWINLEDGER_TIMEOUT_MS');
+  if (timeout !== undefined) {
+    const ms = Number(timeout);
+    if (!Number.isInteger(ms) || ms <= 0) throw new ValidationError('TWINLEDGER_TIMEOUT_MS', `${JSON.stringify(timeout)} is not a positive integer`);
+    config.timeoutMs = ms;
+  }
+  const level = get(env, 'TWINLEDGER_LOG_LEVEL');
+  if (level !== undefined) {
+    if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+      throw new ValidationError('TWINLEDGER_LOG_LEVEL', `${JSON.stringify(level)} is not one of debug, info, warn, error`);
+    }
+    config.logger = jsonLineLogger({ level: level as LogLevel });
+  }
+  return mergeConfig(config, overrides);
+}
+
+/** Shallow-merges each endpoint section; values in `overrides` win. */
+export function mergeConfig(base: TwinLedgerConfig, overrides: TwinLedgerConfig): TwinLedgerConfig {
+  const merged: TwinLedgerConfig = { ...base, ...overrides };
+  for (const key of ['registry', 'ditto', 'httpAdapter', 'mqttAdapter', 'amqpNetwork', 'kafka', 'tls', 'idRules'] as const) {
+    const a = base[key];
+    const b = overrides[key];
+    if (a !== undefined && b !== undefined) (merged as Record<string, unknown>)[key] = { ...a, ...b };
+  }
+  return merged;
+}

@@ -1,0 +1,295 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { AbortError, HttpError, NetworkError, TimeoutError, httpErrorFor } from './errors.js';
+import { type Logger, silentLogger } from './logger.js';
+import { Redactor, redactUrl } from './redact.js';
+import { ExponentialBackoff, type RetryPolicy, parseRetryAfter, sleep } from './retry.js';
+import { type TlsOptions, resolveTls } from './tls.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export type Credentials =
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'bearer'; token: string };
+
+/** Per-call options every client method accepts. */
+export interface CallOptions {
+  /** Cancels the call (and any wait before a retry). */
+  signal?: AbortSignal;
+  /** Deadline for the whole call, retries included. Defaults to the client's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
+export type QueryValue = string | number | boolean | undefined | null | readonly string[];
+
+export interface HttpRequest extends CallOptions {
+  method: HttpMethod;
+  /** Path below the base URL, segments already encoded. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** JSON-serialised unless it is a string or bytes. `undefined` sends no body. */
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  /**
+   * Whether repeating the request is safe. Defaults to true for GET, HEAD, PUT and DELETE.
+   * Only idempotent requests are retried.
+   */
+  idempotent?: boolean;
+  /** `json` (default): parse JSON bodies, leave other text as string; `stream`: hand back the body stream. */
+  responseType?: 'json' | 'text' | 'stream';
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  data: T;
+  /** The `ETag` header, when present (Hono: opaque version; Ditto: `"rev:N"`). */
+  etag: string | undefined;
+}
+
+/** Turns a failed response into a hint for the caller; return undefined for none. */
+export type HintProvider = (status: number, upstreamCode: string | undefined, request: HttpRequest) => string | undefined;
+
+export interface HttpClientOptions {
+  /** e.g. `http://registry:28443/v1` or `https://ditto.example.com`. */
+  baseUrl: string;
+  /** A name for log lines and messages: `hono-registry`, `ditto`, ... */
+  service: string;
+  credentials?: Credentials;
+  /** Default per-call deadline. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Default: exponential backoff with full jitter, 4 attempts. */
+  retry?: RetryPolicy;
+  tls?: TlsOptions;
+  logger?: Logger;
+  /** Shared with the rest of the SDK so that secrets given anywhere are masked everywhere. */
+  redactor?: Redactor;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  hints?: HintProvider;
+}
+
+const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 503]);
+
+function encodeQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    const values = Array.isArray(value) ? value : [String(value)];
+    for (const item of values) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(item)}`);
+  }
+  return parts.length === 0 ? '' : `?${parts.join('&')}`;
+}
+
+function flattenHeaders(headers: AxiosResponse['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (value === undefined || value === null) continue;
+    out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
+function parseBody(raw: Buffer, contentType: string | undefined, responseType: 'json' | 'text'): unknown {
+  if (raw.length === 0) return undefined;
+  const text = raw.toString('utf8');
+  if (responseType === 'text') return text;
+  if (contentType === undefined || /json/i.test(contentType)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function upstreamError(body: unknown): { code?: string; message?: string } {
+  if (typeof body === 'string') return body.trim() === '' ? {} : { message: body.slice(0, 500) };
+  if (typeof body !== 'object' || body === null) return {};
+  const record = body as Record<string, unknown>;
+  const code = typeof record.error === 'string' ? record.error : undefined;
+  const message = [record.message, record.description].filter((part) => typeof part === 'string').join(' ');
+  return { code, message: message === '' ? undefined : message };
+}
+
+/**
+ * The one HTTP layer of the SDK (axios underneath): deadlines and `AbortSignal` per call, retries of
+ * idempotent requests on 429/503 and network failures, TLS with verification always on, typed errors,
+ * and log lines without secrets.
+ */
+export class HttpClient {
+  readonly baseUrl: string;
+  readonly service: string;
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+  readonly redactor: Redactor;
+  private readonly axios: AxiosInstance;
+  private readonly defaultHeaders: Record<string, string>;
+  private readonly hints: HintProvider | undefined;
+
+  constructor(options: HttpClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.service = options.service;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retry = options.retry ?? new ExponentialBackoff();
+    this.logger = options.logger ?? silentLogger;
+    this.redactor = options.redactor ?? new Redactor();
+    this.hints = options.hints;
+    this.defaultHeaders = { ...options.headers };
+    const credentials = options.credentials;
+    if (credentials?.type === 'basic') {
+      this.redactor.addSecret(credentials.password);
+      const token = Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64');
+      this.redactor.addSecret(token);
+      this.defaultHeaders.authorization = `Basic ${token}`;
+    } else if (credentials?.type === 'bearer') {
+      this.redactor.addSecret(credentials.token);
+      this.defaultHeaders.authorization = `Bearer ${credentials.token}`;
+    }
+    const tls = resolveTls(options.tls);
+    this.axios = axios.create({
+      httpAgent: new http.Agent({ keepAlive: true }),
+      httpsAgent: new https.Agent({ keepAlive: true, ...tls }),
+      validateStatus: () => true,
+      maxRedirects: 0,
+      decompress: true,
+      proxy: false,
+      transitional: { clarifyTimeoutError: true },
+    });
+  }
+
+  /** Sends a request and returns the response for 2xx; throws a typed error otherwise. */
+  async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const url = `${this.baseUrl}${request.path}${encodeQuery(request.query)}`;
+    const safeUrl = this.redactor.redactText(redactUrl(url));
+    const what = `${request.method} ${safeUrl}`;
+    const idempotent = request.idempotent ?? IDEMPOTENT.has(request.method);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new TimeoutError(what, timeoutMs)), timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          // For a stream the deadline covers the response head only; the body lives until `signal` aborts.
+          return await this.attempt<T>(request, url, safeUrl, signal, attempt);
+        } catch (error) {
+          const failure = this.classify(error, request, what, timeoutMs, deadline.signal);
+          const retryable =
+            idempotent &&
+            (failure instanceof NetworkError || (failure instanceof HttpError && RETRYABLE_STATUS.has(failure.status)));
+          const delay = retryable ? this.retry.nextDelayMs(attempt, failure) : undefined;
+          if (delay === undefined) throw failure;
+          this.logger.warn('retrying request', {
+            service: this.service,
+            method: request.method,
+            url: safeUrl,
+            attempt,
+            delayMs: delay,
+            reason: failure.message,
+          });
+          try {
+            await sleep(delay, signal);
+          } catch {
+            throw this.classify(signal.reason, request, what, timeoutMs, deadline.signal, failure);
+          }
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async attempt<T>(
+    request: HttpRequest,
+    url: string,
+    safeUrl: string,
+    signal: AbortSignal,
+    attempt: number,
+  ): Promise<HttpResponse<T>> {
+    const headers: Record<string, string> = { ...this.defaultHeaders, ...request.headers };
+    headers.accept = request.accept ?? headers.accept ?? 'application/json';
+    let data: unknown = request.body;
+    if (request.body !== undefined && typeof request.body !== 'string' && !Buffer.isBuffer(request.body)) {
+      data = JSON.stringify(request.body);
+      headers['content-type'] = request.contentType ?? 'application/json';
+    } else if (request.body !== undefined) {
+      headers['content-type'] = request.contentType ?? 'application/octet-stream';
+    }
+    const started = performance.now();
+    const wantsStream = request.responseType === 'stream';
+    const response = await this.axios.request<Buffer | Readable>({
+      method: request.method,
+      url,
+      headers,
+      data,
+      signal,
+      responseType: wantsStream ? 'stream' : 'arraybuffer',
+      transformResponse: [(raw: unknown) => raw],
+    });
+    const status = response.status;
+    const responseHeaders = flattenHeaders(response.headers);
+    this.logger.debug('http response', {
+      service: this.service,
+      method: request.method,
+      url: safeUrl,
+      status,
+      attempt,
+      durationMs: Math.round(performance.now() - started),
+    });
+    if (wantsStream && status >= 200 && status < 300) {
+      return { status, headers: responseHeaders, data: response.data as T, etag: responseHeaders.etag };
+    }
+    const raw = wantsStream ? await readAll(response.data as Readable) : Buffer.from(response.data as Buffer);
+    const body = parseBody(raw, responseHeaders['content-type'], request.responseType === 'text' ? 'text' : 'json');
+    if (status >= 200 && status < 300) {
+      return { status, headers: responseHeaders, data: body as T, etag: responseHeaders.etag };
+    }
+    const upstream = upstreamError(body);
+    throw httpErrorFor({
+      status,
+      method: request.method,
+      url: safeUrl,
+      upstreamCode: upstream.code === undefined ? undefined : this.redactor.redactText(upstream.code),
+      upstreamMessage: upstream.message === undefined ? undefined : this.redactor.redactText(upstream.message),
+      hint: this.hints?.(status, upstream.code, request),
+      etag: responseHeaders.etag,
+      retryAfterMs: parseRetryAfter(responseHeaders['retry-after']),
+      body: this.redactor.redact(body),
+    });
+  }
+
+  private classify(
+    error: unknown,
+    request: HttpRequest,
+    what: string,
+    timeoutMs: number,
+    deadline: AbortSignal,
+    previous?: Error,
+  ): Error {
+    if (error instanceof HttpError || error instanceof TimeoutError || error instanceof AbortError) return error;
+    if (deadline.aborted) return new TimeoutError(what, timeoutMs, previous);
+    if (request.signal?.aborted) return new AbortError(what, request.signal.reason);
+    if (axios.isAxiosError(error)) {
+      const detail = this.redactor.redactText(error.code ? `${error.code} ${error.message}` : error.message);
+      return new NetworkError(request.method, what.slice(request.method.length + 1), detail);
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}

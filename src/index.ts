@@ -1,0 +1,4 @@
+export * from './core/index.js';
+export * from './registry/index.js';
+export * from './ditto/index.js';
+export * from './c2e/index.js';

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import {
+  ENVIRONMENT_VARIABLES,
+  ExponentialBackoff,
+  REDACTED,
+  Redactor,
+  ValidationError,
+  configFromEnv,
+  idRules,
+  jsonLineLogger,
+  jsonPointerPath,
+  parseRetryAfter,
+  redactUrl,
+  redactingLogger,
+  sleep,
+  splitEntityId,
+  validateAuthId,
+  validateDeviceId,
+  validateFeatureId,
+  validatePolicyId,
+  validateTenantId,
+  validateThingId,
+  AbortError,
+} from '../../src/core/index.js';
+
+describe('ID rules', () => {
+  it('accepts Cloud2Edge-style IDs', () => {
+    assert.equal(validateTenantId('org.eclipse.packages.c2e'), 'org.eclipse.packages.c2e');
+    assert.equal(validateDeviceId('org.eclipse.packages.c2e:demo-device'), 'org.eclipse.packages.c2e:demo-device');
+    assert.equal(validateAuthId('demo-device'), 'demo-device');
+    assert.equal(validateThingId('org.acme:lamp-1'), 'org.acme:lamp-1');
+    assert.equal(validateThingId(':no-namespace'), ':no-namespace');
+    assert.equal(validatePolicyId('org.acme:policy'), 'org.acme:policy');
+    assert.equal(validateFeatureId('temperature'), 'temperature');
+  });
+
+  it('rejects bad IDs with a ValidationError naming the field', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => validateTenantId('bad tenant'), /^tenantId: /],
+      [() => validateTenantId(''), /non-empty string/],
+      [() => validateTenantId(42), /non-empty string/],
+      [() => validateDeviceId('a/b'), /^deviceId: /],
+      [() => validateAuthId('lamp@t1'), /contains "@"/],
+      [() => validateAuthId('org.acme:lamp'), /contains ":"/],
+      [() => validateAuthId('a b'), /auth-id pattern/],
+      [() => validateThingId('no-colon'), /not a valid thing ID/],
+      [() => validateThingId('1org:x'), /not a valid thing ID/],
+      [() => validateThingId('org.acme:a/b'), /not a valid thing ID/],
+      [() => validateThingId(`org:${'x'.repeat(300)}`), /at most 256/],
+      [() => validatePolicyId('org..acme:x'), /not a valid policy ID/],
+      [() => validateFeatureId('a/b'), /not a valid feature ID/],
+    ];
+    for (const [call, message] of cases) {
+      assert.throws(call, (error: unknown) => error instanceof ValidationError && message.test(error.message));
+    }
+  });
+
+  it('auth-id errors explain the auth-id@tenant login', () => {
+    const error = (() => {
+      try {
+        validateAuthId('a@b');
+      } catch (e) {
+        return e as ValidationError;
+      }
+      return undefined;
+    })();
+    assert.match(error?.hint ?? '', /auth-id>@<tenant>/);
+  });
+
+  it('takes configured patterns', () => {
+    const rules = idRules({ device: /^[a-z]+$/ });
+    assert.throws(() => validateDeviceId('org.acme:lamp', rules), ValidationError);
+    assert.equal(validateDeviceId('lamp', rules), 'lamp');
+  });
+
+  it('builds encoded JSON pointer paths and splits entity IDs', () => {
+    assert.equal(jsonPointerPath('/a/b c/d'), 'a/b%20c/d');
+    assert.equal(jsonPointerPath(''), '');
+    assert.throws(() => jsonPointerPath('a//b'), /empty segment/);
+    assert.deepEqual(splitEntityId('org.acme:lamp:1'), { namespace: 'org.acme', name: 'lamp:1' });
+  });
+});
+
+describe('redaction', () => {
+  it('masks secret fields at any depth and registered secret values in text', () => {
+    const redactor = new Redactor().addSecret('hunter22');
+    const out = redactor.redact({
+      user: 'u',
+      password: 'hunter22',
+      nested: [{ 'pwd-plain': 'x1', key: 'abc', 'auth-id': 'lamp-1', note: 'pw is hunter22' }],
+      headers: { authorization: 'Basic abc' },
+    });
+    assert.deepEqual(out, {
+      user: 'u',
+      password: REDACTED,
+      nested: [{ 'pwd-plain': REDACTED, key: REDACTED, 'auth-id': 'lamp-1', note: `pw is ${REDACTED}` }],
+      headers: { authorization: REDACTED },
+    });
+    assert.equal(redactor.redactText(`x ${Buffer.from('hunter22').toString('base64')}`), `x ${REDACTED}`);
+  });
+
+  it('strips user info and secret query parameters from URLs', () => {
+    assert.equal(redactUrl('https://u:p@host:1/a?password=x&size=2'), `https://host:1/a?password=${encodeURIComponent(REDACTED)}&size=2`);
+  });
+
+  it('the redacting logger never writes a registered secret', () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    const redactor = new Redactor().addSecret('topsecret');
+    const logger = redactingLogger(jsonLineLogger({ level: 'debug', stream }), redactor);
+    logger.info('login with topsecret', { password: 'topsecret', detail: 'topsecret!' });
+    logger.debug('debug line');
+    assert.equal(chunks.length, 2);
+    assert.ok(!chunks.join('').includes('topsecret'));
+    const first = JSON.parse(chunks[0] ?? '{}') as Record<string, unknown>;
+    assert.equal(first.level, 'info');
+    assert.equal(first.password, REDACTED);
+  });
+});
+
+describe('retry policy', () => {
+  it('grows exponentially and caps, with no jitter', () => {
+    const policy = new ExponentialBackoff({ initialDelayMs: 100, maxDelayMs: 1000, maxAttempts: 6, jitter: 'none' });
+    assert.deepEqual([1, 2, 3, 4, 5].map((n) => policy.nextDelayMs(n, new Error())), [100, 200, 400, 800, 1000]);
+    assert.equal(policy.nextDelayMs(6, new Error()), undefined);
+  });
+
+  it('full and equal jitter stay within their bounds', () => {
+    const low = new ExponentialBackoff({ initialDelayMs: 100, jitter: 'full', random: () => 0 });
+    const high = new ExponentialBackoff({ initialDelayMs: 100, jitter: 'full', random: () => 0.999 });
+    assert.equal(low.nextDelayMs(2, null), 0);
+    assert.equal(high.nextDelayMs(2, null), 200);
+    const equal = new ExponentialBackoff({ initialDelayMs: 100, jitter: 'equal', random: () => 0 });
+    assert.equal(equal.nextDelayMs(2, null), 100);
+  });
+
+  it('parses Retry-After as seconds or a date', () => {
+    assert.equal(parseRetryAfter('3'), 3000);
+    assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4000), 6000);
+    assert.equal(parseRetryAfter('soon'), undefined);
+    assert.equal(parseRetryAfter(undefined), undefined);
+  });
+
+  it('sleep rejects on abort', async () => {
+    const controller = new AbortController();
+    const pending = sleep(10_000, controller.signal);
+    controller.abort();
+    await assert.rejects(pending, AbortError);
+  });
+});
+
+describe('configFromEnv', () => {
+  const c2eEnv = {
+    REGISTRY_BASE_URL: 'http://10.0.0.5:28080',
+    HTTP_ADAPTER_BASE_URL: 'https://10.0.0.5:30443',
+    MQTT_ADAPTER_IP: '10.0.0.5',
+    MQTT_ADAPTER_PORT_MQTT: '31883',
+    MQTT_ADAPTER_PORT_MQTTS: '30883',
+    DITTO_API_BASE_URL: 'http://10.0.0.5:38443',
+    DITTO_DEVOPS_PWD: 'devops-secret',
+    KAFKA_IP: '10.0.0.5',
+    KAFKA_PORT_TCP_KAFKA: '9094',
+    AMQP_NETWORK_IP: '10.0.0.5',
+    AMQP_NETWORK_PORT_AMQP: '15672',
+  };
+
+  it('reads what the Cloud2Edge env script prints', () => {
+    const config = configFromEnv(c2eEnv);
+    assert.equal(config.registry?.baseUrl, 'http://10.0.0.5:28080/v1');
+    assert.equal(config.httpAdapter?.baseUrl, 'https://10.0.0.5:30443');
+    assert.deepEqual(config.mqttAdapter, { host: '10.0.0.5', port: 31883, tlsPort: 30883 });
+    assert.deepEqual(config.ditto, {
+      baseUrl: 'http://10.0.0.5:38443',
+      username: 'ditto',
+      password: 'ditto',
+      devopsUsername: 'devops',
+      devopsPassword: 'devops-secret',
+    });
+    assert.deepEqual(config.kafka, { bootstrapServers: ['10.0.0.5:9094'] });
+    assert.deepEqual(config.amqpNetwork, { host: '10.0.0.5', port: 15672 });
+  });
+
+  it('builds the HTTP adapter URL from IP and port, keeps /v1 once, and applies TwinLedger variables', () => {
+    const config = configFromEnv({
+      REGISTRY_BASE_URL: 'http://r:1/v1/',
+      HTTP_ADAPTER_IP: 'h',
+      HTTP_ADAPTER_PORT_HTTP: '8080',
+      TWINLEDGER_MESSAGING: 'amqp',
+      TWINLEDGER_CA_FILE: '/ca.pem',
+      TWINLEDGER_TLS_SERVER_NAME: 'c2e-hono',
+      TWINLEDGER_TIMEOUT_MS: '2500',
+    });
+    assert.equal(config.registry?.baseUrl, 'http://r:1/v1');
+    assert.equal(config.httpAdapter?.baseUrl, 'http://h:8080');
+    assert.equal(config.messaging, 'amqp');
+    assert.deepEqual(config.tls, { caFile: '/ca.pem', serverName: 'c2e-hono' });
+    assert.equal(config.timeoutMs, 2500);
+  });
+
+  it('rejects bad values naming the variable', () => {
+    assert.throws(() => configFromEnv({ REGISTRY_BASE_URL: 'ftp://x' }), /REGISTRY_BASE_URL/);
+    assert.throws(() => configFromEnv({ MQTT_ADAPTER_IP: 'h', MQTT_ADAPTER_PORT_MQTT: '99999' }), /MQTT_ADAPTER_PORT_MQTT/);
+    assert.throws(() => configFromEnv({ TWINLEDGER_MESSAGING: 'mqtt' }), /TWINLEDGER_MESSAGING/);
+    assert.throws(() => configFromEnv({ TWINLEDGER_TIMEOUT_MS: '-1' }), /TWINLEDGER_TIMEOUT_MS/);
+    assert.throws(() => configFromEnv({ HTTP_ADAPTER_IP: 'h' }), /HTTP_ADAPTER_PORT_HTTP/);
+  });
+
+  it('lets explicit options win per section', () => {
+    const config = configFromEnv(c2eEnv, { ditto: { baseUrl: 'http://other', password: 'pw2' } });
+    assert.equal(config.ditto?.baseUrl, 'http://other');
+    assert.equal(config.ditto?.password, 'pw2');
+    assert.equal(config.ditto?.devopsPassword, 'devops-secret');
+  });
+
+  it('documents every variable it reads', () => {
+    assert.ok(Object.keys(ENVIRONMENT_VARIABLES).length >= 20);
+    assert.deepEqual(configFromEnv({}), {});
+  });
+});
