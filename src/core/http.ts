@@ -53,6 +53,12 @@ export interface HttpResponse<T = unknown> {
   etag: string | undefined;
 }
 
+/** A resource and its version: the `ETag` the server sent with it (Hono: opaque; Ditto: `"rev:N"`). */
+export interface Versioned<T> {
+  value: T;
+  etag: string | undefined;
+}
+
 /** Turns a failed response into a hint for the caller; return undefined for none. */
 export type HintProvider = (status: number, upstreamCode: string | undefined, request: HttpRequest) => string | undefined;
 

@@ -58,6 +58,17 @@ describe('contract harness', { skip: skipReason() }, () => {
     }
   });
 
+  it('routes JSON-pointer parameters that repeat a keyword, such as message resource keys', async () => {
+    const ditto = await dittoContract();
+    ditto.assertRequest(
+      req('PUT', '/api/2/policies/org.acme%3Ap/entries/OWNER/resources/message:/inbox/messages/switch', {
+        grant: ['READ'],
+        revoke: [],
+      }),
+    );
+    ditto.assertRequest(req('PUT', '/api/2/things/org.acme%3Al/features/properties/properties/a/b', 1));
+  });
+
   it('validates response bodies against the response schema', async () => {
     const hono = await honoRegistryContract();
     hono.assertResponse({ method: 'POST', path: '/v1/tenants' }, 201, { id: 'generated' });

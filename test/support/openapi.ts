@@ -150,13 +150,13 @@ interface LoadedSpec {
   api: OpenAPIBackend;
   doc: JsonObject;
   prefix: string;
-  /** Path templates whose last parameter may span several segments (`{propertyPath}` etc.). */
-  trailing: RegExp;
+  /** Whether a trailing JSON-pointer parameter may span several segments (Ditto). */
+  foldTrailing: boolean;
 }
 
 const cache = new Map<string, Promise<LoadedSpec>>();
 
-async function load(file: string, prefix: string, correct: (doc: JsonObject) => void, trailing: RegExp): Promise<LoadedSpec> {
+async function load(file: string, prefix: string, correct: (doc: JsonObject) => void, foldTrailing: boolean): Promise<LoadedSpec> {
   const dir = specsDir();
   assert.ok(dir, skipReason());
   const doc = yaml.load(readFileSync(join(dir, file), 'utf8')) as JsonObject;
@@ -171,7 +171,7 @@ async function load(file: string, prefix: string, correct: (doc: JsonObject) => 
     ajvOpts: { strict: false, allErrors: true, validateFormats: false },
   });
   await api.init();
-  return { api, doc, prefix, trailing };
+  return { api, doc, prefix, foldTrailing };
 }
 
 function contract(key: string, loader: () => Promise<LoadedSpec>): Promise<Contract> {
@@ -185,7 +185,7 @@ function contract(key: string, loader: () => Promise<LoadedSpec>): Promise<Contr
 
 /** Hono Device Registry Management API v1. Paths start with `/v1`. */
 export function honoRegistryContract(): Promise<Contract> {
-  return contract('hono', () => load('hono/device-registry-v1.yaml', '/v1', correctHonoSpec, /^(?!)/));
+  return contract('hono', () => load('hono/device-registry-v1.yaml', '/v1', correctHonoSpec, false));
 }
 
 /** Ditto HTTP API 2 as of Ditto 3.5.12 (what Cloud2Edge 0.9 deploys). Paths start with `/api/2`. */
@@ -195,17 +195,29 @@ export function dittoContract(): Promise<Contract> {
       'ditto/v3.5.12/ditto-api-2.yml',
       '',
       correctDittoSpec,
-      /^(.*\/(?:attributes|properties|desiredProperties|resources|messages))\/(.+)$/,
+      true,
     ),
   );
 }
 
-function normalisePath(spec: LoadedSpec, path: string): string {
+const TRAILING_KEYWORD = /\/(?:attributes|properties|desiredProperties|resources|messages)(?=\/)/g;
+
+/**
+ * Candidate spellings of a path for the spec's router, which matches one segment per parameter: the path
+ * itself, then, for every place where a JSON-pointer parameter (`{propertyPath}`, `{resourcePath}`, ...) may
+ * start, the rest of the path folded into one encoded segment — leftmost first, since a resource key such as
+ * `message:/inbox/messages/x` contains the keywords again.
+ */
+function candidatePaths(spec: LoadedSpec, path: string): string[] {
   const stripped = spec.prefix && path.startsWith(spec.prefix) ? path.slice(spec.prefix.length) : path;
-  // A JSON-pointer parameter (`{propertyPath}`) spans several segments; the spec's router matches one.
-  const match = spec.trailing.exec(stripped);
-  if (!match?.[1] || !match[2] || !match[2].includes('/')) return stripped;
-  return `${match[1]}/${encodeURIComponent(decodeURIComponent(match[2]))}`;
+  const candidates = [stripped];
+  if (!spec.foldTrailing) return candidates;
+  for (const match of stripped.matchAll(TRAILING_KEYWORD)) {
+    const head = stripped.slice(0, (match.index ?? 0) + match[0].length);
+    const rest = stripped.slice(head.length + 1);
+    if (rest.includes('/')) candidates.push(`${head}/${encodeURIComponent(decodeURIComponent(rest))}`);
+  }
+  return candidates;
 }
 
 function declaredParameters(spec: LoadedSpec, operation: JsonObject & { path?: string }, where: string): Set<string> {
@@ -234,13 +246,15 @@ function describe(method: string, path: string): string {
 
 function makeContract(spec: LoadedSpec): Contract {
   const match = (method: string, path: string) => {
-    const operation = spec.api.matchOperation({ method: method.toLowerCase(), path: normalisePath(spec, path), headers: {} });
-    assert.ok(operation, `${describe(method, path)} is not an operation of the spec`);
-    return operation as unknown as JsonObject & { operationId?: string; path?: string };
+    for (const candidate of candidatePaths(spec, path)) {
+      const operation = spec.api.matchOperation({ method: method.toLowerCase(), path: candidate, headers: {} });
+      if (operation) return { operation: operation as unknown as JsonObject & { operationId?: string; path?: string }, routed: candidate };
+    }
+    assert.fail(`${describe(method, path)} is not an operation of the spec`);
   };
   return {
     assertRequest(request) {
-      const operation = match(request.method, request.path);
+      const { operation, routed } = match(request.method, request.path);
       const label = `${describe(request.method, request.path)} (${operation.operationId ?? 'operation'})`;
       const declaredQuery = declaredParameters(spec, operation, 'query');
       const unknown = Object.keys(request.query).filter((name) => !declaredQuery.has(name.toLowerCase()));
@@ -255,7 +269,7 @@ function makeContract(spec: LoadedSpec): Contract {
       const result = spec.api.validateRequest(
         {
           method: request.method.toLowerCase(),
-          path: normalisePath(spec, request.path),
+          path: routed,
           query: request.query,
           headers: request.headers,
           // openapi-backend parses string bodies of JSON requests itself, so hand it the JSON text.
@@ -267,7 +281,7 @@ function makeContract(spec: LoadedSpec): Contract {
       assert.ok(result.valid, `${label}: ${JSON.stringify(result.errors, null, 2)}`);
     },
     assertResponse(request, status, body) {
-      const operation = match(request.method, request.path);
+      const { operation } = match(request.method, request.path);
       assert.ok(operation.operationId, `${describe(request.method, request.path)} has no operationId in the spec`);
       const result = spec.api.validateResponse(body, operation.operationId, status);
       assert.ok(

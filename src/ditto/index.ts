@@ -1,0 +1,15 @@
+export * from './types.js';
+export * from './headers.js';
+export * from './hints.js';
+export { API_PREFIX } from './paths.js';
+export * from './values.js';
+export * from './features.js';
+export * from './things.js';
+export * from './policies.js';
+export * from './messages.js';
+export * from './connections.js';
+export * from './rql.js';
+export * from './search.js';
+export * from './changes.js';
+export * from './protocol.js';
+export * from './client.js';
