@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'chaincode/node_modules/', 'chaincode/dist/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.twinledger/', 'chaincode/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

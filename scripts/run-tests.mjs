@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ (or the paths given) with Node's test runner and tsx.
+// `npm test`: every *.test.ts under test/ with Node's test runner and tsx, then the chaincode package's own
+// tests (installing its dependencies first on a fresh checkout). With paths, runs just those files.
 // Node 20 does not expand globs for --test, so the files are listed here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function collect(dir) {
@@ -15,6 +16,11 @@ function collect(dir) {
   return out;
 }
 
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  return result.status ?? 1;
+}
+
 const args = process.argv.slice(2);
 const roots = args.length > 0 ? args : ['test'];
 const files = roots.flatMap((r) => (statSync(r).isDirectory() ? collect(r) : [r]));
@@ -22,9 +28,15 @@ if (files.length === 0) {
   console.error('no test files found under', roots.join(', '));
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+let status = run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files]);
+
+if (args.length === 0 && existsSync('chaincode/package.json')) {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  if (!existsSync('chaincode/node_modules')) {
+    const installed = run(npm, ['ci', '--no-audit', '--no-fund'], { cwd: 'chaincode' });
+    if (installed !== 0) process.exit(installed);
+  }
+  console.log('\n# chaincode package tests');
+  status = run(npm, ['test'], { cwd: 'chaincode' }) || status;
+}
+process.exit(status);

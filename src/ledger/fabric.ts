@@ -1,0 +1,433 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CallOptions } from '@grpc/grpc-js';
+import { checkpointers } from '@hyperledger/fabric-gateway';
+import { TimeoutError, ValidationError } from '../core/errors.js';
+import { validateDeviceId, validateTenantId, validateThingId } from '../core/ids.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import { Redactor } from '../core/redact.js';
+import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
+import { type FabricConnectionOptions, openConnection } from './connection.js';
+import { ChaincodeError, CommitError } from './errors.js';
+import { type FailureContext, abortReason, abortable, isRetryable, toLedgerError } from './gateway-errors.js';
+import type { GatewayContract, GatewayEventStream, GatewayNetwork, GatewayProposalOptions } from './gateway-port.js';
+import type {
+  AnchoredRecord,
+  BatchAnchor,
+  BatchRecord,
+  CredentialCommitment,
+  CredentialsRequest,
+  DeviceCredentials,
+  DeviceRecord,
+  EventCheckpointer,
+  HashHistoryEntry,
+  HashRecord,
+  Ledger,
+  LedgerCallOptions,
+  LedgerEvent,
+  LedgerEventsOptions,
+  RecordAnchor,
+  StreamHead,
+  TelemetryRequest,
+  TelemetrySubmission,
+} from './types.js';
+import * as check from './validate.js';
+
+/** Deadlines per gateway call, in ms (the fabric-samples defaults). */
+export interface FabricDeadlines {
+  evaluateMs: number;
+  endorseMs: number;
+  submitMs: number;
+  commitStatusMs: number;
+}
+
+export const DEFAULT_DEADLINES: Readonly<FabricDeadlines> = Object.freeze({
+  evaluateMs: 5_000,
+  endorseMs: 15_000,
+  submitMs: 5_000,
+  commitStatusMs: 60_000,
+});
+
+export interface FabricLedgerOptions {
+  channel: string;
+  /** Chaincode name as committed on the channel, e.g. `twinledger`. */
+  chaincode: string;
+  /** Contract name inside the chaincode; default: the chaincode's default contract. */
+  contract?: string;
+  /** MSP ID of the client; needed for `setCredentials`/`getCredentials` (endorsed by this organisation only). */
+  mspId?: string;
+  deadlines?: Partial<FabricDeadlines>;
+  /**
+   * Timing of retries. Retried are: a gateway step that failed with UNAVAILABLE, DEADLINE_EXCEEDED or
+   * RESOURCE_EXHAUSTED (the same proposal or signed transaction again, so nothing is applied twice), and a
+   * whole transaction that committed with MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT (a new transaction).
+   * Default: exponential backoff, 5 attempts, 250 ms doubling to at most 5 s, full jitter.
+   */
+  retry?: RetryPolicy;
+  logger?: Logger;
+  /** Shared redactor: credentials passed to `setCredentials` and read by `getCredentials` are registered with it. */
+  redactor?: Redactor;
+}
+
+export interface FabricLedgerConnectOptions extends FabricConnectionOptions, Omit<FabricLedgerOptions, 'mspId'> {}
+
+const PHASE_DEADLINE: Record<'evaluate' | 'endorse' | 'submit' | 'commitStatus', keyof FabricDeadlines> = {
+  evaluate: 'evaluateMs',
+  endorse: 'endorseMs',
+  submit: 'submitMs',
+  commitStatus: 'commitStatusMs',
+};
+
+interface CallScope {
+  signal: AbortSignal | undefined;
+  done(): void;
+}
+
+/** fabric-gateway's file checkpointer, with its folder created and a readable error for a damaged file. */
+async function fileCheckpointer(path: string): Promise<EventCheckpointer> {
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    return await checkpointers.file(path);
+  } catch (error) {
+    throw new ValidationError(
+      'checkpoint',
+      `cannot read the checkpoint file ${JSON.stringify(path)}: ${(error as Error).message}`,
+      'The file is damaged (e.g. by a crash while it was written): delete it and set startBlock to replay from a known block.',
+    );
+  }
+}
+
+function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * The `Ledger` on a Hyperledger Fabric network through the Fabric Gateway (fabric-gateway 1.x, Fabric ≥ 2.4).
+ *
+ * ```ts
+ * const ledger = FabricLedger.connect({
+ *   peerEndpoint: 'localhost:7051', hostAlias: 'peer0.org1.example.com', tlsRootCertFile: '.../ca.crt',
+ *   mspId: 'Org1MSP', certificateFile: '.../signcerts/cert.pem', privateKeyFile: '.../keystore/key_sk',
+ *   channel: 'mychannel', chaincode: 'twinledger',
+ * });
+ * ```
+ */
+export class FabricLedger implements Ledger {
+  readonly deadlines: FabricDeadlines;
+  private readonly contract: GatewayContract;
+  private readonly retry: RetryPolicy;
+  private readonly logger: Logger;
+  private readonly redactor: Redactor;
+  private readonly onClose: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly network: GatewayNetwork,
+    private readonly options: FabricLedgerOptions,
+    onClose?: () => void,
+  ) {
+    if (!options.channel) throw new ValidationError('channel', 'is required');
+    if (!options.chaincode) throw new ValidationError('chaincode', 'is required, e.g. "twinledger"');
+    for (const [name, value] of Object.entries(options.deadlines ?? {})) {
+      if (typeof value !== 'number' || !(value > 0)) throw new ValidationError(`deadlines.${name}`, 'must be a positive number of milliseconds');
+    }
+    this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
+    this.contract = network.getContract(options.chaincode, options.contract);
+    this.retry = options.retry ?? new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5_000 });
+    this.logger = options.logger ?? silentLogger;
+    this.redactor = options.redactor ?? new Redactor();
+    this.onClose = onClose;
+  }
+
+  /** Connects to a gateway peer. The gRPC connection is made lazily, on the first call. */
+  static connect(options: FabricLedgerConnectOptions): FabricLedger {
+    const { gateway, client } = openConnection(options);
+    try {
+      const network = gateway.getNetwork(options.channel);
+      return new FabricLedger(network, { ...options, mspId: options.mspId }, () => {
+        gateway.close();
+        client.close();
+      });
+    } catch (error) {
+      gateway.close();
+      client.close();
+      throw error;
+    }
+  }
+
+  // ---- devices -------------------------------------------------------------------------------------
+
+  async registerDevice(input: { tenant: string; deviceId: string }, options: LedgerCallOptions = {}): Promise<DeviceRecord> {
+    const tenant = validateTenantId(input.tenant, undefined, 'tenant');
+    const deviceId = validateDeviceId(input.deviceId);
+    return JSON.parse(text((await this.submit('RegisterDevice', [tenant, deviceId], {}, options)).result)) as DeviceRecord;
+  }
+
+  async getDevice(tenant: string, deviceId: string, options: LedgerCallOptions = {}): Promise<DeviceRecord | undefined> {
+    const args = [validateTenantId(tenant, undefined, 'tenant'), validateDeviceId(deviceId)];
+    return this.evaluateOptional<DeviceRecord>('GetDevice', args, {}, options);
+  }
+
+  async setCredentials(input: CredentialsRequest, options: LedgerCallOptions = {}): Promise<CredentialCommitment> {
+    const tenant = validateTenantId(input.tenant, undefined, 'tenant');
+    const deviceId = validateDeviceId(input.deviceId);
+    const authId = input.authId;
+    if (typeof authId !== 'string' || !/^[a-zA-Z0-9-_=.]+$/.test(authId)) {
+      throw new ValidationError('authId', 'must match ^[a-zA-Z0-9-_=.]+$ (no "@" or ":")');
+    }
+    if (typeof input.password !== 'string' || input.password.length === 0) throw new ValidationError('password', 'must be a non-empty string');
+    const salt = check.optionalSalt('salt', input.salt);
+    this.redactor.addSecret(input.password);
+    const transientData: Record<string, string> = { authId, password: input.password, ...(salt ? { salt } : {}) };
+    const { result } = await this.submit('SetCredentials', [tenant, deviceId], { transientData, endorsingOrganizations: [this.ownMsp('setCredentials')] }, options);
+    return JSON.parse(text(result)) as CredentialCommitment;
+  }
+
+  async getCredentials(tenant: string, deviceId: string, options: LedgerCallOptions = {}): Promise<DeviceCredentials | undefined> {
+    const args = [validateTenantId(tenant, undefined, 'tenant'), validateDeviceId(deviceId)];
+    const credentials = await this.evaluateOptional<DeviceCredentials>('GetCredentials', args, { endorsingOrganizations: [this.ownMsp('getCredentials')] }, options);
+    if (credentials) this.redactor.addSecret(credentials.password);
+    return credentials;
+  }
+
+  async publishTelemetry(input: TelemetryRequest, options: LedgerCallOptions = {}): Promise<TelemetrySubmission> {
+    const tenant = validateTenantId(input.tenant, undefined, 'tenant');
+    const thingId = validateThingId(input.thingId);
+    const command = typeof input.command === 'string' ? input.command : JSON.stringify(input.command);
+    if (typeof command !== 'string' || command.length === 0) throw new ValidationError('command', 'must be Ditto Protocol JSON text or an envelope object');
+    const ttd = check.optionalTtd('ttd', input.ttd);
+    const { result, transactionId } = await this.submit('PublishTelemetryData', [tenant, thingId, command, ttd], {}, options);
+    return { sha256: text(result), transactionId };
+  }
+
+  // ---- PoC 1 hash registry -------------------------------------------------------------------------
+
+  async initHash(key: string, options: LedgerCallOptions = {}): Promise<HashRecord> {
+    return this.submitJson<HashRecord>('InitHash', [check.requireKey('key', key)], options);
+  }
+
+  async updateHash(input: { key: string; sha256: string; cid?: string }, options: LedgerCallOptions = {}): Promise<HashRecord> {
+    const args = [check.requireKey('key', input.key), check.requireSha256('sha256', input.sha256), check.optionalCid('cid', input.cid)];
+    return this.submitJson<HashRecord>('UpdateHash', args, options);
+  }
+
+  async queryHash(key: string, options: LedgerCallOptions = {}): Promise<HashRecord | undefined> {
+    return this.evaluateOptional<HashRecord>('QueryHash', [check.requireKey('key', key)], {}, options);
+  }
+
+  async getHashHistory(key: string, options: LedgerCallOptions = {}): Promise<HashHistoryEntry[]> {
+    return (await this.evaluateOptional<HashHistoryEntry[]>('GetHashHistory', [check.requireKey('key', key)], {}, options)) ?? [];
+  }
+
+  // ---- anchoring -----------------------------------------------------------------------------------
+
+  async anchorBatch(input: BatchAnchor, options: LedgerCallOptions = {}): Promise<BatchRecord> {
+    const args = [
+      check.requireKey('stream', input.stream),
+      check.requireKey('batchId', input.batchId),
+      check.requireSha256('root', input.root),
+      check.requireTreeSize('treeSize', input.treeSize),
+      check.requireSha256('prevRoot', input.prevRoot),
+      check.optionalMeta('meta', input.meta),
+    ];
+    return this.submitJson<BatchRecord>('AnchorBatch', args, options);
+  }
+
+  async getBatch(stream: string, batchId: string, options: LedgerCallOptions = {}): Promise<BatchRecord | undefined> {
+    const args = [check.requireKey('stream', stream), check.requireKey('batchId', batchId)];
+    return this.evaluateOptional<BatchRecord>('GetBatch', args, {}, options);
+  }
+
+  async getHead(stream: string, options: LedgerCallOptions = {}): Promise<StreamHead> {
+    const result = await this.evaluate('GetHead', [check.requireKey('stream', stream)], {}, options);
+    return JSON.parse(text(result)) as StreamHead;
+  }
+
+  async anchorRecord(input: RecordAnchor, options: LedgerCallOptions = {}): Promise<AnchoredRecord> {
+    const args = [
+      check.requireKey('key', input.key),
+      check.requireSha256('sha256', input.sha256),
+      check.optionalCid('cid', input.cid),
+      check.optionalMeta('meta', input.meta),
+    ];
+    return this.submitJson<AnchoredRecord>('AnchorRecord', args, options);
+  }
+
+  async getRecord(key: string, options: LedgerCallOptions = {}): Promise<AnchoredRecord | undefined> {
+    return this.evaluateOptional<AnchoredRecord>('GetRecord', [check.requireKey('key', key)], {}, options);
+  }
+
+  // ---- events --------------------------------------------------------------------------------------
+
+  /**
+   * Chaincode events of this chaincode, resuming after the checkpoint. Reconnects on transient gateway
+   * errors (with the retry policy's delays, the attempt count reset by every event received).
+   */
+  async *events(options: LedgerEventsOptions = {}): AsyncGenerator<LedgerEvent, void, undefined> {
+    const signal = options.signal;
+    const checkpointer: EventCheckpointer =
+      typeof options.checkpoint === 'string'
+        ? await fileCheckpointer(options.checkpoint)
+        : (options.checkpoint ?? checkpointers.inMemory());
+    const names = options.names ? new Set(options.names) : undefined;
+    let failures = 0;
+    while (!signal?.aborted) {
+      let stream: GatewayEventStream | undefined;
+      const onAbort = () => stream?.close();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        stream = await this.network.getChaincodeEvents(this.options.chaincode, {
+          checkpoint: checkpointer,
+          ...(checkpointer.getBlockNumber() === undefined && options.startBlock !== undefined ? { startBlock: options.startBlock } : {}),
+        });
+        if (signal?.aborted) return;
+        for await (const event of stream) {
+          failures = 0;
+          if (!names || names.has(event.eventName)) {
+            yield {
+              blockNumber: event.blockNumber,
+              transactionId: event.transactionId,
+              chaincodeName: event.chaincodeName,
+              name: event.eventName,
+              payload: event.payload,
+            };
+          }
+          // Reached only when the consumer asked for the next event: its loop body is done with this one.
+          await checkpointer.checkpointTransaction(event.blockNumber, event.transactionId);
+        }
+        if (signal?.aborted) return;
+        // The gateway ended the stream without an error: reconnect from the checkpoint.
+        failures += 1;
+        const delay = this.retry.nextDelayMs(failures, new Error('event stream ended'));
+        await sleep(delay ?? this.deadlines.evaluateMs, signal);
+      } catch (error) {
+        if (signal?.aborted) return;
+        const failure = toLedgerError(error, { phase: 'events', transaction: 'ChaincodeEvents' });
+        failures += 1;
+        const delay = isRetryable(failure) ? this.retry.nextDelayMs(failures, failure) : undefined;
+        if (delay === undefined) throw failure;
+        this.logger.warn('chaincode event stream failed; reconnecting', { chaincode: this.options.chaincode, attempt: failures, delayMs: delay, reason: failure.message });
+        try {
+          await sleep(delay, signal);
+        } catch {
+          return;
+        }
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        stream?.close();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose?.();
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------------
+
+  private ownMsp(operation: string): string {
+    if (!this.options.mspId) throw new ValidationError('mspId', `the FabricLedger needs its organisation's MSP ID for ${operation}`);
+    return this.options.mspId;
+  }
+
+  private scope(what: string, options: LedgerCallOptions): CallScope {
+    if (options.timeoutMs === undefined) return { signal: options.signal, done: () => undefined };
+    const timeoutMs = options.timeoutMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new TimeoutError(what, timeoutMs)), timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+    return { signal, done: () => clearTimeout(timer) };
+  }
+
+  private callOptions(phase: keyof typeof PHASE_DEADLINE): CallOptions {
+    return { deadline: Date.now() + this.deadlines[PHASE_DEADLINE[phase]] };
+  }
+
+  /** Runs one gateway step, again while it fails transiently and the retry policy allows. */
+  private async step<T>(context: FailureContext, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      if (signal?.aborted) throw abortReason(signal, context.transaction);
+      try {
+        return await abortable(run(), signal, context.transaction);
+      } catch (error) {
+        const failure = toLedgerError(error, context);
+        const delay = isRetryable(failure) ? this.retry.nextDelayMs(attempt, failure) : undefined;
+        if (delay === undefined) throw failure;
+        this.logger.warn('retrying ledger call', { transaction: context.transaction, phase: context.phase, attempt, delayMs: delay, reason: failure.message });
+        try {
+          await sleep(delay, signal);
+        } catch {
+          throw signal ? abortReason(signal, context.transaction) : failure;
+        }
+      }
+    }
+  }
+
+  private async evaluate(name: string, args: string[], proposal: GatewayProposalOptions, options: LedgerCallOptions): Promise<Uint8Array> {
+    const scope = this.scope(name, options);
+    try {
+      const built = this.contract.newProposal(name, { ...proposal, arguments: args });
+      const context: FailureContext = { phase: 'evaluate', transaction: name, transactionId: built.getTransactionId() };
+      return await this.step(context, scope.signal, () => built.evaluate(this.callOptions('evaluate')));
+    } finally {
+      scope.done();
+    }
+  }
+
+  private async evaluateOptional<T>(name: string, args: string[], proposal: GatewayProposalOptions, options: LedgerCallOptions): Promise<T | undefined> {
+    try {
+      return JSON.parse(text(await this.evaluate(name, args, proposal, options))) as T;
+    } catch (error) {
+      if (error instanceof ChaincodeError && error.reason === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  private async submitJson<T>(name: string, args: string[], options: LedgerCallOptions): Promise<T> {
+    return JSON.parse(text((await this.submit(name, args, {}, options)).result)) as T;
+  }
+
+  /**
+   * endorse → submit → commit status. A transient failure repeats the failed step with the same proposal or
+   * signed transaction (Fabric rejects a transaction ID twice, so nothing applies twice); an MVCC or phantom
+   * read conflict at commit runs the whole transaction again as a new one.
+   */
+  private async submit(
+    name: string,
+    args: string[],
+    proposal: GatewayProposalOptions,
+    options: LedgerCallOptions,
+  ): Promise<{ result: Uint8Array; transactionId: string; blockNumber: bigint }> {
+    const scope = this.scope(name, options);
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        const built = this.contract.newProposal(name, { ...proposal, arguments: args });
+        const transactionId = built.getTransactionId();
+        const context = (phase: FailureContext['phase']): FailureContext => ({ phase, transaction: name, transactionId });
+        try {
+          const transaction = await this.step(context('endorse'), scope.signal, () => built.endorse(this.callOptions('endorse')));
+          const commit = await this.step(context('submit'), scope.signal, () => transaction.submit(this.callOptions('submit')));
+          const status = await this.step(context('commitStatus'), scope.signal, () => commit.getStatus(this.callOptions('commitStatus')));
+          if (!status.successful) {
+            throw new CommitError(status.code, { phase: 'commit', transaction: name, transactionId, blockNumber: status.blockNumber });
+          }
+          return { result: transaction.getResult(), transactionId, blockNumber: status.blockNumber };
+        } catch (error) {
+          const failure = toLedgerError(error, context('commit'));
+          const delay = failure instanceof CommitError && failure.retryable ? this.retry.nextDelayMs(attempt, failure) : undefined;
+          if (delay === undefined) throw failure;
+          this.logger.warn('transaction conflicted; running it again', { transaction: name, transactionId, attempt, delayMs: delay, reason: failure.message });
+          try {
+            await sleep(delay, scope.signal);
+          } catch {
+            throw scope.signal ? abortReason(scope.signal, name) : failure;
+          }
+        }
+      }
+    } finally {
+      scope.done();
+    }
+  }
+}

@@ -1,0 +1,28 @@
+export * from './types.js';
+export * from './errors.js';
+export { FabricLedger, DEFAULT_DEADLINES, type FabricDeadlines, type FabricLedgerOptions, type FabricLedgerConnectOptions } from './fabric.js';
+export type { FabricConnectionOptions } from './connection.js';
+export type {
+  GatewayNetwork,
+  GatewayContract,
+  GatewayProposal,
+  GatewayProposalOptions,
+  GatewayTransaction,
+  GatewayCommit,
+  GatewayStatus,
+  GatewayChaincodeEvent,
+  GatewayEventsOptions,
+  GatewayEventStream,
+} from './gateway-port.js';
+export { DeliveredStore } from './delivered-store.js';
+export {
+  TelemetryRelay,
+  type TelemetryRelayOptions,
+  type RelayCredentialsSource,
+  type RelayDeviceCredentials,
+  type RelayDelivery,
+  type RelayCommand,
+  type RelaySkip,
+  type RelayFailure,
+  type RelayStats,
+} from './relay.js';

@@ -1,0 +1,459 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AbortError, HttpError, ValidationError } from '../core/errors.js';
+import { HttpClient } from '../core/http.js';
+import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
+import { Redactor } from '../core/redact.js';
+import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
+import type { TlsOptions } from '../core/tls.js';
+import { DeliveredStore } from './delivered-store.js';
+import { ChaincodeError } from './errors.js';
+import { type Ledger, type LedgerEvent, LEDGER_EVENTS, type TelemetryPublishRequested } from './types.js';
+
+export interface RelayDeviceCredentials {
+  /** Hono auth-id; the relay logs in as `<authId>@<tenant>`. */
+  authId: string;
+  password: string;
+}
+
+/**
+ * Where device credentials come from:
+ * - a map keyed `<tenant>/<deviceId>` (the relay's own configuration),
+ * - a function (your secret store),
+ * - `'ledger'`: `GetCredentials` evaluated through the Ledger (the relay's identity must belong to the
+ *   device's owner organisation).
+ */
+export type RelayCredentialsSource =
+  | Readonly<Record<string, RelayDeviceCredentials>>
+  | ((tenant: string, deviceId: string, signal: AbortSignal) => Promise<RelayDeviceCredentials | undefined>)
+  | 'ledger';
+
+export interface TelemetryRelayOptions {
+  ledger: Ledger;
+  /** The Hono HTTP adapter (device side), e.g. Cloud2Edge's `HTTP_ADAPTER_BASE_URL`. */
+  httpAdapter: { baseUrl: string; tls?: TlsOptions };
+  /**
+   * Folder for the relay's durable state: `checkpoint.json` (event stream position), `delivered.log`
+   * (transaction IDs already delivered) and `relay.lock`. One relay per folder.
+   */
+  stateDir: string;
+  /** Default `'ledger'`. */
+  credentials?: RelayCredentialsSource;
+  /** Block to start at on the very first run (no checkpoint yet). Default: the next block. */
+  startBlock?: bigint;
+  /** `QoS-Level` header: 1 (default) makes the adapter confirm that the message was forwarded (else 503). */
+  qos?: 0 | 1;
+  /**
+   * Retries of one POST on 503, 429 and network errors. Default: exponential backoff, 6 attempts, 500 ms
+   * doubling to at most 30 s, full jitter.
+   */
+  retry?: RetryPolicy;
+  /** Deadline of one delivery attempt, its retries included. Default 60 000 ms. */
+  timeoutMs?: number;
+  /**
+   * After `retry` gave up on a transient failure, wait this long and deliver the same event again.
+   * The relay never skips an event because the adapter was unavailable. Default 30 000 ms.
+   */
+  redeliveryDelayMs?: number;
+  /** Delivered transaction IDs remembered (beyond the checkpoint). Default 100 000. */
+  deliveredCapacity?: number;
+  logger?: Logger;
+  redactor?: Redactor;
+}
+
+export interface RelayCommand {
+  /** `hono-command`: the command name. */
+  name: string;
+  /** `hono-cmd-req-id`; absent for one-way commands. */
+  requestId: string | undefined;
+  contentType: string | undefined;
+  payload: string;
+}
+
+export interface RelayDelivery {
+  transactionId: string;
+  blockNumber: bigint;
+  tenant: string;
+  deviceId: string;
+  sha256: string;
+  status: number;
+  /** A command the adapter handed back because the request carried `hono-ttd`. */
+  command?: RelayCommand;
+}
+
+export interface RelaySkip {
+  transactionId: string;
+  reason: 'already-delivered';
+}
+
+export interface RelayFailure {
+  transactionId: string;
+  blockNumber: bigint;
+  tenant?: string;
+  deviceId?: string;
+  error: Error;
+}
+
+export interface RelayStats {
+  delivered: number;
+  skipped: number;
+  undeliverable: number;
+  /** Deliveries started again after the retry policy gave up on a transient failure. */
+  redeliveries: number;
+}
+
+interface RelayEvents {
+  /** The adapter accepted the command (2xx); its transaction ID is recorded. */
+  delivered: [RelayDelivery];
+  /** The transaction was delivered before (e.g. replayed after a restart). */
+  skipped: [RelaySkip];
+  /** Permanently refused (bad payload, unknown credentials, 4xx other than 408/429); the relay moves on. */
+  undeliverable: [RelayFailure];
+  /** The relay stopped because of an error it cannot recover from. */
+  error: [Error];
+  started: [];
+  stopped: [];
+}
+
+const PERMANENT = Symbol('permanent');
+
+class UndeliverableError extends Error {
+  readonly [PERMANENT] = true;
+}
+
+/**
+ * Follows `TelemetryPublishRequested` chaincode events and posts each command to the Hono HTTP adapter
+ * as the device (`POST /telemetry`, basic auth `authId@tenant`), once per transaction ID, also across
+ * restarts. This is the off-chain half of the paper's `PublishTelemetryData`: the chaincode cannot make
+ * the call itself, because every endorsing peer would.
+ *
+ * ```ts
+ * const relay = new TelemetryRelay({ ledger, httpAdapter: { baseUrl }, stateDir: '/var/lib/twinledger-relay' });
+ * relay.on('delivered', (d) => console.log(d.transactionId, d.status));
+ * await relay.start();
+ * // ...
+ * await relay.stop();
+ * ```
+ */
+export class TelemetryRelay extends EventEmitter<RelayEvents> {
+  private readonly http: HttpClient;
+  private readonly logger: Logger;
+  private readonly redactor: Redactor;
+  private readonly credentialCache = new Map<string, RelayDeviceCredentials>();
+  private readonly counters: RelayStats = { delivered: 0, skipped: 0, undeliverable: 0, redeliveries: 0 };
+  private controller: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private store: DeliveredStore | undefined;
+  private lockPath: string | undefined;
+  private ended = false;
+
+  constructor(private readonly options: TelemetryRelayOptions) {
+    super();
+    if (!options.ledger) throw new ValidationError('ledger', 'is required');
+    if (!options.stateDir) throw new ValidationError('stateDir', 'is required: a folder for the checkpoint and the delivered-transactions log');
+    if (!options.httpAdapter?.baseUrl) throw new ValidationError('httpAdapter.baseUrl', 'is required, e.g. http://192.168.1.10:18080');
+    this.redactor = options.redactor ?? new Redactor();
+    this.logger = redactingLogger(options.logger ?? silentLogger, this.redactor);
+    const source = options.credentials ?? 'ledger';
+    if (typeof source === 'object') {
+      for (const [key, value] of Object.entries(source)) {
+        if (!/^[^/]+\/[^/]+$/.test(key)) throw new ValidationError(`credentials["${key}"]`, 'keys are "<tenant>/<deviceId>"');
+        this.redactor.addSecret(value.password);
+      }
+    }
+    this.http = new HttpClient({
+      baseUrl: options.httpAdapter.baseUrl,
+      service: 'hono-http-adapter',
+      tls: options.httpAdapter.tls,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      retry: options.retry ?? new ExponentialBackoff({ maxAttempts: 6, initialDelayMs: 500, maxDelayMs: 30_000 }),
+      logger: this.logger,
+      redactor: this.redactor,
+    });
+  }
+
+  get stats(): RelayStats {
+    return { ...this.counters };
+  }
+
+  /** True between `start()` and `stop()`, unless the relay stopped on an error (see the `error` event). */
+  get running(): boolean {
+    return this.loop !== undefined && !this.ended;
+  }
+
+  /** Takes the state folder's lock, opens the delivered log and starts following events. */
+  async start(): Promise<void> {
+    if (this.loop) throw new Error('the relay is already running');
+    await mkdir(this.options.stateDir, { recursive: true });
+    await this.lock();
+    try {
+      this.store = await DeliveredStore.open(join(this.options.stateDir, 'delivered.log'), { capacity: this.options.deliveredCapacity });
+    } catch (error) {
+      await this.unlock();
+      throw error;
+    }
+    const controller = new AbortController();
+    this.controller = controller;
+    this.ended = false;
+    this.loop = this.follow(controller.signal).then(
+      () => {
+        this.ended = true;
+      },
+      (error: unknown) => {
+        this.ended = true;
+        if (controller.signal.aborted) return;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.logger.error('telemetry relay stopped', { reason: failure.message });
+        if (this.listenerCount('error') > 0) this.emit('error', failure);
+      },
+    );
+    this.emit('started');
+  }
+
+  /** Stops following; a POST in flight is abandoned (its event is not checkpointed, so it is retried next time). */
+  async stop(): Promise<void> {
+    if (!this.loop) return;
+    this.controller?.abort(new AbortError('telemetry relay'));
+    await this.loop;
+    this.loop = undefined;
+    await this.store?.close();
+    this.store = undefined;
+    await this.unlock();
+    this.emit('stopped');
+  }
+
+  private async lock(): Promise<void> {
+    const path = join(this.options.stateDir, 'relay.lock');
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        const file = await open(path, 'wx');
+        await file.writeFile(String(process.pid));
+        await file.close();
+        this.lockPath = path;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+        if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+          throw new ValidationError('stateDir', `another relay (pid ${pid}) uses ${this.options.stateDir}`, 'Run one relay per state folder.');
+        }
+        // Left behind by a relay that is gone: take it over.
+        await rm(path, { force: true });
+      }
+    }
+    throw new Error(`cannot lock ${path}`);
+  }
+
+  private async unlock(): Promise<void> {
+    if (this.lockPath) await rm(this.lockPath, { force: true });
+    this.lockPath = undefined;
+  }
+
+  private async follow(signal: AbortSignal): Promise<void> {
+    const events = this.options.ledger.events({
+      checkpoint: join(this.options.stateDir, 'checkpoint.json'),
+      names: [LEDGER_EVENTS.telemetryPublishRequested],
+      startBlock: this.options.startBlock,
+      signal,
+    });
+    for await (const event of events) {
+      await this.handle(event, signal);
+      if (signal.aborted) return;
+    }
+  }
+
+  /** Returns once the event is delivered, known as delivered, or found undeliverable. */
+  private async handle(event: LedgerEvent, signal: AbortSignal): Promise<void> {
+    const store = this.store as DeliveredStore;
+    let request: TelemetryPublishRequested;
+    try {
+      request = parseRequest(event);
+    } catch (error) {
+      this.fail(event, undefined, error as Error);
+      return;
+    }
+    if (store.has(event.transactionId)) {
+      this.counters.skipped += 1;
+      this.logger.debug('telemetry already delivered', { transactionId: event.transactionId });
+      this.emit('skipped', { transactionId: event.transactionId, reason: 'already-delivered' });
+      return;
+    }
+    for (;;) {
+      let delivery: RelayDelivery;
+      try {
+        delivery = await this.deliver(event, request, signal);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        if (error instanceof UndeliverableError) {
+          this.fail(event, request, error);
+          return;
+        }
+        const delay = this.options.redeliveryDelayMs ?? 30_000;
+        this.counters.redeliveries += 1;
+        this.logger.warn('telemetry delivery failed; trying again', {
+          transactionId: event.transactionId,
+          deviceId: request.deviceId,
+          delayMs: delay,
+          reason: (error as Error).message,
+        });
+        await sleep(delay, signal);
+        continue;
+      }
+      // The exactly-once window: a crash between the adapter's 2xx and this fsync delivers once more after restart.
+      // A failure to record is fatal (the relay stops with an error) rather than a reason to post again.
+      await store.add(event.transactionId);
+      this.counters.delivered += 1;
+      this.logger.info('telemetry delivered', {
+        transactionId: event.transactionId,
+        tenant: request.tenant,
+        deviceId: request.deviceId,
+        status: delivery.status,
+      });
+      this.emit('delivered', delivery);
+      return;
+    }
+  }
+
+  private fail(event: LedgerEvent, request: TelemetryPublishRequested | undefined, error: Error): void {
+    this.counters.undeliverable += 1;
+    this.logger.error('telemetry undeliverable; skipping it', {
+      transactionId: event.transactionId,
+      blockNumber: event.blockNumber.toString(),
+      deviceId: request?.deviceId,
+      reason: error.message,
+    });
+    this.emit('undeliverable', {
+      transactionId: event.transactionId,
+      blockNumber: event.blockNumber,
+      tenant: request?.tenant,
+      deviceId: request?.deviceId,
+      error,
+    });
+  }
+
+  private async credentialsFor(tenant: string, deviceId: string, signal: AbortSignal, fresh = false): Promise<RelayDeviceCredentials> {
+    const key = `${tenant}/${deviceId}`;
+    const cached = fresh ? undefined : this.credentialCache.get(key);
+    if (cached) return cached;
+    const source = this.options.credentials ?? 'ledger';
+    let found: RelayDeviceCredentials | undefined;
+    if (source === 'ledger') {
+      let stored;
+      try {
+        stored = await this.options.ledger.getCredentials(tenant, deviceId, { signal });
+      } catch (error) {
+        // The chaincode refusing (e.g. FORBIDDEN: the relay's organisation does not own the device) will not change by waiting.
+        if (error instanceof ChaincodeError) throw new UndeliverableError(`cannot read the credentials of ${deviceId}: ${error.message}`, { cause: error });
+        throw error;
+      }
+      found = stored ? { authId: stored.authId, password: stored.password } : undefined;
+    } else if (typeof source === 'function') {
+      found = await source(tenant, deviceId, signal);
+    } else {
+      found = source[key];
+    }
+    if (!found) {
+      throw new UndeliverableError(
+        `no credentials for device ${deviceId} of tenant ${tenant} (${source === 'ledger' ? 'none set on the ledger' : `no entry "${key}"`})`,
+      );
+    }
+    this.redactor.addSecret(found.password);
+    this.credentialCache.set(key, found);
+    return found;
+  }
+
+  private async deliver(event: LedgerEvent, request: TelemetryPublishRequested, signal: AbortSignal): Promise<RelayDelivery> {
+    try {
+      return await this.post(event, request, signal, false);
+    } catch (error) {
+      // Cached credentials may be outdated (SetCredentials since): look them up again once before giving up.
+      const unauthorized = error instanceof UndeliverableError && error.cause instanceof HttpError && error.cause.status === 401;
+      if (!unauthorized || typeof this.options.credentials === 'object') throw error;
+      this.logger.info('HTTP adapter answered 401; looking the device credentials up again', { deviceId: request.deviceId });
+      return this.post(event, request, signal, true);
+    }
+  }
+
+  private async post(event: LedgerEvent, request: TelemetryPublishRequested, signal: AbortSignal, fresh: boolean): Promise<RelayDelivery> {
+    const credentials = await this.credentialsFor(request.tenant, request.deviceId, signal, fresh);
+    const token = Buffer.from(`${credentials.authId}@${request.tenant}:${credentials.password}`, 'utf8').toString('base64');
+    this.redactor.addSecret(token);
+    const headers: Record<string, string> = { authorization: `Basic ${token}`, 'qos-level': String(this.options.qos ?? 1) };
+    if (request.ttd !== null) headers['hono-ttd'] = String(request.ttd);
+    try {
+      const response = await this.http.request<string>({
+        method: 'POST',
+        path: '/telemetry',
+        body: request.command,
+        contentType: 'application/json',
+        headers,
+        // The same telemetry again is harmless for twin modify/merge commands, and the relay must not lose it.
+        idempotent: true,
+        responseType: 'text',
+        signal,
+      });
+      const name = response.headers['hono-command'];
+      const command =
+        name === undefined
+          ? undefined
+          : {
+              name,
+              requestId: response.headers['hono-cmd-req-id'],
+              contentType: response.headers['content-type'],
+              payload: typeof response.data === 'string' ? response.data : '',
+            };
+      return {
+        transactionId: event.transactionId,
+        blockNumber: event.blockNumber,
+        tenant: request.tenant,
+        deviceId: request.deviceId,
+        sha256: request.sha256,
+        status: response.status,
+        ...(command ? { command } : {}),
+      };
+    } catch (error) {
+      // 4xx other than 408/429 will not get better by trying again; 5xx, 408, 429 and network errors may.
+      if (error instanceof HttpError && error.status < 500 && ![408, 429].includes(error.status)) {
+        throw new UndeliverableError(`the HTTP adapter refused the telemetry: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Parses and checks an event payload; the command must hash to the SHA-256 the chaincode recorded. */
+export function parseRequest(event: LedgerEvent): TelemetryPublishRequested {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(event.payload).toString('utf8'));
+  } catch {
+    throw new UndeliverableError(`event of transaction ${event.transactionId} is not JSON`);
+  }
+  const request = value as Partial<TelemetryPublishRequested>;
+  for (const field of ['tenant', 'deviceId', 'command', 'sha256', 'txId'] as const) {
+    if (typeof request[field] !== 'string' || request[field] === '') {
+      throw new UndeliverableError(`event of transaction ${event.transactionId} has no ${field}`);
+    }
+  }
+  if (request.ttd !== null && request.ttd !== undefined && (typeof request.ttd !== 'number' || request.ttd < 1 || request.ttd > 60)) {
+    throw new UndeliverableError(`event of transaction ${event.transactionId} has an invalid ttd`);
+  }
+  const full = request as TelemetryPublishRequested;
+  if (full.txId !== event.transactionId) {
+    throw new UndeliverableError(`event payload names transaction ${full.txId}, but came with ${event.transactionId}`);
+  }
+  const digest = createHash('sha256').update(full.command, 'utf8').digest('hex');
+  if (digest !== full.sha256) throw new UndeliverableError(`command of transaction ${event.transactionId} does not match its SHA-256`);
+  return { ...full, ttd: full.ttd ?? null };
+}

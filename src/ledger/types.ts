@@ -1,0 +1,238 @@
+/**
+ * The ledger as the rest of TwinLedger sees it: typed records of the TwinLedger chaincode
+ * (chaincode/src/types.ts is the on-ledger format) and the `Ledger` interface, which `FabricLedger`
+ * implements over a Fabric gateway and which an embedded development ledger can implement too.
+ */
+
+export interface LedgerCallOptions {
+  /** Cancels the call, including waits before retries. A transaction already sent to the orderer may still commit. */
+  signal?: AbortSignal;
+  /** Deadline for the whole call, retries included. Default: none beyond the per-phase deadlines and the retry policy. */
+  timeoutMs?: number;
+}
+
+export interface CredentialCommitment {
+  /** hex SHA-256(salt ‖ UTF-8 authId ‖ 0x00 ‖ UTF-8 password); the salt stays in the private collection. */
+  commitment: string;
+  /** Private data collection holding the credentials, `<MSP ID>PrivateCollection`. */
+  collection: string;
+  txId: string;
+  timestamp: string;
+}
+
+export interface DeviceRecord {
+  docType: 'device';
+  tenant: string;
+  deviceId: string;
+  /** MSP ID of the organisation that registered the device; only it may write for the device. */
+  owner: string;
+  txId: string;
+  /** RFC 3339 with nanoseconds: the transaction's timestamp. */
+  timestamp: string;
+  credentials: CredentialCommitment | null;
+}
+
+export interface DeviceCredentials {
+  tenant: string;
+  deviceId: string;
+  authId: string;
+  password: string;
+  salt: string;
+  txId: string;
+  timestamp: string;
+}
+
+export interface HashRecord {
+  docType: 'hash';
+  key: string;
+  owner: string;
+  sha256: string | null;
+  cid: string | null;
+  version: number;
+  txId: string;
+  timestamp: string;
+}
+
+export interface HashHistoryEntry {
+  txId: string;
+  timestamp: string;
+  isDelete: boolean;
+  record: HashRecord | null;
+}
+
+export interface BatchRecord {
+  docType: 'batch';
+  stream: string;
+  batchId: string;
+  /** 1 for the stream's first batch. */
+  seq: number;
+  root: string;
+  treeSize: number;
+  prevRoot: string;
+  meta: Record<string, unknown>;
+  owner: string;
+  txId: string;
+  timestamp: string;
+}
+
+export interface StreamHead {
+  docType: 'head';
+  stream: string;
+  /** 0 while no batch has been anchored. */
+  seq: number;
+  batchId: string | null;
+  /** `GENESIS_ROOT` (64 zeros) while no batch has been anchored: the `prevRoot` of the first batch. */
+  root: string;
+  owner: string | null;
+  txId: string | null;
+  timestamp: string | null;
+}
+
+export interface AnchoredRecord {
+  docType: 'record';
+  key: string;
+  sha256: string;
+  cid: string | null;
+  meta: Record<string, unknown>;
+  owner: string;
+  txId: string;
+  timestamp: string;
+}
+
+/** Payload of the chaincode event `TelemetryPublishRequested`. */
+export interface TelemetryPublishRequested {
+  tenant: string;
+  thingId: string;
+  /** On Cloud2Edge the Hono device ID equals the Ditto thing ID. */
+  deviceId: string;
+  /** hex SHA-256 of the UTF-8 bytes of `command`. */
+  sha256: string;
+  txId: string;
+  timestamp: string;
+  /** `hono-ttd` seconds, or null. */
+  ttd: number | null;
+  /** Ditto Protocol command JSON, byte for byte as submitted. */
+  command: string;
+}
+
+/** The `prevRoot` of a stream's first batch: 64 zeros. */
+export const GENESIS_ROOT = '0'.repeat(64);
+
+/** Chaincode event names. */
+export const LEDGER_EVENTS = {
+  deviceRegistered: 'DeviceRegistered',
+  credentialsSet: 'CredentialsSet',
+  telemetryPublishRequested: 'TelemetryPublishRequested',
+  hashUpdated: 'HashUpdated',
+  batchAnchored: 'BatchAnchored',
+  recordAnchored: 'RecordAnchored',
+} as const;
+
+export interface BatchAnchor {
+  stream: string;
+  batchId: string;
+  /** hex RFC 6962 tree head. */
+  root: string;
+  treeSize: number;
+  /** Root of the stream's current head; `GENESIS_ROOT` for the first batch. */
+  prevRoot: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface RecordAnchor {
+  key: string;
+  sha256: string;
+  cid?: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface TelemetryRequest {
+  tenant: string;
+  thingId: string;
+  /** A Ditto Protocol twin command: JSON text (hashed byte for byte) or an envelope object (serialised with JSON.stringify). */
+  command: string | object;
+  /** `hono-ttd` seconds (1 to 60) the relay sends along, to pick up a command for the device. */
+  ttd?: number;
+}
+
+export interface TelemetrySubmission {
+  /** hex SHA-256 of the command bytes, as the chaincode computed it. */
+  sha256: string;
+  transactionId: string;
+}
+
+export interface CredentialsRequest {
+  tenant: string;
+  deviceId: string;
+  authId: string;
+  password: string;
+  /** hex salt (16 to 64 bytes); by default the chaincode derives one from the transaction ID. */
+  salt?: string;
+}
+
+/** A chaincode event, in ledger order. */
+export interface LedgerEvent {
+  blockNumber: bigint;
+  transactionId: string;
+  chaincodeName: string;
+  name: string;
+  payload: Uint8Array;
+}
+
+/**
+ * Where an event stream resumes: the same shape as `@hyperledger/fabric-gateway`'s `Checkpointer`, so
+ * `checkpointers.file(path)` and `checkpointers.inMemory()` fit.
+ */
+export interface EventCheckpointer {
+  getBlockNumber(): bigint | undefined;
+  getTransactionId(): string | undefined;
+  checkpointTransaction(blockNumber: bigint, transactionId: string): Promise<void>;
+}
+
+export interface LedgerEventsOptions {
+  /**
+   * A file path (a durable `checkpointers.file`) or a checkpointer. The stream resumes after the last
+   * checkpointed event. Default: in memory, starting at `startBlock` or the next block.
+   */
+  checkpoint?: string | EventCheckpointer;
+  /** Block to start at when the checkpoint holds no position yet. */
+  startBlock?: bigint;
+  /** Only these event names (others are still checkpointed past). */
+  names?: readonly string[];
+  /** Ends the stream. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The TwinLedger chaincode's operations. Reads of something absent resolve to `undefined`; everything
+ * the chaincode refuses is a `ChaincodeError` with its `reason` (`INVALID_ARGUMENT`, `FORBIDDEN`,
+ * `CONFLICT`, `CHAIN_MISMATCH`, ...).
+ */
+export interface Ledger {
+  registerDevice(input: { tenant: string; deviceId: string }, options?: LedgerCallOptions): Promise<DeviceRecord>;
+  getDevice(tenant: string, deviceId: string, options?: LedgerCallOptions): Promise<DeviceRecord | undefined>;
+  /** Sends the credentials in the transient map, endorsed only by the caller's organisation. */
+  setCredentials(input: CredentialsRequest, options?: LedgerCallOptions): Promise<CredentialCommitment>;
+  /** Evaluate only (never submitted, so the password never lands in a block). Owner organisation only. */
+  getCredentials(tenant: string, deviceId: string, options?: LedgerCallOptions): Promise<DeviceCredentials | undefined>;
+  publishTelemetry(input: TelemetryRequest, options?: LedgerCallOptions): Promise<TelemetrySubmission>;
+
+  initHash(key: string, options?: LedgerCallOptions): Promise<HashRecord>;
+  updateHash(input: { key: string; sha256: string; cid?: string }, options?: LedgerCallOptions): Promise<HashRecord>;
+  queryHash(key: string, options?: LedgerCallOptions): Promise<HashRecord | undefined>;
+  /** Newest first; empty for an unknown key. */
+  getHashHistory(key: string, options?: LedgerCallOptions): Promise<HashHistoryEntry[]>;
+
+  anchorBatch(input: BatchAnchor, options?: LedgerCallOptions): Promise<BatchRecord>;
+  getBatch(stream: string, batchId: string, options?: LedgerCallOptions): Promise<BatchRecord | undefined>;
+  getHead(stream: string, options?: LedgerCallOptions): Promise<StreamHead>;
+  anchorRecord(input: RecordAnchor, options?: LedgerCallOptions): Promise<AnchoredRecord>;
+  getRecord(key: string, options?: LedgerCallOptions): Promise<AnchoredRecord | undefined>;
+
+  /**
+   * Chaincode events from the checkpoint on. An event is checkpointed when the loop asks for the next one,
+   * i.e. after your loop body finished with it: at-least-once delivery to your code.
+   */
+  events(options?: LedgerEventsOptions): AsyncIterable<LedgerEvent>;
+  close(): Promise<void>;
+}
