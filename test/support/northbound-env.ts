@@ -33,11 +33,37 @@ export interface CommandPeer {
   stop(): Promise<void>;
 }
 
+/**
+ * What a transport's test network can express. The shared suite skips (with the reason) the scenarios whose
+ * flag is false. Every flag defaults to `true` when left out.
+ */
+export interface NorthboundCapabilities {
+  /**
+   * Two consumers of the same stream share its messages one by one (AMQP queues), so a consumer that holds
+   * back (its prefetch is full) leaves the rest to the other. Kafka assigns whole partitions instead: false.
+   */
+  competingConsumers: boolean;
+  /**
+   * With no command peer running, the network tells the sender that the device is not connected (Hono: AMQP
+   * outcome `released`, Kafka delivery-failure notification). A plain broker just queues the command: false.
+   */
+  deviceNotConnected: boolean;
+  /** `restartBroker()` works and keeps unacknowledged events. */
+  brokerRestart: boolean;
+}
+
 export interface NorthboundTestEnv {
   name: 'amqp' | 'kafka';
+  /** Optional; every capability defaults to `true`. */
+  capabilities?: Partial<NorthboundCapabilities>;
   /** A client connected to the test broker (with whatever address mapping the broker needs). */
   createNorthbound(): Northbound;
-  /** Plays Hono's protocol adapter: puts a downstream message where Hono would. */
+  /**
+   * Plays Hono's protocol adapter: puts a downstream message where Hono would. The suite often publishes
+   * before it starts consuming, so a consumer that starts later must still get the message (AMQP: the queue
+   * exists; Kafka: the env's consumers start from the earliest offset of a new group). Sets `creation-time`
+   * to now, `content-type` and `qos` when given.
+   */
   publishDownstream(kind: 'telemetry' | 'event', tenantId: string, message: DownstreamTestMessage): Promise<void>;
   /** Plays a device (and the adapter in front of it) that receives commands for the tenant and answers them. */
   startCommandPeer(tenantId: string, answer: (command: ReceivedTestCommand) => TestCommandAnswer): Promise<CommandPeer>;

@@ -1,0 +1,268 @@
+/**
+ * Options of the AMQP 1.0 northbound client, their defaults, and the address mapping from Hono's
+ * addresses (`telemetry/{tenant}`, ...) to whatever the messaging network calls them.
+ */
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../core/errors.js';
+import type { IdRules } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { Redactor } from '../core/redact.js';
+import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
+import type { TlsOptions } from '../core/tls.js';
+
+/** The addresses the client uses. Placeholders: `{tenant}`, `{deviceId}` (commandTo only), `{replyId}` (commandResponse only). */
+export interface AmqpAddressTemplates {
+  /** Receiver source for telemetry. Default `telemetry/{tenant}`. */
+  telemetry: string;
+  /** Receiver source for events. Default `event/{tenant}`. */
+  event: string;
+  /** Sender target for commands. Default `command/{tenant}`. */
+  command: string;
+  /** The `to` property of a command message (not a link address, never passed through `addressPattern`). Default `command/{tenant}/{deviceId}`. */
+  commandTo: string;
+  /** Receiver source for command responses, also sent as `reply-to`. Default `command_response/{tenant}/{replyId}`. */
+  commandResponse: string;
+}
+
+export type AmqpAddressKind = keyof AmqpAddressTemplates;
+
+/** Hono's own addresses (what Qpid Dispatch Router in Cloud2Edge's AMQP profile expects). */
+export const HONO_ADDRESSES: Readonly<AmqpAddressTemplates> = Object.freeze({
+  telemetry: 'telemetry/{tenant}',
+  event: 'event/{tenant}',
+  command: 'command/{tenant}',
+  commandTo: 'command/{tenant}/{deviceId}',
+  commandResponse: 'command_response/{tenant}/{replyId}',
+});
+
+/**
+ * Rewrites a link address after the template was filled in. A string contains `{address}`, e.g.
+ * `/queue/{address}`; a function gets the address and its kind.
+ */
+export type AmqpAddressPattern = string | ((address: string, kind: Exclude<AmqpAddressKind, 'commandTo'>) => string);
+
+/**
+ * Addressing for RabbitMQ's `rabbitmq_amqp1_0` plugin (3.x), which accepts only `/queue/<name>`,
+ * `/topic/<key>` and `/exchange/<name>/<key>`: `telemetry/t1` becomes `/queue/telemetry.t1`, declared as a
+ * durable queue (RabbitMQ declares a queue on attach, durable when the terminus is, and refuses a link whose
+ * durability differs from the existing queue's).
+ */
+export const RABBITMQ_ADDRESSING = Object.freeze({ addressPattern: '/queue/{address}', addressSeparator: '.', terminusDurability: 2 } as const);
+
+/** AMQP terminus durability: 0 none, 1 configuration, 2 unsettled-state. */
+export type TerminusDurability = 0 | 1 | 2;
+
+/** What `settle` does with a message whose loop body threw or broke out. */
+export type AmqpFailureOutcome = 'released' | 'modified';
+
+export interface AmqpNorthboundOptions {
+  /** Host of the AMQP messaging network (Cloud2Edge: `AMQP_NETWORK_IP`). Required. */
+  host: string;
+  /** Default 15672, or 15671 with `tls` (the ports of Hono's example Dispatch Router service). */
+  port?: number;
+  /** TLS settings; `true` uses the system CAs. Default: plain TCP. Verification is always on. */
+  tls?: TlsOptions | boolean;
+  /** SASL PLAIN user. Cloud2Edge / Hono example network: `consumer@HONO`. Without it: SASL ANONYMOUS. */
+  username?: string;
+  /** SASL PLAIN password. Cloud2Edge / Hono example network: `verysecret`. Never logged. */
+  password?: string;
+  /** AMQP `hostname` of the open frame (a virtual host, e.g. RabbitMQ `vhost:<name>`). Default: `host`. */
+  virtualHost?: string;
+  /** AMQP container ID. Default `twinledger-<uuid>`. */
+  containerId?: string;
+  /**
+   * Reconnect policy after the connection is lost (and between attempts of `connect()`).
+   * Default: exponential backoff, 500 ms doubling to 30 s, full jitter, unlimited attempts.
+   */
+  retry?: RetryPolicy;
+  /** Deadline of one connection attempt (TCP + TLS + SASL + open) and default deadline of `connect()`. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** AMQP idle timeout announced to the peer (heartbeats). Default 30 000 ms; 0 disables. */
+  idleTimeoutMs?: number;
+  /** Per-address overrides of `HONO_ADDRESSES`. */
+  addresses?: Partial<AmqpAddressTemplates>;
+  /** Rewrites every link address (see `RABBITMQ_ADDRESSING`). Default: unchanged. */
+  addressPattern?: AmqpAddressPattern;
+  /** Replaces `/` inside the filled-in address before `addressPattern` applies. Default `/` (unchanged). */
+  addressSeparator?: string;
+  /**
+   * `durable` of the telemetry, event and command link termini. Default 0 (what Hono's router expects); brokers
+   * that declare queues on attach (RabbitMQ) make the queue durable for 1 or 2. Reply receivers always use 0.
+   */
+  terminusDurability?: TerminusDurability;
+  /** Default `prefetch` of `telemetry()`/`events()`: unsettled messages in flight per stream. Default 32. */
+  prefetch?: number;
+  /** Default command response timeout. Default 10 000 ms. */
+  commandTimeoutMs?: number;
+  /**
+   * How long a command waits for sender credit before `NoCommandConsumerError`. Hono's router grants credit only
+   * while some device of the tenant is subscribed for commands. Default 5 000 ms (never longer than the command's timeout).
+   */
+  commandCreditWaitMs?: number;
+  /**
+   * Outcome for a message whose loop body threw or broke out. `released` (default) is understood by every broker
+   * (RabbitMQ 3.x refuses `modified`); `modified` (delivery-failed) lets brokers count redeliveries.
+   */
+  failureOutcome?: AmqpFailureOutcome;
+  logger?: Logger;
+  /** Gets the password registered, so logs never show it. */
+  redactor?: Redactor;
+  idRules?: Partial<IdRules>;
+}
+
+/** Options with every default applied. */
+export interface ResolvedAmqpOptions {
+  host: string;
+  port: number;
+  tls: TlsOptions | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  virtualHost: string | undefined;
+  containerId: string;
+  retry: RetryPolicy;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  addresses: AmqpAddressTemplates;
+  addressPattern: AmqpAddressPattern | undefined;
+  addressSeparator: string;
+  terminusDurability: TerminusDurability;
+  prefetch: number;
+  commandTimeoutMs: number;
+  commandCreditWaitMs: number;
+  failureOutcome: AmqpFailureOutcome;
+}
+
+export const AMQP_DEFAULTS = Object.freeze({
+  port: 15672,
+  tlsPort: 15671,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  prefetch: 32,
+  maxPrefetch: 10_000,
+  commandTimeoutMs: 10_000,
+  commandCreditWaitMs: 5_000,
+});
+
+/** The default reconnect policy: never gives up, 0.5 s → 30 s. */
+export function defaultReconnectPolicy(): RetryPolicy {
+  return new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 500, maxDelayMs: 30_000 });
+}
+
+function positive(field: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ValidationError(field, `must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Validates `prefetch` (an integer from 1 to 10 000). */
+export function validatePrefetch(value: unknown, field = 'prefetch'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > AMQP_DEFAULTS.maxPrefetch) {
+    throw new ValidationError(
+      field,
+      `must be an integer from 1 to ${AMQP_DEFAULTS.maxPrefetch}, got ${JSON.stringify(value)}`,
+      'It bounds how many unacknowledged messages are buffered; 32 is a good start.',
+    );
+  }
+  return value;
+}
+
+function validateTemplate(kind: AmqpAddressKind, template: unknown): string {
+  if (typeof template !== 'string' || template.trim() === '') {
+    throw new ValidationError(`addresses.${kind}`, `must be a non-empty string, got ${JSON.stringify(template)}`);
+  }
+  const required = kind === 'commandResponse' ? ['{tenant}', '{replyId}'] : kind === 'commandTo' ? ['{tenant}', '{deviceId}'] : ['{tenant}'];
+  for (const placeholder of required) {
+    if (!template.includes(placeholder)) {
+      throw new ValidationError(
+        `addresses.${kind}`,
+        `${JSON.stringify(template)} lacks ${placeholder}`,
+        `The default is ${JSON.stringify(HONO_ADDRESSES[kind])}.`,
+      );
+    }
+  }
+  return template;
+}
+
+/** Validates every option and applies the defaults; throws `ValidationError` before any I/O. */
+export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqpOptions {
+  if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object with at least `host`');
+  if (typeof options.host !== 'string' || options.host.trim() === '') {
+    throw new ValidationError('host', 'must be the AMQP messaging network host', 'Cloud2Edge prints it as AMQP_NETWORK_IP (AMQP profile only).');
+  }
+  const tls = options.tls === true ? {} : options.tls === false || options.tls === undefined ? undefined : options.tls;
+  const port = options.port ?? (tls ? AMQP_DEFAULTS.tlsPort : AMQP_DEFAULTS.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ValidationError('port', `must be a TCP port, got ${JSON.stringify(port)}`);
+  if ((options.username === undefined) !== (options.password === undefined)) {
+    throw new ValidationError(
+      options.username === undefined ? 'username' : 'password',
+      'username and password must be given together (SASL PLAIN)',
+      'Cloud2Edge\'s AMQP network accepts consumer@HONO / verysecret by default.',
+    );
+  }
+  const separator = options.addressSeparator ?? '/';
+  if (typeof separator !== 'string' || separator === '') throw new ValidationError('addressSeparator', 'must be a non-empty string');
+  const pattern = options.addressPattern;
+  if (typeof pattern === 'string' && !pattern.includes('{address}')) {
+    throw new ValidationError('addressPattern', `${JSON.stringify(pattern)} lacks {address}`, 'E.g. "/queue/{address}" for RabbitMQ.');
+  }
+  const addresses = { ...HONO_ADDRESSES, ...(options.addresses ?? {}) };
+  for (const kind of Object.keys(HONO_ADDRESSES) as AmqpAddressKind[]) validateTemplate(kind, addresses[kind]);
+  const failureOutcome = options.failureOutcome ?? 'released';
+  if (failureOutcome !== 'released' && failureOutcome !== 'modified') {
+    throw new ValidationError('failureOutcome', `must be "released" or "modified", got ${JSON.stringify(failureOutcome)}`);
+  }
+  const terminusDurability = options.terminusDurability ?? 0;
+  if (terminusDurability !== 0 && terminusDurability !== 1 && terminusDurability !== 2) {
+    throw new ValidationError('terminusDurability', `must be 0, 1 or 2, got ${JSON.stringify(terminusDurability)}`);
+  }
+  const commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, AMQP_DEFAULTS.commandTimeoutMs);
+  return {
+    host: options.host,
+    port,
+    tls,
+    username: options.username,
+    password: options.password,
+    virtualHost: options.virtualHost,
+    containerId: options.containerId ?? `twinledger-${randomUUID()}`,
+    retry: options.retry ?? defaultReconnectPolicy(),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, AMQP_DEFAULTS.connectTimeoutMs),
+    idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, AMQP_DEFAULTS.idleTimeoutMs, true),
+    addresses,
+    addressPattern: pattern,
+    addressSeparator: separator,
+    terminusDurability,
+    prefetch: options.prefetch === undefined ? AMQP_DEFAULTS.prefetch : validatePrefetch(options.prefetch),
+    commandTimeoutMs,
+    commandCreditWaitMs: positive('commandCreditWaitMs', options.commandCreditWaitMs, AMQP_DEFAULTS.commandCreditWaitMs),
+    failureOutcome,
+  };
+}
+
+export interface AddressVariables {
+  tenant: string;
+  deviceId?: string;
+  replyId?: string;
+}
+
+function fill(template: string, vars: AddressVariables): string {
+  return template
+    .replaceAll('{tenant}', vars.tenant)
+    .replaceAll('{deviceId}', vars.deviceId ?? '')
+    .replaceAll('{replyId}', vars.replyId ?? '');
+}
+
+/** The address to use on the wire for `kind`, after templates, separator and pattern. */
+export function resolveAddress(
+  options: Pick<ResolvedAmqpOptions, 'addresses' | 'addressPattern' | 'addressSeparator'>,
+  kind: AmqpAddressKind,
+  vars: AddressVariables,
+): string {
+  const filled = fill(options.addresses[kind], vars);
+  if (kind === 'commandTo') return filled;
+  const separated = options.addressSeparator === '/' ? filled : filled.replaceAll('/', options.addressSeparator);
+  const pattern = options.addressPattern;
+  if (pattern === undefined) return separated;
+  return typeof pattern === 'string' ? pattern.replaceAll('{address}', separated) : pattern(separated, kind);
+}

@@ -1,0 +1,185 @@
+/**
+ * `AmqpNorthbound`: Hono's northbound application API over AMQP 1.0 (rhea), for Cloud2Edge installed with
+ * the AMQP messaging profile (Qpid Dispatch Router) or any broker reachable through the address mapping.
+ */
+import { EventEmitter } from 'node:events';
+import type { TwinLedgerConfig } from '../core/config.js';
+import type { CallOptions } from '../core/http.js';
+import { idRules as mergeIdRules, type IdRules, validateDeviceId, validateTenantId } from '../core/ids.js';
+import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
+import { Redactor } from '../core/redact.js';
+import { AmqpCommandClient, type OutgoingCommand } from './amqp-commands.js';
+import { AmqpConnectionManager, type AmqpConnectionState } from './amqp-connection.js';
+import { AmqpDownstreamStream, type StreamContext } from './amqp-consumer.js';
+import { type AmqpNorthboundOptions, resolveAddress, resolveAmqpOptions, type ResolvedAmqpOptions, validatePrefetch } from './amqp-options.js';
+import { encodeCommandPayload, validateCommandName, validateTimeoutMs } from './decode.js';
+import type {
+  CommandOptions,
+  CommandPayload,
+  CommandResponse,
+  ConsumeOptions,
+  DeviceNotification,
+  DownstreamKind,
+  DownstreamMessage,
+  Northbound,
+  NorthboundEvents,
+} from './types.js';
+
+export class AmqpNorthbound implements Northbound {
+  readonly transport = 'amqp' as const;
+  /** The options with every default applied (private: they hold the password). */
+  private readonly options: Readonly<ResolvedAmqpOptions>;
+  private readonly emitter = new EventEmitter();
+  private readonly logger: Logger;
+  private readonly rules: IdRules;
+  private readonly manager: AmqpConnectionManager;
+  private readonly commands: AmqpCommandClient;
+  private readonly streamContext: StreamContext;
+
+  /** Validates the options (throws `ValidationError`); does not connect. */
+  constructor(options: AmqpNorthboundOptions) {
+    this.options = resolveAmqpOptions(options);
+    const redactor = options.redactor ?? new Redactor();
+    redactor.addSecret(this.options.password);
+    this.logger = redactingLogger(options.logger ?? silentLogger, redactor);
+    this.rules = mergeIdRules(options.idRules);
+    this.manager = new AmqpConnectionManager(this.options, this.logger, (event, ...args) => {
+      this.emitLifecycle(event, args);
+    });
+    const reportError = (error: Error) => this.reportError(error);
+    this.streamContext = {
+      manager: this.manager,
+      logger: this.logger,
+      failureOutcome: this.options.failureOutcome,
+      terminusDurability: this.options.terminusDurability,
+      reportError,
+      reportNotification: (notification) => this.reportNotification(notification),
+    };
+    this.commands = new AmqpCommandClient({ manager: this.manager, options: this.options, logger: this.logger, reportError });
+  }
+
+  /**
+   * Options from TwinLedger's configuration (`configFromEnv()`: `AMQP_NETWORK_IP` / `AMQP_NETWORK_PORT_AMQP(S)`,
+   * `TWINLEDGER_CA_FILE`, ...). The TLS port is used when the configuration has TLS settings and a TLS port.
+   */
+  static optionsFromConfig(config: TwinLedgerConfig, overrides: Partial<AmqpNorthboundOptions> = {}): AmqpNorthboundOptions {
+    const network = config.amqpNetwork;
+    const useTls = overrides.tls !== undefined ? Boolean(overrides.tls) : config.tls !== undefined && network?.tlsPort !== undefined;
+    const base: AmqpNorthboundOptions = {
+      host: network?.host ?? '',
+      ...(network ? { port: useTls && network.tlsPort !== undefined ? network.tlsPort : network.port } : {}),
+      ...(useTls && config.tls ? { tls: config.tls } : {}),
+      ...(config.logger ? { logger: config.logger } : {}),
+      ...(config.idRules ? { idRules: config.idRules } : {}),
+    };
+    return { ...base, ...overrides } as AmqpNorthboundOptions;
+  }
+
+  /** `connecting` → `open`; `reconnecting` after a loss; `failed` when the retry policy gave up. */
+  get state(): AmqpConnectionState {
+    return this.manager.currentState;
+  }
+
+  /**
+   * Opens the one shared connection. Tries again with the retry policy until `timeoutMs` (default
+   * `connectTimeoutMs`); rejects with `TimeoutError`, `NetworkError`, `AmqpAuthenticationError` or `AbortError`.
+   * Streams and commands connect on first use too, so calling this is optional but surfaces errors early.
+   */
+  async connect(options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {}): Promise<void> {
+    await this.manager.connect({ signal: options.signal, timeoutMs: validateTimeoutMs(options.timeoutMs) });
+  }
+
+  /**
+   * Closes every link and the connection. Running streams end (their current message is not acknowledged),
+   * pending commands reject. The client can `connect()` again afterwards.
+   */
+  async close(): Promise<void> {
+    this.commands.reset();
+    await this.manager.close();
+  }
+
+  telemetry(tenantId: string, options: ConsumeOptions = {}): AsyncIterable<DownstreamMessage> {
+    return this.stream('telemetry', tenantId, options);
+  }
+
+  events(tenantId: string, options: ConsumeOptions = {}): AsyncIterable<DownstreamMessage> {
+    return this.stream('event', tenantId, options);
+  }
+
+  /** The address a stream of this tenant consumes from (after the address mapping). */
+  addressOf(kind: DownstreamKind, tenantId: string): string {
+    validateTenantId(tenantId, this.rules);
+    return resolveAddress(this.options, kind === 'telemetry' ? 'telemetry' : 'event', { tenant: tenantId });
+  }
+
+  private stream(kind: DownstreamKind, tenantId: string, options: ConsumeOptions): AsyncIterable<DownstreamMessage> {
+    const address = this.addressOf(kind, tenantId);
+    const prefetch = options.prefetch === undefined ? this.options.prefetch : validatePrefetch(options.prefetch, 'options.prefetch');
+    const context = this.streamContext;
+    const signal = options.signal;
+    // Every `for await` gets its own receiver; nothing is attached before the loop asks for a message.
+    return {
+      [Symbol.asyncIterator]: () => new AmqpDownstreamStream(context, kind, tenantId, address, prefetch, signal),
+    };
+  }
+
+  async sendCommand(
+    tenantId: string,
+    deviceId: string,
+    name: string,
+    payload?: CommandPayload,
+    options: CommandOptions = {},
+  ): Promise<CommandResponse> {
+    return this.commands.request(this.prepare(tenantId, deviceId, name, payload, options));
+  }
+
+  async sendOneWayCommand(
+    tenantId: string,
+    deviceId: string,
+    name: string,
+    payload?: CommandPayload,
+    options: CommandOptions = {},
+  ): Promise<void> {
+    await this.commands.oneWay(this.prepare(tenantId, deviceId, name, payload, options));
+  }
+
+  private prepare(tenantId: string, deviceId: string, name: string, payload: CommandPayload, options: CommandOptions): OutgoingCommand {
+    validateTenantId(tenantId, this.rules);
+    validateDeviceId(deviceId, this.rules);
+    validateCommandName(name);
+    const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.commandTimeoutMs;
+    const { body, contentType } = encodeCommandPayload(payload, options.contentType);
+    return { target: { tenantId, deviceId, name }, body, contentType, properties: options.properties, timeoutMs, signal: options.signal };
+  }
+
+  on<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
+    this.emitter.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  off<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
+    this.emitter.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  once<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
+    this.emitter.once(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  private emitLifecycle(event: string, args: unknown[]): void {
+    if (event === 'error') this.reportError(args[0] as Error);
+    else this.emitter.emit(event, ...args);
+  }
+
+  /** `error` is emitted only when someone listens: an unheard malformed message must not crash the process. */
+  private reportError(error: Error): void {
+    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
+    else this.logger.warn('northbound error (no error listener)', { error: error.message });
+  }
+
+  private reportNotification(notification: DeviceNotification): void {
+    if (notification.type === 'ready') this.emitter.emit('deviceReady', notification);
+    else if (notification.type === 'disconnected') this.emitter.emit('deviceDisconnected', notification);
+  }
+}

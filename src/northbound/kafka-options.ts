@@ -1,0 +1,196 @@
+/**
+ * Configuration of `KafkaNorthbound`: the options object with its documented defaults, validation before any
+ * I/O, and the translation into a kafkajs client configuration (SASL, TLS, logging with secrets redacted).
+ */
+import { randomUUID } from 'node:crypto';
+import { logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { ValidationError } from '../core/errors.js';
+import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
+import { Redactor } from '../core/redact.js';
+import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
+import { resolveTls, type TlsOptions } from '../core/tls.js';
+
+/**
+ * SASL credentials. Cloud2Edge's Kafka (SASL_SSL on NodePort 9094) knows `ditto-c2e`/`verysecret` with
+ * `plain` and `hono`/`hono-secret` with `scram-sha-512`.
+ */
+export interface KafkaSaslOptions {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+export interface KafkaNorthboundOptions {
+  /** Bootstrap servers, `host:port` each (Cloud2Edge: `${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`, NodePort 9094). Required. */
+  brokers: string[];
+  /** Kafka client ID (broker logs, quotas). Default `twinledger`. */
+  clientId?: string;
+  /**
+   * Base of this application's consumer groups. Default `twinledger-<random>` (a new group per client, so
+   * a restarted process starts afresh; give a fixed ID to resume where the last run stopped). Each stream gets
+   * its own group `<groupId>.<telemetry|event>.<tenant>`; never reuse Ditto's group (`<tenant>_<connection id>`),
+   * or TwinLedger and Ditto would split the records between them.
+   */
+  groupId?: string;
+  /** SASL authentication. Default none. */
+  sasl?: KafkaSaslOptions;
+  /**
+   * TLS. `true` for TLS with the system CAs; `TlsOptions` for a CA file (Cloud2Edge's example CA) and
+   * `serverName` (the name in the broker certificate when it is reached by IP). Default: no TLS.
+   */
+  tls?: TlsOptions | boolean;
+  /** Where a new consumer group starts: `false` (default) at the end of the topic, `true` at its beginning. */
+  fromBeginning?: boolean;
+  /** Default bound of unacknowledged messages buffered per stream (see `ConsumeOptions.prefetch`). Default 32. */
+  prefetch?: number;
+  /** Default response deadline of `sendCommand`. Default 10 000 ms. */
+  commandTimeoutMs?: number;
+  /** Deadline of `connect()`. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** TCP connect timeout per broker connection. Default 3 000 ms. */
+  connectionTimeoutMs?: number;
+  /** Timeout of one Kafka request. Default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** Consumer group session timeout. Default 30 000 ms. */
+  sessionTimeoutMs?: number;
+  /** Heartbeat interval of the consumers. Default 3 000 ms. */
+  heartbeatIntervalMs?: number;
+  /** How long a fetch waits on the broker for new records (also bounds how long closing a stream takes). Default 500 ms, as Kafka's Java client. */
+  fetchMaxWaitMs?: number;
+  /** Processed offsets are committed at the latest this long after processing. Default 1 000 ms. */
+  commitIntervalMs?: number;
+  /** ... or as soon as this many records were processed since the last commit. Default 200. */
+  commitThreshold?: number;
+  /**
+   * When a consumer fails for good (after kafkajs' own retries), how long to wait before starting it again.
+   * Default `ExponentialBackoff({ maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30 000 })`; a policy
+   * that gives up ends the stream with the error.
+   */
+  retry?: RetryPolicy;
+  /** Where the client logs (kafkajs' own log lines included, as `debug`/`warn`/`error`). Default silent. */
+  logger?: Logger;
+  /** Redactor to register the SASL password and TLS passphrase with (share one across clients). Default: a new one. */
+  redactor?: Redactor;
+  /** Drop records whose Hono `ttl` has elapsed (creation-time + ttl < now), as Hono asks consumers to. Default true. */
+  discardExpired?: boolean;
+}
+
+export interface ResolvedKafkaOptions {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  fromBeginning: boolean;
+  prefetch: number;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  fetchMaxWaitMs: number;
+  commitIntervalMs: number;
+  commitThreshold: number;
+  retry: RetryPolicy;
+  logger: Logger;
+  redactor: Redactor;
+  discardExpired: boolean;
+  kafka: KafkaConfig;
+}
+
+/** Ditto's Kafka connection uses `<tenant>_<connection id>`; TwinLedger's provisioning names them `hono-kafka-connection-for-…`. */
+const DITTO_GROUP = /_(?:\{\{\s*connection:id\s*\}\}|hono-(?:kafka|amqp)-connection-for-)/;
+const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const GROUP_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+function positiveInteger(field: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new ValidationError(field, `must be a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function defaultGroupId(): string {
+  return `twinledger-${randomUUID().slice(0, 8)}`;
+}
+
+/** Validates the options and fills in the defaults. Throws `ValidationError` naming the bad field. */
+export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKafkaOptions {
+  if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object with at least `brokers`');
+  const { brokers } = options;
+  if (!Array.isArray(brokers) || brokers.length === 0) {
+    throw new ValidationError('brokers', 'must list at least one bootstrap server', 'Cloud2Edge: [`${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`] (NodePort 9094).');
+  }
+  brokers.forEach((broker, index) => {
+    if (typeof broker !== 'string' || !BROKER.test(broker)) {
+      throw new ValidationError(`brokers[${index}]`, `${JSON.stringify(broker)} is not host:port`, 'Use e.g. "192.168.1.10:9094".');
+    }
+  });
+  const clientId = options.clientId ?? 'twinledger';
+  if (typeof clientId !== 'string' || clientId === '') throw new ValidationError('clientId', 'must be a non-empty string');
+  const groupId = options.groupId ?? defaultGroupId();
+  if (typeof groupId !== 'string' || !GROUP_ID.test(groupId)) {
+    throw new ValidationError('groupId', `${JSON.stringify(groupId)} must be 1–200 letters, digits, ".", "_" or "-"`);
+  }
+  if (DITTO_GROUP.test(groupId)) {
+    throw new ValidationError(
+      'groupId',
+      `${JSON.stringify(groupId)} looks like the consumer group of Ditto's Hono connection (<tenant>_<connection id>)`,
+      "Use a group of your own; sharing Ditto's group splits the records between Ditto and this client.",
+    );
+  }
+  const redactor = options.redactor ?? new Redactor();
+  let sasl: SASLOptions | undefined;
+  if (options.sasl !== undefined) {
+    const { mechanism, username, password } = options.sasl;
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      throw new ValidationError('sasl.mechanism', `${JSON.stringify(mechanism)} is not one of plain, scram-sha-256, scram-sha-512`);
+    }
+    if (typeof username !== 'string' || username === '') throw new ValidationError('sasl.username', 'must be a non-empty string');
+    if (typeof password !== 'string' || password === '') throw new ValidationError('sasl.password', 'must be a non-empty string');
+    redactor.addSecret(password);
+    sasl = { mechanism, username, password };
+  }
+  let ssl: KafkaConfig['ssl'];
+  if (options.tls === true) ssl = { rejectUnauthorized: true };
+  else if (typeof options.tls === 'object' && options.tls !== null) {
+    redactor.addSecret(options.tls.passphrase);
+    ssl = resolveTls(options.tls);
+  }
+  const logger = redactingLogger(options.logger ?? silentLogger, redactor);
+  const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000);
+  const kafka: KafkaConfig = {
+    brokers: [...brokers],
+    clientId,
+    connectionTimeout: positiveInteger('connectionTimeoutMs', options.connectionTimeoutMs, 3_000),
+    requestTimeout: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 30_000),
+    logLevel: options.logger === undefined ? logLevel.NOTHING : logLevel.INFO,
+    logCreator: () => (entry: LogEntry) => forwardKafkaLog(logger, entry),
+  };
+  if (sasl !== undefined) kafka.sasl = sasl;
+  if (ssl !== undefined) kafka.ssl = ssl;
+  return {
+    brokers: [...brokers],
+    clientId,
+    groupId,
+    fromBeginning: options.fromBeginning ?? false,
+    prefetch: positiveInteger('prefetch', options.prefetch, 32),
+    commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 10_000),
+    connectTimeoutMs,
+    sessionTimeoutMs: positiveInteger('sessionTimeoutMs', options.sessionTimeoutMs, 30_000),
+    heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs', options.heartbeatIntervalMs, 3_000),
+    fetchMaxWaitMs: positiveInteger('fetchMaxWaitMs', options.fetchMaxWaitMs, 500),
+    commitIntervalMs: positiveInteger('commitIntervalMs', options.commitIntervalMs, 1_000),
+    commitThreshold: positiveInteger('commitThreshold', options.commitThreshold, 200),
+    retry: options.retry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 500, maxDelayMs: 30_000 }),
+    logger,
+    redactor,
+    discardExpired: options.discardExpired ?? true,
+    kafka,
+  };
+}
+
+/** kafkajs logs at INFO what is routine for us (joins, restarts); those become `debug`. */
+function forwardKafkaLog(logger: Logger, entry: LogEntry): void {
+  const { message, ...fields } = entry.log;
+  const data = { kafkajs: entry.namespace, ...fields };
+  if (entry.level === logLevel.ERROR) logger.error(message, data);
+  else if (entry.level === logLevel.WARN) logger.warn(message, data);
+  else logger.debug(message, data);
+}
