@@ -3,12 +3,14 @@
  * loopback port), same topic, payload and in-flight window. Each measurement runs in its own process (as a
  * device app would: one client, its own JIT state), raw and SDK alternating in rounds. Prints one JSON line per
  * run and a summary per QoS with the median rates, the median of the per-round ratios (target: SDK within
- * 10 %) and the client CPU per message.
+ * 10 %) and the client CPU per message. The SDK is measured as users run it: compiled by tsc (into
+ * node_modules/.cache/twinledger-bench), not transformed on the fly by tsx.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type MqttClient, connectAsync } from 'mqtt';
-import { type DeviceClient, createDeviceClient } from '../src/device/index.js';
+import type { DeviceClient, createDeviceClient as CreateDeviceClient } from '../src/device/index.js';
 import { mosquittoProblem, startMosquitto } from '../test/support/mosquitto.js';
 
 const MESSAGES = Number(process.env.BENCH_MQTT_MESSAGES ?? 50_000);
@@ -68,7 +70,11 @@ async function worker(client: ClientName, qos: 0 | 1, url: string): Promise<void
     publish = () => mqtt.publishAsync('telemetry', payload, { qos });
     barrier = () => mqtt.publishAsync('telemetry', payload, { qos: 1 });
   } else {
-    const sdk = createDeviceClient({ transport: 'mqtt', endpoint: url, tenant: 'org.acme', authId: 'bench-1', password: 'bench-secret' });
+    const compiled = process.env.TWINLEDGER_BENCH_BUILD;
+    const module = (await import(
+      compiled ? pathToFileURL(join(compiled, 'device', 'index.js')).href : '../src/device/index.js'
+    )) as { createDeviceClient: typeof CreateDeviceClient };
+    const sdk = module.createDeviceClient({ transport: 'mqtt', endpoint: url, tenant: 'org.acme', authId: 'bench-1', password: 'bench-secret' });
     device = sdk;
     await sdk.connect();
     publish = () => sdk.telemetry(payload, { qos });
@@ -86,10 +92,25 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+/** Compiles the SDK once with the project's build settings; undefined (measure the tsx build) when tsc fails. */
+function compileSdk(): string | undefined {
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  const out = join(repo, 'node_modules', '.cache', 'twinledger-bench');
+  const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+  const flags = ['--outDir', out, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', ...flags], { cwd: repo, encoding: 'utf8' });
+  if (result.status === 0) return out;
+  console.log(JSON.stringify({ bench: 'device-mqtt', note: 'tsc build failed; measuring the tsx build', detail: result.stdout.slice(0, 300) }));
+  return undefined;
+}
+
+let sdkBuild: string | undefined;
+
 function measure(client: ClientName, qos: 0 | 1, url: string): Measurement {
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), 'worker', client, String(qos), url], {
     encoding: 'utf8',
     timeout: 300_000,
+    env: sdkBuild === undefined ? process.env : { ...process.env, TWINLEDGER_BENCH_BUILD: sdkBuild },
   });
   if (result.status !== 0) throw new Error(`${client} run failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as Measurement;
@@ -101,6 +122,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: 'device-mqtt', skipped: problem }));
     return;
   }
+  sdkBuild = compileSdk();
   const broker = await startMosquitto({ persistence: false });
   try {
     for (const qos of [0, 1] as const) {
