@@ -131,7 +131,7 @@ class UndeliverableError extends Error {
  *
  * ```ts
  * const relay = new TelemetryRelay({ ledger, httpAdapter: { baseUrl }, stateDir: '/var/lib/twinledger-relay' });
- * relay.on('delivered', (d) => console.log(d.transactionId, d.status));
+ * relay.on('delivered', (d) => logger.info('delivered', { tx: d.transactionId, status: d.status }));
  * await relay.start();
  * // ...
  * await relay.stop();
