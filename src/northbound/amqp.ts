@@ -2,7 +2,6 @@
  * `AmqpNorthbound`: Hono's northbound application API over AMQP 1.0 (rhea), for Cloud2Edge installed with
  * the AMQP messaging profile (Qpid Dispatch Router) or any broker reachable through the address mapping.
  */
-import { EventEmitter } from 'node:events';
 import type { TwinLedgerConfig } from '../core/config.js';
 import type { CallOptions } from '../core/http.js';
 import { idRules as mergeIdRules, type IdRules, validateDeviceId, validateTenantId } from '../core/ids.js';
@@ -18,18 +17,18 @@ import type {
   CommandPayload,
   CommandResponse,
   ConsumeOptions,
-  DeviceNotification,
   DownstreamKind,
   DownstreamMessage,
   Northbound,
   NorthboundEvents,
 } from './types.js';
+import { NorthboundEmitter } from './events.js';
 
 export class AmqpNorthbound implements Northbound {
   readonly transport = 'amqp' as const;
   /** The options with every default applied (private: they hold the password). */
   private readonly options: Readonly<ResolvedAmqpOptions>;
-  private readonly emitter = new EventEmitter();
+  private readonly emitter: NorthboundEmitter;
   private readonly logger: Logger;
   private readonly rules: IdRules;
   private readonly manager: AmqpConnectionManager;
@@ -42,18 +41,20 @@ export class AmqpNorthbound implements Northbound {
     const redactor = options.redactor ?? new Redactor();
     redactor.addSecret(this.options.password);
     this.logger = redactingLogger(options.logger ?? silentLogger, redactor);
+    this.emitter = new NorthboundEmitter(this.logger);
     this.rules = mergeIdRules(options.idRules);
     this.manager = new AmqpConnectionManager(this.options, this.logger, (event, ...args) => {
-      this.emitLifecycle(event, args);
+      // The connection's lifecycle events are a subset of NorthboundEvents with the same arguments.
+      (this.emitter.emit as (name: string, ...values: unknown[]) => void).call(this.emitter, event, ...args);
     });
-    const reportError = (error: Error) => this.reportError(error);
+    const reportError = (error: Error) => this.emitter.emit('error', error);
     this.streamContext = {
       manager: this.manager,
       logger: this.logger,
       failureOutcome: this.options.failureOutcome,
       terminusDurability: this.options.terminusDurability,
       reportError,
-      reportNotification: (notification) => this.reportNotification(notification),
+      reportNotification: (notification) => this.emitter.notify(notification),
     };
     this.commands = new AmqpCommandClient({ manager: this.manager, options: this.options, logger: this.logger, reportError });
   }
@@ -153,33 +154,17 @@ export class AmqpNorthbound implements Northbound {
   }
 
   on<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.on(event, listener as (...args: unknown[]) => void);
+    this.emitter.on(event, listener);
     return this;
   }
 
   off<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.off(event, listener as (...args: unknown[]) => void);
+    this.emitter.off(event, listener);
     return this;
   }
 
   once<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.once(event, listener as (...args: unknown[]) => void);
+    this.emitter.once(event, listener);
     return this;
-  }
-
-  private emitLifecycle(event: string, args: unknown[]): void {
-    if (event === 'error') this.reportError(args[0] as Error);
-    else this.emitter.emit(event, ...args);
-  }
-
-  /** `error` is emitted only when someone listens: an unheard malformed message must not crash the process. */
-  private reportError(error: Error): void {
-    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
-    else this.logger.warn('northbound error (no error listener)', { error: error.message });
-  }
-
-  private reportNotification(notification: DeviceNotification): void {
-    if (notification.type === 'ready') this.emitter.emit('deviceReady', notification);
-    else if (notification.type === 'disconnected') this.emitter.emit('deviceDisconnected', notification);
   }
 }

@@ -7,7 +7,6 @@
  *   from `hono.command_response.<tenant>` through one shared consumer per tenant, matched by `correlation-id`.
  */
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { type Admin, Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { TwinLedgerConfig } from '../core/config.js';
 import type { CallOptions } from '../core/http.js';
@@ -21,6 +20,7 @@ import { encodeHeaders, HEADER } from './kafka-headers.js';
 import { type KafkaNorthboundOptions, resolveKafkaOptions, type ResolvedKafkaOptions } from './kafka-options.js';
 import { KafkaDownstreamStream, type StreamHost } from './kafka-stream.js';
 import { honoTopic } from './kafka-topics.js';
+import { NorthboundEmitter } from './events.js';
 import type {
   CommandOptions,
   CommandPayload,
@@ -54,7 +54,7 @@ export class KafkaNorthbound implements Northbound {
   private readonly options: ResolvedKafkaOptions;
   private readonly rules: IdRules;
   private readonly kafka: Kafka;
-  private readonly emitter = new EventEmitter();
+  private readonly emitter: NorthboundEmitter;
   private state: State = 'new';
   private producer: Producer | undefined;
   private admin: Admin | undefined;
@@ -68,6 +68,7 @@ export class KafkaNorthbound implements Northbound {
 
   constructor(options: KafkaNorthboundClientOptions) {
     this.options = resolveKafkaOptions(options);
+    this.emitter = new NorthboundEmitter(this.options.logger);
     this.rules = idRules(options.idRules);
     this.groupId = this.options.groupId;
     this.kafka = new Kafka(this.options.kafka);
@@ -81,8 +82,7 @@ export class KafkaNorthbound implements Northbound {
       options: this.options,
       malformed: (error) => this.emit('error', error),
       notification: (notification) => {
-        if (notification.type === 'ready') this.emit('deviceReady', notification);
-        else if (notification.type === 'disconnected') this.emit('deviceDisconnected', notification);
+        this.emitter.notify(notification);
       },
       consumerLost: (error) => this.emit('disconnected', error),
       reconnecting: (attempt, delayMs) => this.emit('reconnecting', attempt, delayMs),
@@ -302,26 +302,21 @@ export class KafkaNorthbound implements Northbound {
   }
 
   on<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.on(event, listener as (...args: unknown[]) => void);
+    this.emitter.on(event, listener);
     return this;
   }
 
   off<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.off(event, listener as (...args: unknown[]) => void);
+    this.emitter.off(event, listener);
     return this;
   }
 
   once<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.once(event, listener as (...args: unknown[]) => void);
+    this.emitter.once(event, listener);
     return this;
   }
 
   private emit<E extends keyof NorthboundEvents>(event: E, ...args: NorthboundEvents[E]): void {
-    // An `error` event without listeners would throw out of the consumer; log it instead.
-    if (event === 'error' && this.emitter.listenerCount('error') === 0) {
-      this.options.logger.warn('northbound error (no error listener)', { error: args[0] });
-      return;
-    }
     this.emitter.emit(event, ...args);
   }
 
