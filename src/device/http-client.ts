@@ -12,47 +12,24 @@ import type { ResolvedHttpOptions } from './options.js';
 import { BINARY_CONTENT_TYPE, EMPTY_NOTIFICATION_CONTENT_TYPE } from './payload.js';
 import { ReconnectBackoff } from './reconnect.js';
 import type { OperationOptions } from './types.js';
+import { PendingSend } from './pending-send.js';
 
 /** Shortest time between two command polls that brought no command. */
 const MIN_POLL_INTERVAL_MS = 1000;
 
 /** One telemetry message or event on its way to the HTTP adapter. */
-class HttpPending implements Queueable {
-  queued = false;
-  settled = false;
-  retries = 0;
+class HttpPending extends PendingSend implements Queueable {
   /** Aborts the request when the caller's signal or deadline fires. */
   abort: AbortController | undefined;
-  detach: (() => void) | undefined;
-  readonly promise: Promise<void>;
-  private resolveFn!: () => void;
-  private rejectFn!: (error: Error) => void;
 
   constructor(
-    readonly kind: MessageKind,
+    kind: MessageKind,
     readonly qos: 0 | 1,
     readonly request: HttpRequest,
     readonly onBehalfOf: string | undefined,
     readonly sizeBytes: number,
   ) {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolveFn = resolve;
-      this.rejectFn = reject;
-    });
-  }
-
-  succeed(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.detach?.();
-    this.resolveFn();
-  }
-
-  fail(error: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.detach?.();
-    this.rejectFn(error);
+    super(kind);
   }
 }
 

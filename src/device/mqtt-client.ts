@@ -28,6 +28,7 @@ import {
   publishTopic,
 } from './topics.js';
 import type { OperationOptions } from './types.js';
+import { PendingSend } from './pending-send.js';
 
 const QOS0: IClientPublishOptions = { qos: 0 };
 const QOS1: IClientPublishOptions = { qos: 1 };
@@ -37,51 +38,20 @@ const RECENT_REQUESTS = 256;
 /** TLS failures that no retry fixes: fail `connect()` at once with a hint instead. */
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME/;
 
-// A shared executor instead of a closure per message: this is on the hot path of every publish.
-let capturedResolve: () => void = () => undefined;
-let capturedReject: (error: Error) => void = () => undefined;
-function capture(resolve: () => void, reject: (error: Error) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
 /** One message on its way: queued, in flight, or waiting for a retry. */
-class Pending implements Queueable {
-  queued = false;
-  settled = false;
-  retries = 0;
+class Pending extends PendingSend implements Queueable {
   messageId = 0;
   adapterError: HttpError | undefined;
-  detach: (() => void) | undefined;
-  readonly promise: Promise<void>;
-  private readonly resolveFn: () => void;
-  private readonly rejectFn: (error: Error) => void;
 
   constructor(
-    readonly kind: MessageKind,
+    kind: MessageKind,
     readonly topic: string,
     readonly payload: Buffer,
     readonly qos: 0 | 1,
     /** Gateway: the device the message is for. */
     readonly onBehalfOf: string | undefined,
   ) {
-    this.promise = new Promise<void>(capture);
-    this.resolveFn = capturedResolve;
-    this.rejectFn = capturedReject;
-  }
-
-  succeed(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.detach?.();
-    this.resolveFn();
-  }
-
-  fail(error: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.detach?.();
-    this.rejectFn(error);
+    super(kind);
   }
 }
 
