@@ -1,5 +1,6 @@
 import { CommitError as FabricCommitError, CommitStatusError as FabricCommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
 import { AbortError, TimeoutError, TwinLedgerError } from '../core/errors.js';
+import { raceAbort } from '../core/abort.js';
 import {
   ChaincodeError,
   type ChaincodeReason,
@@ -116,25 +117,7 @@ export function isRetryable(error: unknown): boolean {
 
 /** Resolves or rejects like `promise`, but rejects with `AbortError`/`TimeoutError` as soon as `signal` fires. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(abortReason(signal, what));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal, what));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+  return raceAbort(promise, signal, () => abortReason(signal as AbortSignal, what));
 }
 
 export function abortReason(signal: AbortSignal, what: string): Error {

@@ -4,6 +4,7 @@
  * policy, and telling every link owner when to attach its links again.
  */
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
+import { raceAbort } from '../core/abort.js';
 import { AbortError, NetworkError, TimeoutError, TwinLedgerError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { resolveTls } from '../core/tls.js';
@@ -252,25 +253,7 @@ export class AmqpConnectionManager {
   }
 
   private withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    if (!signal) return promise;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new AbortError(`AMQP connect to ${this.endpoint}`, signal.reason));
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error as Error);
-        },
-      );
-    });
+    return raceAbort(promise, signal, () => new AbortError(`AMQP connect to ${this.endpoint}`, signal?.reason));
   }
 
   private connectionOptions(): ConnectionOptions {

@@ -23,6 +23,7 @@ import {
   validateTenantId,
   validateThingId,
   AbortError,
+  raceAbort,
 } from '../../src/core/index.js';
 
 describe('ID rules', () => {
@@ -153,6 +154,24 @@ describe('retry policy', () => {
     const pending = sleep(10_000, controller.signal);
     controller.abort();
     await assert.rejects(pending, AbortError);
+  });
+});
+
+describe('raceAbort', () => {
+  it('settles like the promise without a signal or before it fires', async () => {
+    assert.equal(await raceAbort(Promise.resolve(7), undefined, () => new Error('x')), 7);
+    const controller = new AbortController();
+    assert.equal(await raceAbort(Promise.resolve(8), controller.signal, () => new Error('x')), 8);
+    await assert.rejects(raceAbort(Promise.reject(new Error('boom')), controller.signal, () => new Error('x')), /boom/);
+  });
+
+  it('rejects with the abort error when the signal fires first, or already fired', async () => {
+    const controller = new AbortController();
+    const never = new Promise<number>(() => undefined);
+    const raced = raceAbort(never, controller.signal, () => new AbortError('wait'));
+    controller.abort();
+    await assert.rejects(raced, AbortError);
+    await assert.rejects(raceAbort(Promise.reject(new Error('late')), controller.signal, () => new AbortError('wait')), AbortError);
   });
 });
 
