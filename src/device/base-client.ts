@@ -261,6 +261,28 @@ export abstract class BaseDeviceClient implements DeviceClient {
     this.emit('dropped', { kind: 'command', reason: `command "${command.name}": ${reason}` });
   }
 
+  private readonly idleWaiters = new Set<() => void>();
+
+  /** Waits until `drained()` holds, re-checking on every `notifyIdle()`; honours a deadline and a signal. */
+  protected waitUntilIdle(drained: () => boolean, what: string, options: OperationOptions, defaultTimeoutMs: number): Promise<void> {
+    return this.waitUntil(
+      drained,
+      (wake) => {
+        this.idleWaiters.add(wake);
+        return () => this.idleWaiters.delete(wake);
+      },
+      what,
+      options,
+      defaultTimeoutMs,
+    );
+  }
+
+  /** Wakes `waitUntilIdle` callers so they re-check their condition. */
+  protected notifyIdle(): void {
+    if (this.idleWaiters.size === 0) return;
+    for (const wake of [...this.idleWaiters]) wake();
+  }
+
   /** Waits, honouring a deadline and a signal; used while waiting for the queue to drain. */
   protected async waitUntil(done: () => boolean, subscribe: (wake: () => void) => () => void, what: string, options: OperationOptions, defaultTimeoutMs: number): Promise<void> {
     if (done()) return;

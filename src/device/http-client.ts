@@ -46,7 +46,6 @@ export class HttpDeviceClient extends BaseDeviceClient {
   private readonly queue: OfflineQueue<HttpPending>;
   private readonly backoff: ReconnectBackoff;
   private readonly closing = new AbortController();
-  private readonly idleWaiters = new Set<() => void>();
   private sender: Promise<void> | undefined;
   private active: HttpPending | undefined;
   private online = true;
@@ -91,16 +90,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
     if (this.state === 'closed') return;
     if (this.state !== 'idle') {
       try {
-        await this.waitUntil(
-          () => this.queue.size === 0 && this.active === undefined,
-          (wake) => {
-            this.idleWaiters.add(wake);
-            return () => this.idleWaiters.delete(wake);
-          },
-          'close(): waiting for queued messages',
-          options,
-          5000,
-        );
+        await this.waitUntilIdle(() => this.queue.size === 0 && this.active === undefined, 'close(): waiting for queued messages', options, 5000);
       } catch {
         // Deadline passed or aborted: close anyway and fail what is left.
       }
@@ -332,9 +322,6 @@ export class HttpDeviceClient extends BaseDeviceClient {
     this.emit('disconnected', { error, willReconnect: true });
   }
 
-  private notifyIdle(): void {
-    for (const wake of [...this.idleWaiters]) wake();
-  }
 
   // ---- commands ---------------------------------------------------------------------------------------
 

@@ -83,7 +83,6 @@ export class MqttDeviceClient extends BaseDeviceClient {
   /** Messages waiting for a retry after 503/429, by their timer. */
   private readonly retrying = new Map<NodeJS.Timeout, Pending>();
   private readonly recentRequests = new Set<string>();
-  private readonly idleWaiters = new Set<() => void>();
   private readonly topicCache = new Map<string, string>();
   private readonly telemetryTopic: string;
   private readonly eventTopic: string;
@@ -127,16 +126,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     const mayDrain = this.connection?.established === true || this.state === 'reconnecting' || this.state === 'connecting';
     try {
       if (mayDrain) {
-        await this.waitUntil(
-          () => this.queue.size === 0 && this.inflight.size === 0 && this.retrying.size === 0,
-          (wake) => {
-            this.idleWaiters.add(wake);
-            return () => this.idleWaiters.delete(wake);
-          },
-          'close(): waiting for unacknowledged messages',
-          options,
-          5000,
-        );
+        await this.waitUntilIdle(() => this.queue.size === 0 && this.inflight.size === 0 && this.retrying.size === 0, 'close(): waiting for unacknowledged messages', options, 5000);
       }
     } catch {
       // Deadline passed or aborted: close anyway, and fail what is left below.
@@ -364,10 +354,6 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.notifyIdle();
   }
 
-  private notifyIdle(): void {
-    if (this.idleWaiters.size === 0) return;
-    for (const wake of [...this.idleWaiters]) wake();
-  }
 
   // ---- connection -----------------------------------------------------------------------------------
 
