@@ -10,14 +10,13 @@
  * run from source by tsx, whose esbuild transform (keepNames wrappers around every closure) costs a few µs per
  * message. Prints one JSON line per measurement. Needs Java 17 and Maven (the broker: scripts/fetch-kafka.sh).
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaNorthbound as SourceKafkaNorthbound } from '../src/northbound/kafka.js';
 import { createKafkaTestEnv, kafkaAvailability, startKafka } from '../test/support/kafka.js';
+import { compileSdk } from './support/compiled-sdk.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -25,16 +24,10 @@ const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 500);
 
 type KafkaNorthboundClass = typeof SourceKafkaNorthbound;
 
-/** The SDK compiled with the project's build settings; `undefined` when tsc fails. */
+/** The SDK compiled with the project's build settings; `undefined` when tsc fails (the tsx build is measured only). */
 async function compiledSdk(): Promise<KafkaNorthboundClass | undefined> {
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const out = join(repo, 'node_modules', '.cache', 'twinledger-bench');
-  const tsc = spawnSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], { cwd: repo, encoding: 'utf8' });
-  if (tsc.status !== 0) {
-    console.log(JSON.stringify({ bench: 'northbound-kafka', note: 'tsc build failed; measuring the tsx build only', detail: tsc.stdout.slice(0, 300) }));
-    return undefined;
-  }
-  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n'); // node_modules has no package scope of its own
+  const out = compileSdk('northbound-kafka');
+  if (out === undefined) return undefined;
   const module = (await import(pathToFileURL(join(out, 'northbound', 'kafka.js')).href)) as { KafkaNorthbound: KafkaNorthboundClass };
   return module.KafkaNorthbound;
 }

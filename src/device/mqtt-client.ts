@@ -28,6 +28,7 @@ import {
   publishTopic,
 } from './topics.js';
 import type { OperationOptions } from './types.js';
+import { type InflightEntry, InflightList } from './inflight.js';
 import { PendingSend } from './pending-send.js';
 
 const QOS0: IClientPublishOptions = { qos: 0 };
@@ -39,8 +40,11 @@ const RECENT_REQUESTS = 256;
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME/;
 
 /** One message on its way: queued, in flight, or waiting for a retry. */
-class Pending extends PendingSend implements Queueable {
+class Pending extends PendingSend implements Queueable, InflightEntry<Pending> {
   messageId = 0;
+  newer: Pending | undefined;
+  older: Pending | undefined;
+  linked = false;
   adapterError: HttpError | undefined;
 
   constructor(
@@ -78,7 +82,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
    * Sent QoS 1 messages waiting for their PUBACK, by MQTT packet id (in send order). A message whose id
    * mqtt.js did not assign synchronously gets a unique negative key instead.
    */
-  private readonly inflight = new Map<number, Pending>();
+  private readonly inflight = new InflightList<Pending>();
   private unidentified = 0;
   /** Messages waiting for a retry after 503/429, by their timer. */
   private readonly retrying = new Map<NodeJS.Timeout, Pending>();
@@ -138,9 +142,8 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.backoff.reset();
     this.router.endAll();
     const closed = new DeviceClientStateError('closed', 'message not sent', 'close() was called before the adapter acknowledged it.');
-    for (const pending of [...this.queue.drain(), ...this.inflight.values(), ...this.retrying.values()]) pending.fail(closed);
+    for (const pending of [...this.queue.drain(), ...this.inflight.drain(), ...this.retrying.values()]) pending.fail(closed);
     this.retrying.clear();
-    this.inflight.clear();
     const connection = this.connection;
     this.connection = undefined;
     if (connection !== undefined) await this.endClient(connection, !connection.established || unacked);
@@ -277,7 +280,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     client.publish(pending.topic, pending.payload, QOS1, (error) => this.acked(connection, pending, error));
     const id = client.getLastMessageId();
     pending.messageId = id !== before ? id : (this.unidentified -= 1);
-    this.inflight.set(pending.messageId, pending);
+    this.inflight.add(pending);
   }
 
   private qos0Done(connection: Connection, pending: Pending, error: Error | null | undefined): void {
@@ -300,8 +303,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
   private acked(connection: Connection, pending: Pending, error: Error | null | undefined): void {
     // After a lost connection its callbacks are stale: the message was put back in the queue already.
     if (connection !== this.connection || connection.lost) return;
-    // Packet ids are unique while in flight (mqtt.js frees one only with its PUBACK).
-    this.inflight.delete(pending.messageId);
+    this.inflight.remove(pending);
     if (!pending.settled) {
       if (error) {
         pending.fail(new TwinLedgerError(`${pending.kind} to ${pending.topic} failed: ${error.message}`, { code: 'device.publish', cause: error }));
@@ -530,8 +532,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.commandsSubscribed = false;
     this.backoff.disconnected();
     // Unacknowledged QoS 1 messages go back to the front, oldest first; they are sent again (at least once).
-    const unacked = [...this.inflight.values()].filter((pending) => !pending.settled);
-    this.inflight.clear();
+    const unacked = this.inflight.drain().filter((pending) => !pending.settled);
     this.queue.requeue(unacked);
     void this.endClient(connection, true);
     if (this.state === 'closed') return;
@@ -668,7 +669,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
       deviceId: parsed?.deviceId === '' ? undefined : parsed?.deviceId,
     };
     const id = correlationId === undefined ? Number.NaN : Number(correlationId);
-    const pending = Number.isInteger(id) && id > 0 ? this.inflight.get(id) : undefined;
+    const pending = Number.isInteger(id) && id > 0 ? this.inflight.find(id) : undefined;
     const kind: MessageKind = pending?.kind ?? endpointKind(report.endpoint);
     const error = deviceHttpError(
       {

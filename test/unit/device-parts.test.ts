@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExponentialBackoff, ValidationError, configFromEnv } from '../../src/core/index.js';
 import { AsyncBuffer } from '../../src/device/command.js';
+import { type InflightEntry, InflightList } from '../../src/device/inflight.js';
 import { OfflineQueueFullError, deviceEndpointFromConfig } from '../../src/device/index.js';
 import { OfflineQueue, type Queueable } from '../../src/device/offline-queue.js';
 import { ReconnectBackoff } from '../../src/device/reconnect.js';
@@ -122,6 +123,63 @@ describe('offline queue', () => {
     assert.equal(out.length, 5000);
     assert.deepEqual(out.slice(0, 4), ['0', '1', '2', '3']);
     assert.equal(out[4999], '4999');
+  });
+});
+
+interface Sent extends InflightEntry<Sent> {
+  name: string;
+}
+
+function sent(name: string, messageId: number): Sent {
+  return { name, messageId, newer: undefined, older: undefined, linked: false };
+}
+
+describe('in-flight list (QoS 1 messages awaiting PUBACK)', () => {
+  it('keeps send order, removes from anywhere, finds by packet id and drains oldest first', () => {
+    const list = new InflightList<Sent>();
+    const [a, b, c, d] = [sent('a', 1), sent('b', 2), sent('c', 3), sent('d', 4)];
+    for (const entry of [a, b, c, d]) list.add(entry);
+    assert.equal(list.size, 4);
+    list.remove(c); // middle
+    list.remove(a); // oldest
+    list.remove(a); // twice: no effect
+    assert.equal(list.size, 2);
+    assert.equal(list.find(4)?.name, 'd');
+    assert.equal(list.find(3), undefined, 'a removed message is not found');
+    list.add(a); // sent again (e.g. after a retry): now the newest
+    list.add(a); // already linked: no duplicate
+    assert.deepEqual(
+      list.drain().map((entry) => entry.name),
+      ['b', 'd', 'a'],
+    );
+    assert.equal(list.size, 0);
+    assert.equal(list.find(2), undefined);
+    assert.equal(b.linked || b.newer !== undefined || b.older !== undefined, false, 'drained entries are unlinked');
+    list.add(b);
+    list.remove(b); // the only entry
+    assert.equal(list.size, 0);
+    assert.deepEqual(list.drain(), []);
+  });
+
+  it('matches a model under a long random sequence of sends and acknowledgements', () => {
+    const list = new InflightList<Sent>();
+    const model: Sent[] = [];
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let step = 0; step < 5000; step += 1) {
+      if (model.length === 0 || random() < 0.55) {
+        const entry = sent(`m${step}`, (step % 65535) + 1);
+        list.add(entry);
+        model.push(entry);
+      } else {
+        const [entry] = model.splice(Math.floor(random() * model.length), 1);
+        list.remove(entry as Sent);
+      }
+      assert.equal(list.size, model.length);
+    }
+    const probe = model[Math.floor(model.length / 2)] as Sent;
+    assert.equal(list.find(probe.messageId), probe);
+    assert.deepEqual(list.drain(), model);
   });
 });
 
