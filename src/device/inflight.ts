@@ -32,8 +32,9 @@ export class InflightList<T extends InflightEntry<T>> {
     this.count += 1;
   }
 
-  remove(entry: T): void {
-    if (!entry.linked) return;
+  /** Unlinks the entry; false when it was not in the list (already removed or drained). */
+  remove(entry: T): boolean {
+    if (!entry.linked) return false;
     entry.linked = false;
     if (entry.older === undefined) this.oldest = entry.newer;
     else entry.older.newer = entry.newer;
@@ -42,6 +43,7 @@ export class InflightList<T extends InflightEntry<T>> {
     entry.older = undefined;
     entry.newer = undefined;
     this.count -= 1;
+    return true;
   }
 
   /** The message sent with this packet id, if it still awaits its PUBACK (mqtt.js frees an id only with its PUBACK, so ids are unique here). */

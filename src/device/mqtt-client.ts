@@ -64,7 +64,10 @@ interface Connection {
   client: MqttClient;
   established: boolean;
   lost: boolean;
+  lossScheduled: boolean;
   lastError: Error | undefined;
+  /** QoS 0 messages handed to mqtt.js whose write has not completed (it may wait for 'drain'). */
+  qos0InTransit: InflightList<Pending>;
 }
 
 /**
@@ -130,7 +133,12 @@ export class MqttDeviceClient extends BaseDeviceClient {
     const mayDrain = this.connection?.established === true || this.state === 'reconnecting' || this.state === 'connecting';
     try {
       if (mayDrain) {
-        await this.waitUntilIdle(() => this.queue.size === 0 && this.inflight.size === 0 && this.retrying.size === 0, 'close(): waiting for unacknowledged messages', options, 5000);
+        await this.waitUntilIdle(
+          () => this.queue.size === 0 && this.inflight.size === 0 && this.waitingForRetry() === 0 && (this.connection?.qos0InTransit.size ?? 0) === 0,
+          'close(): waiting for unacknowledged messages',
+          options,
+          5000,
+        );
       }
     } catch {
       // Deadline passed or aborted: close anyway, and fail what is left below.
@@ -142,9 +150,10 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.backoff.reset();
     this.router.endAll();
     const closed = new DeviceClientStateError('closed', 'message not sent', 'close() was called before the adapter acknowledged it.');
-    for (const pending of [...this.queue.drain(), ...this.inflight.drain(), ...this.retrying.values()]) pending.fail(closed);
-    this.retrying.clear();
     const connection = this.connection;
+    const unwritten = connection?.qos0InTransit.drain() ?? [];
+    for (const pending of [...this.queue.drain(), ...this.inflight.drain(), ...this.retrying.values(), ...unwritten]) pending.fail(closed);
+    this.retrying.clear();
     this.connection = undefined;
     if (connection !== undefined) await this.endClient(connection, !connection.established || unacked);
     this.emit('disconnected', { error: undefined, willReconnect: false });
@@ -223,7 +232,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
   }
 
   private submit(pending: Pending, options: OperationOptions): Promise<void> {
-    if (this.connection?.established && this.queue.size === 0) {
+    if (this.connection?.established && this.queue.size === 0 && (pending.qos === 0 || this.inflight.size < this.mqtt.maxInFlight)) {
       this.transmit(this.connection, pending);
     } else if (pending.qos === 0 && this.connection?.established !== true && this.options.offlineQueue.qos0 !== 'queue') {
       return this.offlineQos0(pending);
@@ -272,37 +281,48 @@ export class MqttDeviceClient extends BaseDeviceClient {
 
   private transmit(connection: Connection, pending: Pending): void {
     const client = connection.client;
+    pending.adapterError = undefined; // a report from an earlier attempt does not concern this one
     if (pending.qos === 0) {
+      connection.qos0InTransit.add(pending);
       client.publish(pending.topic, pending.payload, QOS0, (error) => this.qos0Done(connection, pending, error));
       return;
     }
+    // Linked before publishing: a callback that mqtt.js runs synchronously finds the message in the list.
+    this.inflight.add(pending);
     const before = client.getLastMessageId();
     client.publish(pending.topic, pending.payload, QOS1, (error) => this.acked(connection, pending, error));
     const id = client.getLastMessageId();
     pending.messageId = id !== before ? id : (this.unidentified -= 1);
-    this.inflight.add(pending);
   }
 
   private qos0Done(connection: Connection, pending: Pending, error: Error | null | undefined): void {
+    // Not in the list any more: the lost connection or close() settled it already.
+    if (!connection.qos0InTransit.remove(pending)) return;
     if (!error) {
       pending.succeed();
-      return;
-    }
-    if (connection.lost || !connection.client.connected) {
+    } else if (connection.lost || !connection.client.connected) {
       if (this.options.offlineQueue.qos0 === 'queue' && !pending.settled) {
         this.queue.requeue([pending]);
         this.scheduleFlush();
       } else {
         void this.offlineQos0(pending);
       }
-      return;
+    } else {
+      pending.fail(new TwinLedgerError(`${pending.kind} to ${pending.topic} failed: ${error.message}`, { code: 'device.publish', cause: error }));
     }
-    pending.fail(new TwinLedgerError(`${pending.kind} to ${pending.topic} failed: ${error.message}`, { code: 'device.publish', cause: error }));
+    this.notifyIdle();
   }
 
   private acked(connection: Connection, pending: Pending, error: Error | null | undefined): void {
     // After a lost connection its callbacks are stale: the message was put back in the queue already.
     if (connection !== this.connection || connection.lost) return;
+    if (error && !isRefusal(error)) {
+      // mqtt.js drops the link itself on a keepalive timeout or protocol error and first fails every
+      // unacknowledged publish with "Connection closed". Nothing refused the message: it stays in flight,
+      // and the lost connection puts it back in the queue to be sent again.
+      this.scheduleConnectionLost(connection);
+      return;
+    }
     this.inflight.remove(pending);
     if (!pending.settled) {
       if (error) {
@@ -313,7 +333,22 @@ export class MqttDeviceClient extends BaseDeviceClient {
         pending.succeed();
       }
     }
+    if (this.queue.size > 0) this.scheduleFlush(); // room in the in-flight window
     this.notifyIdle();
+  }
+
+  /** Messages waiting for a retry that are still unsettled (an aborted one keeps its timer until it fires). */
+  private waitingForRetry(): number {
+    let count = 0;
+    for (const pending of this.retrying.values()) if (!pending.settled) count += 1;
+    return count;
+  }
+
+  /** Handles the loss after mqtt.js has finished failing its callbacks, even if no 'close' event follows. */
+  private scheduleConnectionLost(connection: Connection): void {
+    if (connection.lossScheduled) return;
+    connection.lossScheduled = true;
+    setImmediate(() => this.connectionLost(connection));
   }
 
   /** 503 (no consumer / no credit) and 429 (message limit) are worth another try; the rest is final. */
@@ -328,7 +363,10 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.options.logger.warn('retrying message after adapter error', { topic: pending.topic, status: error.status, attempt: pending.retries, delayMs: delay });
     const timer = setTimeout(() => {
       this.retrying.delete(timer);
-      if (pending.settled) return;
+      if (pending.settled) {
+        this.notifyIdle();
+        return;
+      }
       this.queue.requeue([pending]);
       this.scheduleFlush();
     }, delay);
@@ -348,8 +386,9 @@ export class MqttDeviceClient extends BaseDeviceClient {
 
   private flush(connection: Connection): void {
     while (this.connection === connection && connection.established && !connection.lost) {
-      const pending = this.queue.shift();
-      if (pending === undefined) break;
+      const next = this.queue.peek();
+      if (next === undefined || (next.qos === 1 && !next.settled && this.inflight.size >= this.mqtt.maxInFlight)) break;
+      const pending = this.queue.shift() as Pending;
       if (pending.settled) continue;
       this.transmit(connection, pending);
     }
@@ -408,7 +447,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
   private open(signal?: AbortSignal): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new DeviceClientStateError('closed', 'connect()'));
     const client = mqttConnect(this.clientOptions());
-    const connection: Connection = { client, established: false, lost: false, lastError: undefined };
+    const connection: Connection = { client, established: false, lost: false, lossScheduled: false, lastError: undefined, qos0InTransit: new InflightList<Pending>() };
     this.connection = connection;
     return new Promise<void>((resolve, reject) => {
       let done = false;
@@ -527,6 +566,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
   private connectionLost(connection: Connection): void {
     if (connection.lost) return;
     connection.lost = true;
+    this.settleUnwrittenQos0(connection);
     if (this.connection !== connection) return;
     this.connection = undefined;
     this.commandsSubscribed = false;
@@ -539,6 +579,17 @@ export class MqttDeviceClient extends BaseDeviceClient {
     const error = connection.lastError ?? new NetworkError('MQTT', this.mqtt.url, 'the connection was lost');
     this.options.logger.warn('lost the MQTT connection', { url: this.mqtt.url, error, requeued: unacked.length });
     this.scheduleReconnect(error, true);
+  }
+
+  /**
+   * QoS 0 messages whose write had not completed when the link went (mqtt.js waits for 'drain', which never
+   * comes after a lost socket): settled by the `qos0` offline policy, as if they had been sent while offline.
+   */
+  private settleUnwrittenQos0(connection: Connection): void {
+    const unwritten = connection.qos0InTransit.drain().filter((pending) => !pending.settled);
+    if (unwritten.length === 0) return;
+    if (this.options.offlineQueue.qos0 === 'queue' && this.state !== 'closed') this.queue.requeue(unwritten);
+    else for (const pending of unwritten) void this.offlineQos0(pending);
   }
 
   private scheduleReconnect(error: Error, justLost: boolean): void {
@@ -702,6 +753,11 @@ function endpointKind(endpoint: string | undefined): MessageKind {
   if (endpoint === 'event' || endpoint === 'e') return 'event';
   if (endpoint === 'command-response' || endpoint === 'c-s') return 'command-response';
   return 'telemetry';
+}
+
+/** An MQTT 5 PUBACK reason code ≥ 0x80 (mqtt.js: an error with a numeric `code`); other publish errors are the link's. */
+function isRefusal(error: Error): boolean {
+  return typeof (error as { code?: unknown }).code === 'number';
 }
 
 function asError(error: unknown): Error {

@@ -56,6 +56,17 @@ export class OfflineQueue<T extends Queueable> {
     this.head = 0;
   }
 
+  /** The oldest waiting message, left in the queue. */
+  peek(): T | undefined {
+    while (this.head < this.items.length) {
+      const item = this.items[this.head];
+      if (item !== undefined && item.queued) return item;
+      this.items[this.head] = undefined; // discarded while waiting
+      this.head += 1;
+    }
+    return undefined;
+  }
+
   /** The oldest waiting message, removed from the queue. */
   shift(): T | undefined {
     while (this.head < this.items.length) {

@@ -65,6 +65,7 @@ export interface ResolvedMqttOptions extends ResolvedCommonOptions {
   commandQos: 0 | 1;
   shortTopics: boolean;
   reportErrors: boolean;
+  maxInFlight: number;
 }
 
 export type ResolvedDeviceOptions = ResolvedHttpOptions | ResolvedMqttOptions;
@@ -255,6 +256,7 @@ function resolveMqtt(options: MqttDeviceClientOptions, common: ResolvedCommonOpt
     commandQos,
     shortTopics: bool('shortTopics', options.shortTopics, false),
     reportErrors: bool('reportErrors', options.reportErrors, true),
+    maxInFlight: positiveInt('maxInFlight', options.maxInFlight, 65_535, 65_535),
   };
 }
 

@@ -296,6 +296,12 @@ export interface MqttDeviceClientOptions extends DeviceClientCommonOptions {
    * reports for QoS 1 messages reject the matching publish with a typed error.
    */
   reportErrors?: boolean;
+  /**
+   * QoS 1 messages sent and not yet acknowledged, at most; more wait in the offline queue (and count against
+   * its `maxSize`) until PUBACKs free room. Default and maximum 65 535, the number of MQTT packet ids: beyond it
+   * a packet id would be in use twice.
+   */
+  maxInFlight?: number;
 }
 
 export type DeviceClientOptions = HttpDeviceClientOptions | MqttDeviceClientOptions;

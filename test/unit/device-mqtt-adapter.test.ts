@@ -11,12 +11,15 @@ import {
   type DeviceClientOptions,
   DeviceClientStateError,
   DeviceConnectError,
+  DeviceOfflineError,
   DevicePayloadTooLargeError,
   createDeviceClient,
 } from '../../src/device/index.js';
 
 class AdapterConnection {
   readonly subscriptions: string[] = [];
+  /** The link went silent: packets are read and ignored (no PUBACK, no PINGRESP), the socket stays open. */
+  silent = false;
   constructor(readonly socket: Socket) {}
   send(packet: Packet): void {
     if (!this.socket.destroyed) this.socket.write(generate(packet));
@@ -79,6 +82,7 @@ class FakeMqttAdapter {
   }
 
   private handle(connection: AdapterConnection, packet: Packet): void {
+    if (connection.silent) return;
     switch (packet.cmd) {
       case 'connect': {
         this.connects.push(packet);
@@ -301,6 +305,110 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     assert.equal(fake.publishes.length, 2);
     assert.equal(fake.connects.length, 2);
     assert.deepEqual(fake.publishes.map((p) => p.payload.toString()), ['{"n":1}', '{"n":1}']);
+  });
+
+  it('sends a QoS 1 message again when the link dies silently (keepalive timeout) instead of failing it', async () => {
+    fake.onPublish = (connection, packet) => {
+      if (fake.connections.length === 1) {
+        connection.silent = true; // no PUBACK, no PINGRESP: mqtt.js gives up on the link after its keepalive
+        return;
+      }
+      connection.puback(packet.messageId);
+    };
+    const lamp = device({ keepaliveSeconds: 1 });
+    await lamp.connect();
+    await lamp.event({ n: 1 });
+    assert.equal(fake.connects.length, 2);
+    assert.deepEqual(
+      fake.publishes.map((p) => p.payload.toString()),
+      ['{"n":1}', '{"n":1}'],
+    );
+  });
+
+  it('forgets an error report from an earlier attempt once the message is sent again', async () => {
+    let first = true;
+    fake.onPublish = (connection, packet) => {
+      if (first) {
+        first = false;
+        connection.report('event', packet.messageId ?? 0, 503, 'no consumer');
+        setTimeout(() => connection.socket.destroy(), 50); // lost before the PUBACK
+        return;
+      }
+      connection.puback(packet.messageId);
+    };
+    const lamp = device();
+    await lamp.connect();
+    await lamp.event({ n: 1 });
+    // Sent again after the reconnect and acknowledged: the stale 503 must not trigger a third send.
+    assert.equal(fake.publishes.length, 2);
+  });
+
+  it('keeps at most maxInFlight QoS 1 messages unacknowledged; the others follow as PUBACKs arrive', async () => {
+    const held: { connection: AdapterConnection; id: number | undefined }[] = [];
+    fake.onPublish = (connection, packet) => {
+      held.push({ connection, id: packet.messageId });
+    };
+    const lamp = device({ maxInFlight: 2 });
+    await lamp.connect();
+    const sends = [1, 2, 3, 4, 5].map((n) => lamp.telemetry({ n }, { qos: 1 }));
+    await until(() => held.length === 2, 'the first two publishes');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(held.length, 2, 'no third publish before a PUBACK');
+    for (let acked = 0; acked < 5; acked += 1) {
+      await until(() => held.length > acked, `publish ${acked + 1}`);
+      assert.ok(held.length <= acked + 2, 'never more than two unacknowledged');
+      const next = held[acked];
+      next?.connection.puback(next.id);
+    }
+    await Promise.all(sends);
+    assert.deepEqual(
+      fake.publishes.map((p) => (JSON.parse(p.payload.toString()) as { n: number }).n),
+      [1, 2, 3, 4, 5],
+    );
+  });
+
+  it('settles QoS 0 messages whose write was still waiting for the socket when the link went', async () => {
+    fake.onPublish = (connection) => connection.socket.pause(); // the adapter stops reading: the client's socket fills up
+    const lamp = device({ maxPayloadBytes: 65_536 });
+    await lamp.connect();
+    const chunk = new Uint8Array(60_000);
+    const sends = Array.from({ length: 400 }, () => lamp.telemetry(chunk, { qos: 0 }));
+    await until(() => fake.publishes.length >= 1, 'the first publish');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fake.current.socket.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    const outcomes = await Promise.race([
+      Promise.allSettled(sends),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('QoS 0 sends still unsettled 5 s after the link was lost')), 5000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const offline = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof DeviceOfflineError);
+    assert.ok(offline.length > 0, 'some writes were still waiting for the socket (qos0: "fail" rejects them)');
+    assert.ok(outcomes.every((o) => o.status === 'fulfilled' || o.reason instanceof DeviceOfflineError));
+  });
+
+  it('close() does not wait for the retry of a message the caller aborted', async () => {
+    fake.onPublish = (connection, packet) => {
+      connection.report('event', packet.messageId ?? 0, 503, 'no consumer');
+      connection.puback(packet.messageId);
+    };
+    const lamp = device({ retry: new ExponentialBackoff({ maxAttempts: 3, initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: 'none' }) });
+    await lamp.connect();
+    const abort = new AbortController();
+    const sent = lamp.event({ n: 1 }, { signal: abort.signal });
+    await until(() => fake.publishes.length === 1, 'the first attempt');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the 503 report and the PUBACK: a retry in 60 s
+    abort.abort();
+    await assert.rejects(sent, { name: 'AbortError' });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      lamp.close({ timeoutMs: 30_000 }),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('close() waited for a retry nobody wants')), 4000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(fake.publishes.length, 1);
   });
 
   it('close() waits for outstanding acknowledgements, then fails what is left after its deadline', async () => {

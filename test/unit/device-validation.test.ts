@@ -69,6 +69,8 @@ describe('device client options are validated when the client is created', () =>
     const mqtt = { ...base, transport: 'mqtt' as const, endpoint: 'mqtt://x' };
     throwsField(() => createDeviceClient({ ...mqtt, protocolVersion: 3 as 4 }), 'protocolVersion');
     throwsField(() => createDeviceClient({ ...mqtt, commandQos: 2 as 1 }), 'commandQos');
+    throwsField(() => createDeviceClient({ ...mqtt, maxInFlight: 0 }), 'maxInFlight');
+    throwsField(() => createDeviceClient({ ...mqtt, maxInFlight: 65_536 }), 'maxInFlight');
     throwsField(() => createDeviceClient({ ...mqtt, tls: { certFile: '/nonexistent/client.crt', keyFile: '/nonexistent/client.key' } }), 'tls.certFile');
   });
 });
