@@ -1,16 +1,20 @@
 /**
  * One-call device provisioning the way Cloud2Edge expects it:
- * tenant → device → credentials → per-tenant Ditto connection → policy with the HONO entry → thing,
+ * tenant → device → per-tenant Ditto connection → policy with the HONO entry → thing → credentials,
  * where the Hono device ID is the Ditto thing ID.
  *
- * Every step first looks, then creates only what is missing, so running it twice changes nothing.
- * Everything is validated before the first request. When a step fails, what this call created is
- * removed again in reverse order (and credentials it changed are restored); what could not be removed
- * is listed in the `ProvisioningError`.
+ * Every step first looks, then creates only what is missing, so running it twice changes nothing but the
+ * password. Everything is validated before the first request. When a step fails, what this call created is
+ * removed again in reverse order; what could not be removed is listed in the `ProvisioningError`. Only what
+ * this call created is ever removed: a resource a concurrent caller created first (409, or 412 on a
+ * create-only PUT) counts as existing. The password is set last, so a failed run never leaves an existing
+ * device with a changed password (Hono returns no secrets, so an old password could not be restored).
  */
 import {
   type CallOptions,
+  ConflictError,
   NotFoundError,
+  PreconditionFailedError,
   TwinLedgerError,
   ValidationError,
   type IdRules,
@@ -23,7 +27,7 @@ import {
   validateThingId,
 } from '../core/index.js';
 import type { DittoClient, NewConnection, NewPolicy, NewThing, PolicyEntry } from '../ditto/index.js';
-import type { Credential, Device, DeviceRegistry, PasswordHashing, Tenant } from '../registry/index.js';
+import type { Device, DeviceRegistry, PasswordHashing, Tenant } from '../registry/index.js';
 import {
   type AmqpConnectionSettings,
   type KafkaConnectionSettings,
@@ -172,6 +176,23 @@ function grantsHono(policy: NewPolicy, tenant: string): boolean {
   return Object.values(policy.entries ?? {}).some((entry) => entry.subjects?.[subject] !== undefined);
 }
 
+/**
+ * The label under which to add the tenant's Hono entry, or `undefined` when the policy grants it already.
+ * `HONO` unless another entry (e.g. another tenant's Hono connection) holds that label; then `HONO-<tenant>`.
+ */
+function honoEntryLabel(policy: NewPolicy, tenant: string, policyId: string): string | undefined {
+  if (grantsHono(policy, tenant)) return undefined;
+  const entries = policy.entries ?? {};
+  for (const label of ['HONO', `HONO-${tenant}`]) {
+    if (entries[label] === undefined) return label;
+  }
+  throw new ValidationError(
+    'policy',
+    `policy ${policyId} has entries "HONO" and "HONO-${tenant}" that do not grant ${honoSubject(tenant)}`,
+    `Add the subject ${honoSubject(tenant)} to one of them (or remove it) so the tenant's Hono connection may write the twin.`,
+  );
+}
+
 /** The default policy: the owner may do everything, Hono may read and write the twin and its messages. */
 export function defaultDevicePolicy(tenant: string, ownerSubject: string): NewPolicy {
   return {
@@ -276,37 +297,21 @@ export async function provisionDevice(
     step = 'tenant';
     if (await readOrUndefined(() => registry.tenants.get(tenant, call))) {
       steps.tenant = 'existing';
-    } else {
-      await createTolerantly(() => registry.tenants.create(request.tenantConfig ?? {}, { ...call, tenantId: tenant }));
+    } else if (await createTolerantly(() => registry.tenants.create(request.tenantConfig ?? {}, { ...call, tenantId: tenant }))) {
       steps.tenant = 'created';
       record(`tenant ${tenant}`, () => registry.tenants.delete(tenant, call));
+    } else {
+      steps.tenant = 'existing';
     }
 
     step = 'device';
     if (await readOrUndefined(() => registry.devices.get(tenant, thingId, call))) {
       steps.device = 'existing';
-    } else {
-      await createTolerantly(() => registry.devices.create(tenant, request.device ?? {}, { ...call, deviceId: thingId }));
+    } else if (await createTolerantly(() => registry.devices.create(tenant, request.device ?? {}, { ...call, deviceId: thingId }))) {
       steps.device = 'created';
       record(`device ${tenant}/${thingId} (with its credentials)`, () => registry.devices.delete(tenant, thingId, call));
-    }
-
-    step = 'credentials';
-    if (prepared.password !== undefined && prepared.authId !== undefined) {
-      const previous: Credential[] | undefined =
-        steps.device === 'existing' ? (await registry.credentials.get(tenant, thingId, call)).value : undefined;
-      await registry.credentials.setPassword(tenant, thingId, prepared.authId, prepared.password, {
-        ...call,
-        hash: request.passwordHashing ?? 'plain',
-        mode: 'replace',
-      });
-      steps.credentials = 'updated';
-      if (previous !== undefined) {
-        // Secrets that keep their `id` are kept by Hono (patch mode), so this restores the old state exactly.
-        record(`credentials of ${tenant}/${thingId}`, async () => {
-          await registry.credentials.set(tenant, thingId, previous, call);
-        });
-      }
+    } else {
+      steps.device = 'existing';
     }
 
     step = 'connection';
@@ -314,46 +319,63 @@ export async function provisionDevice(
       const { id, body } = prepared.connection;
       if (await readOrUndefined(() => ditto.connections.get(id, call))) {
         steps.connection = 'existing';
-      } else {
-        await ditto.connections.put(id, body, call);
+      } else if ((await ditto.connections.put(id, body, call)).created) {
         steps.connection = 'created';
         record(`Ditto connection ${id}`, () => ditto.connections.delete(id, call));
+      } else {
+        steps.connection = 'existing'; // created concurrently between our look and our PUT (Ditto answered 204)
       }
     }
 
     step = 'policy';
-    const existingPolicy = await readOrUndefined(() => ditto.policies.get(policyId, call));
+    let existingPolicy = await readOrUndefined(() => ditto.policies.get(policyId, call));
+    if (!existingPolicy) {
+      const policy = request.policy ?? defaultDevicePolicy(tenant, ownerSubject ?? '');
+      const label = honoEntryLabel(policy, tenant, policyId);
+      const body: NewPolicy = label === undefined ? policy : { ...policy, entries: { ...policy.entries, [label]: honoPolicyEntry(tenant) } };
+      if (await createTolerantly(() => ditto.policies.put(policyId, body, { ...call, ifNoneMatch: '*' }))) {
+        steps.policy = 'created';
+        record(`policy ${policyId}`, async () => {
+          await ditto.policies.delete(policyId, call);
+        });
+      } else {
+        existingPolicy = await ditto.policies.get(policyId, call);
+      }
+    }
     if (existingPolicy) {
-      if (!grantsHono(existingPolicy, tenant)) {
-        await ditto.policies.entries(policyId).put('HONO', honoPolicyEntry(tenant), call);
+      const label = honoEntryLabel(existingPolicy, tenant, policyId);
+      if (label !== undefined) {
+        await ditto.policies.entries(policyId).put(label, honoPolicyEntry(tenant), call);
         steps.policy = 'updated';
-        record(`HONO entry of policy ${policyId}`, async () => {
-          await ditto.policies.entries(policyId).delete('HONO', call);
+        record(`${label} entry of policy ${policyId}`, async () => {
+          await ditto.policies.entries(policyId).delete(label, call);
         });
       } else {
         steps.policy = 'existing';
       }
-    } else {
-      const policy = request.policy ?? defaultDevicePolicy(tenant, ownerSubject ?? '');
-      const body: NewPolicy = grantsHono(policy, tenant)
-        ? policy
-        : { ...policy, entries: { ...policy.entries, HONO: honoPolicyEntry(tenant) } };
-      await ditto.policies.put(policyId, body, { ...call, ifNoneMatch: '*' });
-      steps.policy = 'created';
-      record(`policy ${policyId}`, async () => {
-        await ditto.policies.delete(policyId, call);
-      });
     }
 
     step = 'thing';
     if (await readOrUndefined(() => ditto.things.get(thingId, { ...call, fields: 'thingId' }))) {
       steps.thing = 'existing';
-    } else {
-      await ditto.things.put(thingId, { ...request.thing, policyId }, { ...call, ifNoneMatch: '*' });
+    } else if (await createTolerantly(() => ditto.things.put(thingId, { ...request.thing, policyId }, { ...call, ifNoneMatch: '*' }))) {
       steps.thing = 'created';
       record(`thing ${thingId}`, async () => {
         await ditto.things.delete(thingId, call);
       });
+    } else {
+      steps.thing = 'existing';
+    }
+
+    // Last: nothing after it can fail, so the password of an existing device changes only on success.
+    step = 'credentials';
+    if (prepared.password !== undefined && prepared.authId !== undefined) {
+      await registry.credentials.setPassword(tenant, thingId, prepared.authId, prepared.password, {
+        ...call,
+        hash: request.passwordHashing ?? 'plain',
+        mode: 'replace',
+      });
+      steps.credentials = 'updated';
     }
   } catch (error) {
     const rolledBack: string[] = [];
@@ -383,12 +405,17 @@ export async function provisionDevice(
   };
 }
 
-/** A concurrent provisioner may create the same resource between our look and our create: that is success. */
-async function createTolerantly(create: () => Promise<unknown>): Promise<void> {
+/**
+ * A concurrent provisioner may create the same resource between our look and our create: that is success,
+ * but the resource is not ours to roll back. True when this call created it; false on 409 (Hono) or 412
+ * (Ditto create-only PUT with `If-None-Match: *`).
+ */
+async function createTolerantly(create: () => Promise<unknown>): Promise<boolean> {
   try {
     await create();
+    return true;
   } catch (error) {
-    if (error instanceof TwinLedgerError && 'status' in error && error.status === 409) return;
+    if (error instanceof ConflictError || error instanceof PreconditionFailedError) return false;
     throw error;
   }
 }

@@ -44,7 +44,7 @@ describe('Cloud2Edge.provisionDevice', () => {
   });
   afterEach(() => fake.stop());
 
-  it('creates tenant, device, credentials, connection, policy and thing in that order', async () => {
+  it('creates tenant, device, connection, policy and thing, then sets the credentials, in that order', async () => {
     const result = await c2e().provisionDevice({
       tenant: TENANT,
       thingId: THING,
@@ -64,10 +64,10 @@ describe('Cloud2Edge.provisionDevice', () => {
     assert.deepEqual(writes(fake), [
       `POST /v1/tenants/${TENANT}`,
       `POST /v1/devices/${TENANT}/org.acme%3Alamp-1`,
-      `PUT /v1/credentials/${TENANT}/org.acme%3Alamp-1`,
       'PUT /api/2/connections/hono-kafka-connection-for-org_acme_plant1',
       'PUT /api/2/policies/org.acme%3Alamp-1',
       'PUT /api/2/things/org.acme%3Alamp-1',
+      `PUT /v1/credentials/${TENANT}/org.acme%3Alamp-1`,
     ]);
     assert.deepEqual(fake.credentials.get(`${TENANT}/${THING}`), [
       { type: 'hashed-password', 'auth-id': 'lamp-1', secrets: [{ 'pwd-plain': PASSWORD }] },
@@ -159,7 +159,7 @@ describe('Cloud2Edge.provisionDevice', () => {
     for (const store of [fake.tenants, fake.devices, fake.connections, fake.policies, fake.things]) assert.equal(store.size, 0);
   });
 
-  it('restores the credentials of an existing device and keeps pre-existing resources', async () => {
+  it('leaves the credentials of an existing device untouched when a step fails (they are set last)', async () => {
     fake.tenants.set(TENANT, {});
     fake.devices.set(`${TENANT}/${THING}`, {});
     const before = [{ type: 'psk', 'auth-id': 'lamp-1', secrets: [{ id: 's1' }] }];
@@ -171,9 +171,67 @@ describe('Cloud2Edge.provisionDevice', () => {
     assert.ok(error instanceof ProvisioningError);
     assert.equal(error.step, 'policy');
     assert.deepEqual(fake.credentials.get(`${TENANT}/${THING}`), before);
+    assert.ok(!fake.log.some((r) => r.path.startsWith('/v1/credentials/') && r.method === 'PUT'), 'no credentials write before every other step succeeded');
     assert.ok(fake.tenants.has(TENANT));
     assert.ok(fake.devices.has(`${TENANT}/${THING}`));
     assert.equal(fake.connections.size, 0);
+  });
+
+  it('never rolls back what a concurrent caller created between its look and its create', async () => {
+    const connectionId = 'hono-kafka-connection-for-org_acme_plant1';
+    fake.failOn = (r) => {
+      if (r.method === 'POST' && r.path === `/v1/tenants/${TENANT}`) {
+        fake.tenants.set(TENANT, {}); // the other caller won the race
+        return { status: 409, body: { error: 'tenant already exists' } };
+      }
+      if (r.method === 'GET' && r.path === `/api/2/connections/${connectionId}`) {
+        fake.connections.set(connectionId, { connectionType: 'kafka' }); // created right after our look
+        return { status: 404, body: { status: 404, error: 'connectivity:connection.notfound' } };
+      }
+      if (r.method === 'PUT' && r.path.startsWith('/api/2/things/')) return { status: 403, body: { status: 403, error: 'things:thing.notmodifiable' } };
+      return undefined;
+    };
+    const error = await c2e()
+      .provisionDevice({ tenant: TENANT, thingId: THING })
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof ProvisioningError, String(error));
+    assert.deepEqual(error.created, [`device ${TENANT}/${THING} (with its credentials)`, `policy ${THING}`]);
+    assert.ok(fake.tenants.has(TENANT), 'the tenant the other caller created survives the rollback');
+    assert.ok(fake.connections.has(connectionId), 'so does the connection');
+    assert.equal(fake.devices.size, 0);
+    assert.equal(fake.policies.size, 0);
+  });
+
+  it('counts a thing created concurrently (412 on the create-only PUT) as existing', async () => {
+    fake.failOn = (r) => {
+      if (r.method === 'PUT' && r.path.startsWith('/api/2/things/') && !fake.things.has(THING)) {
+        fake.things.set(THING, { policyId: THING });
+        return { status: 412, body: { status: 412, error: 'things:precondition.failed' } };
+      }
+      return undefined;
+    };
+    const result = await c2e().provisionDevice({ tenant: TENANT, thingId: THING, password: PASSWORD });
+    assert.equal(result.steps.thing, 'existing');
+    assert.equal(result.steps.credentials, 'updated');
+  });
+
+  it('adds its Hono entry under HONO-<tenant> when HONO belongs to another tenant, and removes only that on rollback', async () => {
+    const otherHono = { subjects: { 'pre-authenticated:hono-connection-other.tenant': { type: 'Connection to Eclipse Hono' } }, resources: {} };
+    fake.policies.set(THING, { entries: { HONO: otherHono } });
+    const result = await c2e().provisionDevice({ tenant: TENANT, thingId: THING, connection: false });
+    assert.equal(result.steps.policy, 'updated');
+    const entries = fake.policies.get(THING)?.entries ?? {};
+    assert.deepEqual(entries.HONO, otherHono, 'the other tenant keeps its entry');
+    assert.ok(entries[`HONO-${TENANT}`]?.subjects[`pre-authenticated:hono-connection-${TENANT}`]);
+
+    fake.policies.set(THING, { entries: { HONO: otherHono } });
+    fake.things.clear();
+    fake.failOn = (r) => (r.method === 'PUT' && r.path.startsWith('/api/2/things/') ? { status: 403, body: { status: 403, error: 'things:thing.notmodifiable' } } : undefined);
+    const error = await c2e()
+      .provisionDevice({ tenant: TENANT, thingId: THING, connection: false })
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof ProvisioningError, String(error));
+    assert.deepEqual(fake.policies.get(THING)?.entries, { HONO: otherHono });
   });
 
   it('reports exactly what is left when the rollback fails too', async () => {
