@@ -86,7 +86,9 @@ class TenantCommandLinks implements AmqpLinkOwner {
     // A session per tenant, so a broker error on one tenant's links does not end the others'.
     const session = connection.create_session();
     session.begin();
+    // rhea emits only *_close when the peer detaches or ends without an error; a *_error comes with a *_close.
     session.on('session_error', () => this.peerClosed(session, this.commandAddress, session.error));
+    session.on('session_close', () => this.peerClosed(session, this.commandAddress, session.error));
     this.session = session;
     const sender = session.open_sender({
       target: { address: this.commandAddress, durable: this.parent.context.options.terminusDurability },
@@ -111,6 +113,7 @@ class TenantCommandLinks implements AmqpLinkOwner {
       });
     }
     sender.on('sender_error', () => this.peerClosed(session, this.commandAddress, sender.error));
+    sender.on('sender_close', () => this.peerClosed(session, this.commandAddress, sender.error));
     sender.on('sender_open', () => {
       this.relinkAttempt = 0;
     });
@@ -130,6 +133,7 @@ class TenantCommandLinks implements AmqpLinkOwner {
       if (context.message) this.parent.onResponse(context.message);
     });
     receiver.on('receiver_error', () => this.peerClosed(session, this.replyAddress, receiver.error));
+    receiver.on('receiver_close', () => this.peerClosed(session, this.replyAddress, receiver.error));
   }
 
   /** The broker closed one of this tenant's links or its session while the connection stayed up. */
@@ -297,7 +301,13 @@ export class AmqpCommandClient {
     if (signal?.aborted) throw new AbortError(`command "${target.name}"`, signal.reason);
     const timeoutError = (): CommandError => new CommandTimeoutError(target, timeoutMs);
 
-    await this.withDeadline(this.context.manager.whenOpen(signal), deadline, timeoutError);
+    // Stop waiting for the connection at the deadline too, so a timed-out command leaves no waiter behind.
+    const openWait = new AbortController();
+    try {
+      await this.withDeadline(this.context.manager.whenOpen(signal ? AbortSignal.any([signal, openWait.signal]) : openWait.signal), deadline, timeoutError);
+    } finally {
+      openWait.abort();
+    }
     const links = this.links(target.tenantId);
     if (expectResponse && !(await links.replyReady(deadline, signal))) throw timeoutError();
 

@@ -148,8 +148,9 @@ export class AmqpConnectionManager {
   async whenOpen(signal?: AbortSignal): Promise<Connection> {
     const connection = this.current;
     if (connection) return connection;
-    // After close() or a give-up, a new stream or command starts connecting again.
-    if (this.state === 'idle' || this.state === 'closed' || this.state === 'failed') {
+    // After close() or a give-up, a new stream or command starts connecting again; during a first connect,
+    // join it, so its failure reaches this caller too.
+    if (this.state === 'idle' || this.state === 'closed' || this.state === 'failed' || this.connecting !== undefined) {
       await this.connect({ signal });
       const now = this.current;
       if (now) return now;
@@ -354,6 +355,9 @@ export class AmqpConnectionManager {
 
   private lost(connection: Connection, error: Error | undefined): void {
     this.connection = undefined;
+    // Pending relinks belong to the lost connection; the reconnect attaches every owner afresh.
+    for (const timer of this.relinkTimers) clearTimeout(timer);
+    this.relinkTimers.clear();
     shutdownConnection(connection);
     if (this.state === 'closed') return;
     this.state = 'reconnecting';

@@ -243,7 +243,11 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     this.processed.set(entry.partition, entry.offset);
     this.uncommitted += 1;
     if (this.uncommitted >= this.host.options.commitThreshold) void this.commit().catch(() => undefined);
-    else this.commitTimer ??= setTimeout(() => {
+    else this.scheduleCommit();
+  }
+
+  private scheduleCommit(): void {
+    this.commitTimer ??= setTimeout(() => {
       this.commitTimer = undefined;
       void this.commit().catch(() => undefined);
     }, this.host.options.commitIntervalMs);
@@ -269,10 +273,7 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
         }
         this.uncommitted += snapshot.size;
         this.host.options.logger.warn('committing Kafka offsets failed; retrying with the next commit', { topic: this.topic, error });
-        if (!this.finished) this.commitTimer ??= setTimeout(() => {
-          this.commitTimer = undefined;
-          void this.commit().catch(() => undefined);
-        }, this.host.options.commitIntervalMs);
+        if (!this.finished) this.scheduleCommit();
         throw error;
       }
     });
@@ -332,7 +333,8 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
       this.recovering = false;
       this.host.consumerRecovered();
     }
-    if (this.processed.size > 0) void this.commit().catch(() => undefined);
+    // Not at once: during a new consumer's first join kafkajs is not "running" yet and silently drops commits.
+    if (this.processed.size > 0) this.scheduleCommit();
   }
 
   private onCrash(error: Error): void {

@@ -103,12 +103,16 @@ export class KafkaNorthbound implements Northbound {
       },
       malformed: (error) => this.emit('error', error),
       responseConsumerLost: (consumer, error) => {
-        void this.responseConsumers.get(consumer.tenantId)?.then((current) => {
-          if (current !== consumer) return;
-          this.responseConsumers.delete(consumer.tenantId);
-          void consumer.close(true);
-          this.emit('error', error);
-        });
+        // The entry may still be starting, and its start may fail (close() meanwhile): nothing to clean up then.
+        void this.responseConsumers
+          .get(consumer.tenantId)
+          ?.then((current) => {
+            if (current !== consumer) return;
+            this.responseConsumers.delete(consumer.tenantId);
+            void consumer.close(true);
+            this.emit('error', error);
+          })
+          .catch(() => undefined);
       },
     };
   }

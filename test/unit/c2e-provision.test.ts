@@ -222,7 +222,8 @@ describe('Cloud2Edge.provisionDevice', () => {
     assert.equal(result.steps.policy, 'updated');
     const entries = fake.policies.get(THING)?.entries ?? {};
     assert.deepEqual(entries.HONO, otherHono, 'the other tenant keeps its entry');
-    assert.ok(entries[`HONO-${TENANT}`]?.subjects[`pre-authenticated:hono-connection-${TENANT}`]);
+    const added = entries[`HONO-${TENANT}`] as { subjects: Record<string, unknown> } | undefined;
+    assert.ok(added?.subjects[`pre-authenticated:hono-connection-${TENANT}`]);
 
     fake.policies.set(THING, { entries: { HONO: otherHono } });
     fake.things.clear();

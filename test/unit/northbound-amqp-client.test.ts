@@ -319,6 +319,24 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       assert.equal(error.address, 'telemetry/t2');
     });
 
+    it('forgets a pending re-attach when the connection drops, so the reconnect attaches each stream once', async () => {
+      // Slow re-attach after a link error, fast reconnect: the stale re-attach would fire on the new connection.
+      const retry = { nextDelayMs: (_attempt: number, error: unknown) => (error instanceof NorthboundLinkError ? 600 : 20) };
+      const nb = make({ retry });
+      router.refuseOnce.set('telemetry/t1', 'amqp:internal-error');
+      const controller = new AbortController();
+      const run = (async () => {
+        for await (const _ of nb.telemetry('t1', { signal: controller.signal })) break;
+      })().catch(() => undefined);
+      await waitUntil('the refused attach', () => router.attachOrder.includes('receiver:telemetry/t1'));
+      router.dropConnections();
+      await waitUntil('the attach after the reconnect', () => router.attachOrder.filter((a) => a === 'receiver:telemetry/t1').length === 2);
+      await new Promise((resolve) => setTimeout(resolve, 900)); // past the re-attach delay
+      assert.equal(router.attachOrder.filter((a) => a === 'receiver:telemetry/t1').length, 2);
+      controller.abort();
+      await run;
+    });
+
     it('ends running streams when the client closes', async () => {
       const nb = make();
       const run = (async () => {
@@ -448,6 +466,15 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       assert.equal(router.attachOrder.filter((a) => a.startsWith('receiver:command_response/t1/')).length, 2);
     });
 
+    it('attaches the command sender again when the router detaches it without an error', async () => {
+      const nb = make();
+      router.onCommand = (command) => void router.respond(command, 200, 'pong');
+      assert.equal((await nb.sendCommand('t1', 'd1', 'ping')).text(), 'pong');
+      router.commandReceivers.at(-1)?.close(); // a detach without an error condition
+      await waitUntil('the re-attached command sender', () => router.attachOrder.filter((a) => a === 'sender:command/t1').length === 2);
+      assert.equal((await nb.sendCommand('t1', 'd1', 'ping', undefined, { timeoutMs: 3_000 })).text(), 'pong');
+    });
+
     it('rejects pending commands when the client closes', async () => {
       const nb = make();
       router.settleCommand = () => 'accepted';
@@ -508,6 +535,27 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       assert.match(String(await run), /gave up reconnecting/);
       assert.equal(nb.state, 'failed');
       assert.equal(errors.length, 1);
+      await router.start();
+    });
+
+    it('fails every stream that waited for a first connect that failed, instead of leaving them waiting', async () => {
+      const port = router.port;
+      await router.stop();
+      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, retry: noRetry });
+      clients.push(nb);
+      const first = nb.telemetry('t1')[Symbol.asyncIterator]().next();
+      const second = nb.events('t1')[Symbol.asyncIterator]().next();
+      let timer: NodeJS.Timeout | undefined;
+      const outcomes = await Promise.race([
+        Promise.allSettled([first, second]),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('a stream still waits 5 s after the connect failed')), 5_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      for (const outcome of outcomes) {
+        assert.equal(outcome.status, 'rejected');
+        assert.match(String((outcome as PromiseRejectedResult).reason), /ECONNREFUSED/);
+      }
       await router.start();
     });
 
