@@ -44,7 +44,7 @@ export class TwinLedgerContract extends Contract {
   }
 
   /**
-   * Stores the device's Hono credentials (transient `authId`, `password`, optional hex `salt`) in the owner's
+   * Stores the device's Hono credentials (transient `authId`, `password` and a random hex `salt`, which is required) in the owner's
    * private data collection; public state gets only a salted commitment. Endorse on the owner's peers only.
    */
   @Transaction()

@@ -82,7 +82,7 @@ function transientText(transient: Map<string, Uint8Array>, name: string, require
   if (bytes === undefined || bytes.length === 0) {
     if (!required) return undefined;
     const present = [...transient.keys()].sort().join(', ') || 'none';
-    throw invalid(`transient.${name}`, `is missing; put authId and password (and optionally salt) in the transient map (present: ${present})`);
+    throw invalid(`transient.${name}`, `is missing; put authId, password and salt in the transient map (present: ${present})`);
   }
   return Buffer.from(bytes).toString('utf8');
 }
@@ -100,8 +100,16 @@ export async function setCredentials(ctx: Context, tenantArg: string, deviceArg:
   if (password.length > v.MAX_PASSWORD_LENGTH) {
     throw invalid('transient.password', `is longer than ${v.MAX_PASSWORD_LENGTH} characters`);
   }
-  const saltHex = transientText(transient, 'salt', false);
-  if (saltHex !== undefined && !/^(?:[0-9a-f]{2}){16,64}$/.test(saltHex)) {
+  // The salt must come from the client: chaincode has no randomness, and a salt derived from anything public
+  // (transaction ID, tenant, device) would let every reader of the commitment test password guesses offline.
+  const saltText = transientText(transient, 'salt', false);
+  if (saltText === undefined) {
+    throw invalid(
+      'transient.salt',
+      'is missing; send a random salt of 16 to 64 bytes as lower-case hex in the transient map, e.g. crypto.randomBytes(32).toString("hex") (the SDK\'s FabricLedger.setCredentials does)',
+    );
+  }
+  if (!/^(?:[0-9a-f]{2}){16,64}$/.test(saltText)) {
     throw invalid('transient.salt', 'must be 32 to 128 lower-case hex characters (16 to 64 bytes)');
   }
   const device = await getDevice(ctx, tenant, deviceId);
@@ -110,12 +118,7 @@ export async function setCredentials(ctx: Context, tenantArg: string, deviceArg:
 
   const txId = ctx.stub.getTxID();
   const timestamp = txTimestamp(ctx);
-  // No randomness in chaincode: without a salt from the client, derive one from the transaction ID, which
-  // is unpredictable (hash of the client's nonce) yet the same on every endorser.
-  const salt =
-    saltHex !== undefined
-      ? Buffer.from(saltHex, 'hex')
-      : Buffer.from(sha256(`twinledger/credentials-salt/v1\u0000${txId}\u0000${tenant}\u0000${deviceId}`), 'hex');
+  const salt = Buffer.from(saltText, 'hex');
   const collection = collectionFor(device.owner);
   const secret: DeviceCredentials = { tenant, deviceId, authId, password, salt: salt.toString('hex'), txId, timestamp };
   await ctx.stub.putPrivateData(collection, credentialsKey(ctx, tenant, deviceId), canonicalBytes(secret));

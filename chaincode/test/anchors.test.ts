@@ -61,6 +61,22 @@ describe('AnchorBatch / GetBatch / GetHead', () => {
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b1', root(1), '16', GENESIS_ROOT, '{}'), 'CONFLICT', /meta \{\} differs/);
   });
 
+  it('keeps arrays in meta in their order, and a retry with a reordered array conflicts', async () => {
+    const world = new FakeWorld();
+    const meta = '{"b":[10,9,1],"a":{"leaves":["z","a"],"n":[{"y":2,"x":1},{"w":0}]}}';
+    const first = await anchor(world, 'b1', root(1), GENESIS_ROOT, ORG1, meta);
+    const canonical = '{"a":{"leaves":["z","a"],"n":[{"x":1,"y":2},{"w":0}]},"b":[10,9,1]}';
+    assert.ok(String(first.result).includes(`"meta":${canonical}`), String(first.result));
+    assert.deepEqual(json<BatchRecord>(first.result).meta, JSON.parse(meta));
+    const stored = first.stub.writes.find((w) => w.kind === 'put' && String(w.value).includes('"docType":"batch"'));
+    assert.ok(String(stored?.value).includes(`"meta":${canonical}`), 'the state value keeps the array order');
+    // The same meta with other key order or whitespace is the same batch; a reordered array is not.
+    const retry = await anchor(world, 'b1', root(1), GENESIS_ROOT, ORG1, '{ "a": {"n":[{"x":1,"y":2},{"w":0}], "leaves":["z","a"]}, "b":[10,9,1] }');
+    assert.deepEqual(retry.stub.writes, []);
+    await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b1', root(1), '16', GENESIS_ROOT, '{"b":[1,10,9],"a":{"leaves":["z","a"],"n":[{"y":2,"x":1},{"w":0}]}}'), 'CONFLICT', /meta .*"b":\[1,10,9\].* differs from the anchored .*"b":\[10,9,1\]/);
+    await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b1', root(1), '16', GENESIS_ROOT, '{"b":[10,9,1],"a":{"leaves":["a","z"],"n":[{"y":2,"x":1},{"w":0}]}}'), 'CONFLICT', /meta .* differs/);
+  });
+
   it('only the stream owner may extend it', async () => {
     const world = new FakeWorld();
     await anchor(world, 'b1', root(1), GENESIS_ROOT);
@@ -108,6 +124,10 @@ describe('AnchorRecord / GetRecord', () => {
     assert.deepEqual(again.stub.writes, []);
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'ids/alert-42', sha256('other'), CIDV1, '{"severity":"high"}'), 'CONFLICT', /record "ids\/alert-42" is already anchored: sha256 "[0-9a-f]{64}" differs/);
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'ids/alert-42', digest, '', '{"severity":"high"}'), 'CONFLICT', /cid null differs/);
+    // Arrays keep their order: a record anchored with [3,1,2] is not the one with [1,2,3].
+    const listed = await submit(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'ids/alert-44', digest, '', '{"hops":[3,1,2]}'));
+    assert.deepEqual(json<AnchoredRecord>(listed.result).meta, { hops: [3, 1, 2] });
+    await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'ids/alert-44', digest, '', '{"hops":[1,2,3]}'), 'CONFLICT', /meta \{"hops":\[1,2,3\]\} differs from the anchored \{"hops":\[3,1,2\]\}/);
     assert.deepEqual(json<AnchoredRecord>(await evaluate(world, { mspId: ORG2 }, (ctx) => contract.GetRecord(ctx, 'ids/alert-42'))), record);
     await rejects(world, { mspId: ORG2 }, (ctx) => contract.GetRecord(ctx, 'ids/alert-43'), 'NOT_FOUND', /is not anchored/);
   });

@@ -15,7 +15,7 @@ interface Scenario {
   transient?: Record<string, string>;
 }
 
-const credentials = { authId: 'lamp-1', password: 'pw-123456' };
+const credentials = { authId: 'lamp-1', password: 'pw-123456', salt: '0f'.repeat(32) };
 
 const scenarios: Scenario[] = [
   { name: 'RegisterDevice', setup: [], tx: (ctx) => contract.RegisterDevice(ctx, TENANT, THING) },

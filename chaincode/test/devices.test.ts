@@ -6,7 +6,8 @@ import type { CredentialCommitment, DeviceCredentials, DeviceRecord } from '../s
 import { FakeWorld } from './fake-ledger';
 import { ORG1, ORG2, TENANT, THING, contract, evaluate, json, registerDevice, rejects, sha256, submit } from './helpers';
 
-const secret = { authId: 'auth-lamp-one', password: 's3cret-Passw0rd' };
+const SALT = '5a'.repeat(32);
+const secret = { authId: 'auth-lamp-one', password: 's3cret-Passw0rd', salt: SALT };
 
 describe('RegisterDevice / GetDevice', () => {
   it('records the caller organisation as owner, with a key-level endorsement policy for its peers', async () => {
@@ -69,8 +70,8 @@ describe('SetCredentials / GetCredentials', () => {
     const stored = json<DeviceCredentials>(String(priv[0]?.value));
     assert.equal(stored.authId, secret.authId);
     assert.equal(stored.password, secret.password);
-    // Derived salt: SHA-256 over the transaction ID (deterministic, not guessable beforehand).
-    assert.equal(stored.salt, sha256(`twinledger/credentials-salt/v1\u0000${stub.txId}\u0000${TENANT}\u0000${THING}`));
+    // The client's salt, never one derived from public data.
+    assert.equal(stored.salt, SALT);
     assert.equal(commitment.commitment, credentialCommitment(Buffer.from(stored.salt, 'hex'), secret.authId, secret.password));
 
     // Nothing public mentions the password, the auth-id or the salt.
@@ -90,13 +91,18 @@ describe('SetCredentials / GetCredentials', () => {
     assert.equal(read.authId, secret.authId);
   });
 
-  it('uses a salt from the transient map when given', async () => {
+  it('uses the salt from the transient map and refuses a call without one', async () => {
     const world = new FakeWorld();
     await registerDevice(world);
     const salt = 'ab'.repeat(16);
     const { result } = await submit(world, { mspId: ORG1, transient: { ...secret, salt } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING));
     assert.equal(json<CredentialCommitment>(result).commitment, credentialCommitment(Buffer.from(salt, 'hex'), secret.authId, secret.password));
     await rejects(world, { mspId: ORG1, transient: { ...secret, salt: 'xyz' } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.salt must be 32 to 128 lower-case hex/);
+    // Without a salt the chaincode would have to derive one from public data (txId, tenant, device): refused.
+    const { authId, password } = secret;
+    const missing = await rejects(world, { mspId: ORG1, transient: { authId, password } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.salt is missing; send a random salt of 16 to 64 bytes as lower-case hex/);
+    assert.deepEqual(missing.writes, []);
+    await rejects(world, { mspId: ORG1, transient: { authId, password, salt: '' } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.salt is missing/);
   });
 
   it('denies a foreign organisation, and a foreign peer even for the owner', async () => {

@@ -63,7 +63,7 @@ describe('dispatch through fabric-shim', () => {
     const head = await invoke(world, ORG2, ['GetHead', 's1']);
     assert.equal(JSON.parse(head.text).root, sha256('x'));
 
-    const creds = await invoke(world, ORG1, ['SetCredentials', TENANT, THING], { authId: 'lamp-1', password: 'pw-123456' });
+    const creds = await invoke(world, ORG1, ['SetCredentials', TENANT, THING], { authId: 'lamp-1', password: 'pw-123456', salt: '0f'.repeat(32) });
     assert.equal(creds.response.status, 200, creds.response.message);
     const read = await invoke(world, ORG1, ['GetCredentials', TENANT, THING]);
     assert.equal(JSON.parse(read.text).password, 'pw-123456');

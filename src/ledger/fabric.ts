@@ -1,14 +1,15 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { CallOptions } from '@grpc/grpc-js';
 import { checkpointers } from '@hyperledger/fabric-gateway';
+import { common } from '@hyperledger/fabric-protos';
 import { TimeoutError, ValidationError } from '../core/errors.js';
 import { validateDeviceId, validateTenantId, validateThingId } from '../core/ids.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
+import { FileCheckpointer } from './checkpoint.js';
 import { type FabricConnectionOptions, openConnection } from './connection.js';
-import { ChaincodeError, CommitError } from './errors.js';
+import { ChaincodeError, CommitError, LedgerError } from './errors.js';
 import { type FailureContext, abortReason, abortable, isRetryable, toLedgerError } from './gateway-errors.js';
 import type { GatewayContract, GatewayEventStream, GatewayNetwork, GatewayProposalOptions } from './gateway-port.js';
 import type {
@@ -64,6 +65,13 @@ export interface FabricLedgerOptions {
    * Default: exponential backoff, 5 attempts, 250 ms doubling to at most 5 s, full jitter.
    */
   retry?: RetryPolicy;
+  /**
+   * Timing of reconnects of the chaincode event stream (`events()`) after a transient failure; the attempt
+   * count restarts with every event received. Return `undefined` to give up (the loop then ends with the
+   * error). Default: exponential backoff without an attempt limit, 250 ms doubling to at most 30 s, full
+   * jitter, so a peer restart of any length only delays the stream; each attempt is logged as a warning.
+   */
+  eventsRetry?: RetryPolicy;
   logger?: Logger;
   /** Shared redactor: credentials passed to `setCredentials` and read by `getCredentials` are registered with it. */
   redactor?: Redactor;
@@ -83,20 +91,6 @@ interface CallScope {
   done(): void;
 }
 
-/** fabric-gateway's file checkpointer, with its folder created and a readable error for a damaged file. */
-async function fileCheckpointer(path: string): Promise<EventCheckpointer> {
-  await mkdir(dirname(path), { recursive: true });
-  try {
-    return await checkpointers.file(path);
-  } catch (error) {
-    throw new ValidationError(
-      'checkpoint',
-      `cannot read the checkpoint file ${JSON.stringify(path)}: ${(error as Error).message}`,
-      'The file is damaged (e.g. by a crash while it was written): delete it and set startBlock to replay from a known block.',
-    );
-  }
-}
-
 function text(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('utf8');
 }
@@ -114,8 +108,11 @@ function text(bytes: Uint8Array): string {
  */
 export class FabricLedger implements Ledger {
   readonly deadlines: FabricDeadlines;
+  /** MSP ID of the client identity (from the options), when given. */
+  readonly mspId: string | undefined;
   private readonly contract: GatewayContract;
   private readonly retry: RetryPolicy;
+  private readonly eventsRetry: RetryPolicy;
   private readonly logger: Logger;
   private readonly redactor: Redactor;
   private readonly onClose: (() => void) | undefined;
@@ -134,6 +131,8 @@ export class FabricLedger implements Ledger {
     this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
     this.contract = network.getContract(options.chaincode, options.contract);
     this.retry = options.retry ?? new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5_000 });
+    this.eventsRetry = options.eventsRetry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 250, maxDelayMs: 30_000 });
+    this.mspId = options.mspId || undefined;
     this.logger = options.logger ?? silentLogger;
     this.redactor = options.redactor ?? new Redactor();
     this.onClose = onClose;
@@ -176,9 +175,10 @@ export class FabricLedger implements Ledger {
       throw new ValidationError('authId', 'must match ^[a-zA-Z0-9-_=.]+$ (no "@" or ":")');
     }
     if (typeof input.password !== 'string' || input.password.length === 0) throw new ValidationError('password', 'must be a non-empty string');
-    const salt = check.optionalSalt('salt', input.salt);
+    // Always a salt the public cannot compute: the chaincode refuses SetCredentials without one.
+    const salt = check.optionalSalt('salt', input.salt) ?? randomBytes(32).toString('hex');
     this.redactor.addSecret(input.password);
-    const transientData: Record<string, string> = { authId, password: input.password, ...(salt ? { salt } : {}) };
+    const transientData: Record<string, string> = { authId, password: input.password, salt };
     const { result } = await this.submit('SetCredentials', [tenant, deviceId], { transientData, endorsingOrganizations: [this.ownMsp('setCredentials')] }, options);
     return JSON.parse(text(result)) as CredentialCommitment;
   }
@@ -260,25 +260,36 @@ export class FabricLedger implements Ledger {
   // ---- events --------------------------------------------------------------------------------------
 
   /**
-   * Chaincode events of this chaincode, resuming after the checkpoint. Reconnects on transient gateway
-   * errors (with the retry policy's delays, the attempt count reset by every event received).
+   * Chaincode events of this chaincode, resuming after the checkpoint. Without a checkpoint position and
+   * without `startBlock`, the stream starts at the chain height read once before the first open (and stored
+   * in the checkpoint), so reconnects and restarts never skip an event committed in between. Reconnects on
+   * transient gateway errors with `eventsRetry` (the attempt count reset by every event received).
    */
   async *events(options: LedgerEventsOptions = {}): AsyncGenerator<LedgerEvent, void, undefined> {
     const signal = options.signal;
     const checkpointer: EventCheckpointer =
       typeof options.checkpoint === 'string'
-        ? await fileCheckpointer(options.checkpoint)
+        ? await FileCheckpointer.open(options.checkpoint)
         : (options.checkpoint ?? checkpointers.inMemory());
     const names = options.names ? new Set(options.names) : undefined;
+    // Where to start while the checkpoint holds no position: fixed once, never "the next commit" of each open.
+    let startBlock = options.startBlock;
     let failures = 0;
     while (!signal?.aborted) {
       let stream: GatewayEventStream | undefined;
       const onAbort = () => stream?.close();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
+        if (checkpointer.getBlockNumber() === undefined && startBlock === undefined) {
+          const height = await this.getChainHeight({ signal });
+          // The chain has at least its genesis block, so height >= 1: blocks up to height - 1 are behind us.
+          if (checkpointer.checkpointBlock) await checkpointer.checkpointBlock(height - 1n);
+          startBlock = height;
+          this.logger.info('chaincode event stream starts at the current chain height', { chaincode: this.options.chaincode, startBlock: height.toString() });
+        }
         stream = await this.network.getChaincodeEvents(this.options.chaincode, {
           checkpoint: checkpointer,
-          ...(checkpointer.getBlockNumber() === undefined && options.startBlock !== undefined ? { startBlock: options.startBlock } : {}),
+          ...(checkpointer.getBlockNumber() === undefined && startBlock !== undefined ? { startBlock } : {}),
         });
         if (signal?.aborted) return;
         for await (const event of stream) {
@@ -298,13 +309,14 @@ export class FabricLedger implements Ledger {
         if (signal?.aborted) return;
         // The gateway ended the stream without an error: reconnect from the checkpoint.
         failures += 1;
-        const delay = this.retry.nextDelayMs(failures, new Error('event stream ended'));
-        await sleep(delay ?? this.deadlines.evaluateMs, signal);
+        const delay = this.eventsRetry.nextDelayMs(failures, new Error('event stream ended')) ?? this.deadlines.evaluateMs;
+        this.logger.warn('chaincode event stream ended; reconnecting', { chaincode: this.options.chaincode, attempt: failures, delayMs: delay });
+        await sleep(delay, signal);
       } catch (error) {
         if (signal?.aborted) return;
         const failure = toLedgerError(error, { phase: 'events', transaction: 'ChaincodeEvents' });
         failures += 1;
-        const delay = isRetryable(failure) ? this.retry.nextDelayMs(failures, failure) : undefined;
+        const delay = isRetryable(failure) ? this.eventsRetry.nextDelayMs(failures, failure) : undefined;
         if (delay === undefined) throw failure;
         this.logger.warn('chaincode event stream failed; reconnecting', { chaincode: this.options.chaincode, attempt: failures, delayMs: delay, reason: failure.message });
         try {
@@ -317,6 +329,27 @@ export class FabricLedger implements Ledger {
         stream?.close();
       }
     }
+  }
+
+  /** Blocks on the channel: qscc `GetChainInfo` (a `common.BlockchainInfo`) evaluated through the gateway. */
+  async getChainHeight(options: LedgerCallOptions = {}): Promise<bigint> {
+    const qscc = this.network.getContract('qscc');
+    const bytes = await this.evaluate('GetChainInfo', [this.options.channel], {}, options, qscc);
+    let height: number;
+    try {
+      height = common.BlockchainInfo.deserializeBinary(bytes).getHeight();
+    } catch (error) {
+      throw new LedgerError(`qscc GetChainInfo answered bytes that are not a BlockchainInfo: ${(error as Error).message}`, {
+        phase: 'evaluate',
+        transaction: 'GetChainInfo',
+        cause: error,
+        hint: 'Check that the peer is a Fabric peer and the channel name is right.',
+      });
+    }
+    if (!Number.isSafeInteger(height) || height < 1) {
+      throw new LedgerError(`qscc GetChainInfo reported an invalid chain height ${String(height)}`, { phase: 'evaluate', transaction: 'GetChainInfo' });
+    }
+    return BigInt(height);
   }
 
   async close(): Promise<void> {
@@ -365,10 +398,16 @@ export class FabricLedger implements Ledger {
     }
   }
 
-  private async evaluate(name: string, args: string[], proposal: GatewayProposalOptions, options: LedgerCallOptions): Promise<Uint8Array> {
+  private async evaluate(
+    name: string,
+    args: string[],
+    proposal: GatewayProposalOptions,
+    options: LedgerCallOptions,
+    contract: GatewayContract = this.contract,
+  ): Promise<Uint8Array> {
     const scope = this.scope(name, options);
     try {
-      const built = this.contract.newProposal(name, { ...proposal, arguments: args });
+      const built = contract.newProposal(name, { ...proposal, arguments: args });
       const context: FailureContext = { phase: 'evaluate', transaction: name, transactionId: built.getTransactionId() };
       return await this.step(context, scope.signal, () => built.evaluate(this.callOptions('evaluate')));
     } finally {

@@ -15,8 +15,10 @@ export type {
   GatewayEventStream,
 } from './gateway-port.js';
 export { DeliveredStore } from './delivered-store.js';
+export { FileCheckpointer } from './checkpoint.js';
 export {
   TelemetryRelay,
+  UndeliverableError,
   type TelemetryRelayOptions,
   type RelayCredentialsSource,
   type RelayDeviceCredentials,

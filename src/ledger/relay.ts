@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AbortError, HttpError, ValidationError } from '../core/errors.js';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError } from '../core/errors.js';
 import { HttpClient } from '../core/http.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
 import { DeliveredStore } from './delivered-store.js';
-import { ChaincodeError } from './errors.js';
+import { LedgerError } from './errors.js';
+import { type RelayLock, acquireRelayLock } from './relay-lock.js';
 import { type Ledger, type LedgerEvent, LEDGER_EVENTS, type TelemetryPublishRequested } from './types.js';
 
 export interface RelayDeviceCredentials {
@@ -41,7 +42,19 @@ export interface TelemetryRelayOptions {
   stateDir: string;
   /** Default `'ledger'`. */
   credentials?: RelayCredentialsSource;
-  /** Block to start at on the very first run (no checkpoint yet). Default: the next block. */
+  /**
+   * Organisations (MSP IDs) whose devices this relay may drive. Before posting, the relay reads the device's
+   * on-chain record (`getDevice`, cached per device) and refuses an event for a device owned by any other
+   * organisation: logged, emitted as `undeliverable`, not posted, checkpointed past. Default: the MSP ID of
+   * the ledger's own identity (`ledger.mspId`, e.g. `FabricLedger`'s `mspId`); when the ledger does not know
+   * it, this option is required.
+   */
+  ownerMsp?: string | readonly string[];
+  /**
+   * Block to start at on the very first run (no checkpoint yet). Default: the chain height at the first
+   * start, stored in `checkpoint.json` before the stream opens (nothing committed after that first start is
+   * missed, even across restarts before the first event).
+   */
   startBlock?: bigint;
   /** `QoS-Level` header: 1 (default) makes the adapter confirm that the message was forwarded (else 503). */
   qos?: 0 | 1;
@@ -53,8 +66,10 @@ export interface TelemetryRelayOptions {
   /** Deadline of one delivery attempt, its retries included. Default 60 000 ms. */
   timeoutMs?: number;
   /**
-   * After `retry` gave up on a transient failure, wait this long and deliver the same event again.
-   * The relay never skips an event because the adapter was unavailable. Default 30 000 ms.
+   * After `retry` gave up on a transient failure (network error, timeout, 503, 429, 408, 502, 504, or a retryable
+   * ledger error while reading credentials or the device record), wait this long and deliver the same event
+   * again. The relay never skips an event because the adapter was unavailable. Any other failure makes the
+   * event undeliverable. Default 30 000 ms.
    */
   redeliveryDelayMs?: number;
   /** Delivered transaction IDs remembered (beyond the checkpoint). Default 100 000. */
@@ -109,7 +124,10 @@ interface RelayEvents {
   delivered: [RelayDelivery];
   /** The transaction was delivered before (e.g. replayed after a restart). */
   skipped: [RelaySkip];
-  /** Permanently refused (bad payload, unknown credentials, 4xx other than 408/429); the relay moves on. */
+  /**
+   * Not deliverable (bad payload, a device of another organisation, no or unreadable credentials, an HTTP
+   * status other than 2xx/408/429/502/503/504); `error` says why. Logged with the transaction ID; the relay moves on.
+   */
   undeliverable: [RelayFailure];
   /** The relay stopped because of an error it cannot recover from. */
   error: [Error];
@@ -117,17 +135,38 @@ interface RelayEvents {
   stopped: [];
 }
 
-const PERMANENT = Symbol('permanent');
-
-class UndeliverableError extends Error {
-  readonly [PERMANENT] = true;
+/** Why the relay skipped an event for good (the `error` of an `undeliverable` event). */
+export class UndeliverableError extends TwinLedgerError {
+  constructor(message: string, options: { code?: string; hint?: string; cause?: unknown } = {}) {
+    super(message, { code: options.code ?? 'relay.undeliverable', hint: options.hint, cause: options.cause });
+  }
 }
+
+/** Adapter answers that may clear by themselves (network errors and timeouts may too). */
+// 502/504: a proxy or ingress in front of the adapter answers them while the adapter restarts.
+const TRANSIENT_STATUS: ReadonlySet<number> = new Set([408, 429, 502, 503, 504]);
+
+/** Worth delivering again later: the failure may clear by itself. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof UndeliverableError) return false;
+  if (error instanceof NetworkError || error instanceof TimeoutError) return true;
+  if (error instanceof HttpError) return TRANSIENT_STATUS.has(error.status);
+  if (error instanceof LedgerError) return error.retryable;
+  return false;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** State folders of relays of this process (a pid check cannot tell them apart). */
+const heldLocks = new Set<string>();
 
 /**
  * Follows `TelemetryPublishRequested` chaincode events and posts each command to the Hono HTTP adapter
  * as the device (`POST /telemetry`, basic auth `authId@tenant`), once per transaction ID, also across
- * restarts. This is the off-chain half of the paper's `PublishTelemetryData`: the chaincode cannot make
- * the call itself, because every endorsing peer would.
+ * restarts, and only for devices that `ownerMsp` owns on the ledger. This is the off-chain half of the
+ * paper's `PublishTelemetryData`: the chaincode cannot make the call itself, because every endorsing peer would.
  *
  * ```ts
  * const relay = new TelemetryRelay({ ledger, httpAdapter: { baseUrl }, stateDir: '/var/lib/twinledger-relay' });
@@ -142,11 +181,14 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
   private readonly logger: Logger;
   private readonly redactor: Redactor;
   private readonly credentialCache = new Map<string, RelayDeviceCredentials>();
+  private readonly owners: ReadonlySet<string>;
+  /** On-chain owner per `<tenant>/<deviceId>`; the chaincode never changes a device's owner. */
+  private readonly ownerCache = new Map<string, string>();
   private readonly counters: RelayStats = { delivered: 0, skipped: 0, undeliverable: 0, redeliveries: 0 };
   private controller: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private store: DeliveredStore | undefined;
-  private lockPath: string | undefined;
+  private heldLock: RelayLock | undefined;
   private ended = false;
 
   constructor(private readonly options: TelemetryRelayOptions) {
@@ -154,6 +196,16 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
     if (!options.ledger) throw new ValidationError('ledger', 'is required');
     if (!options.stateDir) throw new ValidationError('stateDir', 'is required: a folder for the checkpoint and the delivered-transactions log');
     if (!options.httpAdapter?.baseUrl) throw new ValidationError('httpAdapter.baseUrl', 'is required, e.g. http://192.168.1.10:18080');
+    const configured = options.ownerMsp ?? options.ledger.mspId;
+    const owners = configured === undefined ? [] : typeof configured === 'string' ? [configured] : [...configured];
+    if (owners.length === 0 || owners.some((owner) => typeof owner !== 'string' || owner === '')) {
+      throw new ValidationError(
+        'ownerMsp',
+        options.ownerMsp === undefined ? 'is required: the ledger does not know its MSP ID' : 'must be a non-empty MSP ID or a list of them',
+        'Set ownerMsp to the MSP ID(s) of the organisation(s) whose devices this relay may post for, e.g. "Org1MSP".',
+      );
+    }
+    this.owners = new Set(owners);
     this.redactor = options.redactor ?? new Redactor();
     this.logger = redactingLogger(options.logger ?? silentLogger, this.redactor);
     const source = options.credentials ?? 'ledger';
@@ -224,31 +276,30 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
     this.emit('stopped');
   }
 
+  /** Takes `relay.lock` (see `acquireRelayLock`); relays of this process are told apart here, not by pid. */
   private async lock(): Promise<void> {
-    const path = join(this.options.stateDir, 'relay.lock');
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      try {
-        const file = await open(path, 'wx');
-        await file.writeFile(String(process.pid));
-        await file.close();
-        this.lockPath = path;
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-        if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-          throw new ValidationError('stateDir', `another relay (pid ${pid}) uses ${this.options.stateDir}`, 'Run one relay per state folder.');
-        }
-        // Left behind by a relay that is gone: take it over.
-        await rm(path, { force: true });
-      }
+    const key = resolve(this.options.stateDir);
+    if (heldLocks.has(key)) {
+      throw new ValidationError('stateDir', `another relay of this process uses ${this.options.stateDir}`, 'Run one relay per state folder.');
     }
-    throw new Error(`cannot lock ${path}`);
+    heldLocks.add(key);
+    try {
+      this.heldLock = await acquireRelayLock(this.options.stateDir);
+    } catch (error) {
+      heldLocks.delete(key);
+      throw error;
+    }
   }
 
   private async unlock(): Promise<void> {
-    if (this.lockPath) await rm(this.lockPath, { force: true });
-    this.lockPath = undefined;
+    const held = this.heldLock;
+    this.heldLock = undefined;
+    if (!held) return;
+    try {
+      await held.release();
+    } finally {
+      heldLocks.delete(resolve(this.options.stateDir));
+    }
   }
 
   private async follow(signal: AbortSignal): Promise<void> {
@@ -286,8 +337,8 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
         delivery = await this.deliver(event, request, signal);
       } catch (error) {
         if (signal.aborted) throw error;
-        if (error instanceof UndeliverableError) {
-          this.fail(event, request, error);
+        if (!isTransient(error)) {
+          this.fail(event, request, error instanceof Error ? error : new Error(messageOf(error)));
           return;
         }
         const delay = this.options.redeliveryDelayMs ?? 30_000;
@@ -344,13 +395,25 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
       try {
         stored = await this.options.ledger.getCredentials(tenant, deviceId, { signal });
       } catch (error) {
-        // The chaincode refusing (e.g. FORBIDDEN: the relay's organisation does not own the device) will not change by waiting.
-        if (error instanceof ChaincodeError) throw new UndeliverableError(`cannot read the credentials of ${deviceId}: ${error.message}`, { cause: error });
-        throw error;
+        // The chaincode refusing (e.g. FORBIDDEN) or the gateway denying access will not change by waiting.
+        if (signal.aborted || isTransient(error)) throw error;
+        throw new UndeliverableError(`cannot read the credentials of ${deviceId}: ${messageOf(error)}`, {
+          cause: error,
+          hint: 'The relay\'s identity must belong to the device\'s owner organisation (GetCredentials is owner-only).',
+        });
       }
       found = stored ? { authId: stored.authId, password: stored.password } : undefined;
     } else if (typeof source === 'function') {
-      found = await source(tenant, deviceId, signal);
+      try {
+        found = await source(tenant, deviceId, signal);
+      } catch (error) {
+        if (signal.aborted || isTransient(error)) throw error;
+        // Its message is the caller's text: keep known secrets out of it.
+        throw new UndeliverableError(`the credentials function failed for device ${deviceId} of tenant ${tenant}: ${this.redactor.redactText(messageOf(error))}`, {
+          cause: error,
+          hint: 'Throw a NetworkError or TimeoutError from the credentials function for a failure that should be retried.',
+        });
+      }
     } else {
       found = source[key];
     }
@@ -364,7 +427,32 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
     return found;
   }
 
+  /** Refuses a device whose on-chain owner is not one of `ownerMsp`. */
+  private async checkOwner(tenant: string, deviceId: string, signal: AbortSignal): Promise<void> {
+    const key = `${tenant}/${deviceId}`;
+    let owner = this.ownerCache.get(key);
+    if (owner === undefined) {
+      let device;
+      try {
+        device = await this.options.ledger.getDevice(tenant, deviceId, { signal });
+      } catch (error) {
+        if (signal.aborted || isTransient(error)) throw error;
+        throw new UndeliverableError(`cannot read the device record of ${deviceId} of tenant ${tenant}: ${messageOf(error)}`, { cause: error });
+      }
+      if (!device) throw new UndeliverableError(`device ${deviceId} of tenant ${tenant} is not registered on the ledger`, { code: 'relay.unknown_device' });
+      owner = device.owner;
+      this.ownerCache.set(key, owner);
+    }
+    if (!this.owners.has(owner)) {
+      throw new UndeliverableError(
+        `device ${deviceId} of tenant ${tenant} belongs to ${owner} on the ledger, not to ${[...this.owners].join(' or ')}; the relay does not post for it`,
+        { code: 'relay.foreign_device', hint: `If this relay should drive ${owner}'s devices, add "${owner}" to the relay's ownerMsp.` },
+      );
+    }
+  }
+
   private async deliver(event: LedgerEvent, request: TelemetryPublishRequested, signal: AbortSignal): Promise<RelayDelivery> {
+    await this.checkOwner(request.tenant, request.deviceId, signal);
     try {
       return await this.post(event, request, signal, false);
     } catch (error) {
@@ -414,21 +502,12 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
         ...(command ? { command } : {}),
       };
     } catch (error) {
-      // 4xx other than 408/429 will not get better by trying again; 5xx, 408, 429 and network errors may.
-      if (error instanceof HttpError && error.status < 500 && ![408, 429].includes(error.status)) {
+      // 503, 408, 429, 502, 504 and network errors may clear by themselves; any other status will not get better by trying again.
+      if (error instanceof HttpError && !TRANSIENT_STATUS.has(error.status)) {
         throw new UndeliverableError(`the HTTP adapter refused the telemetry: ${error.message}`, { cause: error });
       }
       throw error;
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
 import { GatewayError } from '@hyperledger/fabric-gateway';
-import { ExponentialBackoff, ValidationError, jsonLineLogger } from '../../src/core/index.js';
+import { common } from '@hyperledger/fabric-protos';
+import { ExponentialBackoff, NetworkError, ValidationError, jsonLineLogger } from '../../src/core/index.js';
 import {
   FabricLedger,
   type GatewayChaincodeEvent,
@@ -25,6 +26,7 @@ import {
   type RelayFailure,
   TelemetryRelay,
   type TelemetryRelayOptions,
+  UndeliverableError,
 } from '../../src/ledger/index.js';
 
 const TENANT = 'org.acme';
@@ -36,19 +38,46 @@ const WRONG_PASSWORD = 'wrong-secret-0815';
 class EventChain implements GatewayNetwork {
   readonly events: GatewayChaincodeEvent[] = [];
   credentialsEvaluated = 0;
+  devicesEvaluated = 0;
   /** What GetCredentials answers for lamp-2. */
   password = PASSWORD;
+  /** On-chain owners; devices not listed belong to Org1MSP. */
+  readonly owners = new Map<string, string>([['org.acme:lamp-7', 'Org2MSP']]);
   private waiters: Array<() => void> = [];
 
-  getContract(): GatewayContract {
+  getContract(name: string): GatewayContract {
+    if (name === 'qscc') {
+      return {
+        getChaincodeName: () => 'qscc',
+        newProposal: (fn, options) => ({
+          getTransactionId: () => 'qscc',
+          evaluate: async () => {
+            assert.deepEqual([fn, ...(options?.arguments ?? []).map(String)], ['GetChainInfo', 'mychannel']);
+            const info = new common.BlockchainInfo();
+            info.setHeight(this.events.length + 1); // the genesis block and one block per event
+            return info.serializeBinary();
+          },
+          endorse: async () => assert.fail('the relay never submits'),
+        }),
+      };
+    }
     return {
       getChaincodeName: () => 'twinledger',
       newProposal: (name, options) => ({
         getTransactionId: () => 'eval',
         evaluate: async () => {
+          const [tenant, deviceId] = (options?.arguments ?? []).map(String);
+          if (name === 'GetDevice') {
+            this.devicesEvaluated += 1;
+            const owner = this.owners.get(deviceId as string) ?? 'Org1MSP';
+            return Buffer.from(JSON.stringify({ docType: 'device', tenant, deviceId, owner, txId: 't', timestamp: 'x', credentials: null }));
+          }
           assert.equal(name, 'GetCredentials');
           this.credentialsEvaluated += 1;
-          const [tenant, deviceId] = (options?.arguments ?? []).map(String);
+          if (deviceId === 'org.acme:lamp-8') {
+            const cause = Object.assign(new Error('access denied'), { code: 7, details: 'access denied', metadata: new Metadata() });
+            throw new GatewayError({ code: 7, details: [], cause, message: '7 PERMISSION_DENIED: access denied' });
+          }
           if (deviceId === 'org.acme:lamp-7') {
             const message = 'chaincode response 500, FORBIDDEN: device "org.acme:lamp-7" of tenant "org.acme" belongs to Org2MSP; Org1MSP may not read its credentials';
             const cause = Object.assign(new Error(message), { code: 2, details: message, metadata: new Metadata() });
@@ -278,7 +307,7 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const chain = new EventChain();
     const t1 = chain.publish('org.acme:lamp-1', 30);
     const body = JSON.parse(Buffer.from(chain.events[0]?.payload ?? []).toString()).command as string;
-    adapter.failFirst.set(body, [503, 503, 503, 503, 503, 502]);
+    adapter.failFirst.set(body, [503, 503, 503, 503, 503, 502, 504, 408]);
     const { relay, delivered } = relayFor(chain, stateDir());
     await relay.start();
     await until(() => delivered.length === 1, 'the delivery');
@@ -318,9 +347,21 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const { relay, delivered, undeliverable } = relayFor(chain, stateDir(), { credentials: 'ledger' });
     await relay.start();
     await until(() => delivered.length === 2, 'two deliveries');
-    assert.equal(chain.credentialsEvaluated, 2, 'once for lamp-2 (cached), once for lamp-7');
+    assert.equal(chain.credentialsEvaluated, 1, 'once for lamp-2 (cached); lamp-7 is refused by its owner before');
+    assert.equal(chain.devicesEvaluated, 2, 'the owner is read once per device');
     assert.deepEqual(undeliverable.map((f) => f.transactionId), [foreign], 'a device of another organisation is skipped, not retried');
-    assert.match(undeliverable[0]?.error.message ?? '', /cannot read the credentials of org.acme:lamp-7: .*FORBIDDEN/);
+    assert.match(undeliverable[0]?.error.message ?? '', /device org.acme:lamp-7 of tenant org.acme belongs to Org2MSP on the ledger, not to Org1MSP/);
+
+    // Even when the ledger would hand out credentials, a refusal by the chaincode is undeliverable, not retried.
+    const other = new EventChain();
+    other.owners.delete('org.acme:lamp-7');
+    const refused = other.publish('org.acme:lamp-7', 1);
+    other.publish('org.acme:lamp-2', 1);
+    const second = relayFor(other, stateDir(), { credentials: 'ledger' });
+    await second.relay.start();
+    await until(() => second.delivered.length === 1, 'the delivery after the refusal');
+    assert.deepEqual(second.undeliverable.map((f) => f.transactionId), [refused]);
+    assert.match(second.undeliverable[0]?.error.message ?? '', /cannot read the credentials of org.acme:lamp-7: .*FORBIDDEN/);
     assert.equal(adapter.received.at(-1)?.headers.authorization, basic('lamp-2', PASSWORD));
   });
 
@@ -358,6 +399,127 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     writeFileSync(join(dir, 'relay.lock'), '999999999'); // a pid that does not exist
     const three = relayFor(chain, dir);
     await three.relay.start();
-    assert.equal(readFileSync(join(dir, 'relay.lock'), 'utf8'), String(process.pid));
+    assert.equal(readFileSync(join(dir, 'relay.lock'), 'utf8').split('\n')[0], String(process.pid));
+  });
+
+  it('takes over a lock that holds its own pid (a container restarted as the same pid), but not one of a live relay in this process', async () => {
+    const chain = new EventChain();
+    const dir = stateDir();
+    writeFileSync(join(dir, 'relay.lock'), `${process.pid}\n`); // left by the previous run of this container
+    const one = relayFor(chain, dir);
+    await one.relay.start();
+    assert.equal(one.relay.running, true);
+    const lock = readFileSync(join(dir, 'relay.lock'), 'utf8');
+    assert.notEqual(lock, `${process.pid}\n`, 'the lock was replaced by the new one');
+    const two = relayFor(chain, dir);
+    await assert.rejects(two.relay.start(), (error: unknown) => error instanceof ValidationError && /another relay of this process uses/.test(error.message));
+    assert.equal(readFileSync(join(dir, 'relay.lock'), 'utf8'), lock, 'the refused relay left the lock alone');
+    await one.relay.stop();
+    assert.equal(existsSync(join(dir, 'relay.lock')), false);
+  });
+
+  it('without startBlock, pins the chain height at the first start: telemetry published during a restart is delivered', async () => {
+    const chain = new EventChain();
+    const dir = stateDir();
+    const old = chain.publish('org.acme:lamp-1', 1); // before the relay's first start: not its business
+    const first = relayFor(chain, dir, { startBlock: undefined });
+    await first.relay.start();
+    const checkpoint = join(dir, 'checkpoint.json');
+    await until(() => existsSync(checkpoint), 'the pinned checkpoint');
+    assert.deepEqual(JSON.parse(readFileSync(checkpoint, 'utf8')), { blockNumber: '2' });
+    await first.relay.stop();
+
+    const during = chain.publish('org.acme:lamp-1', 2); // committed while no relay runs, nothing checkpointed yet
+    const second = relayFor(chain, dir, { startBlock: undefined });
+    await second.relay.start();
+    await until(() => second.delivered.length === 1, 'the delivery of the telemetry published during the restart', 5_000);
+    assert.deepEqual(second.delivered.map((d) => d.transactionId), [during]);
+    assert.ok(!first.delivered.some((d) => d.transactionId === old));
+  });
+
+  it('does not drive devices that another organisation owns on the ledger (ownerMsp)', async () => {
+    const chain = new EventChain();
+    const foreign = chain.publish('org.acme:lamp-7', 1); // owned by Org2MSP, but the relay has credentials for it
+    const own = chain.publish('org.acme:lamp-1', 1);
+    const credentials = {
+      [`${TENANT}/org.acme:lamp-1`]: { authId: 'lamp-1', password: PASSWORD },
+      [`${TENANT}/org.acme:lamp-7`]: { authId: 'lamp-7', password: PASSWORD },
+    };
+    adapter.valid.add(basic('lamp-7', PASSWORD));
+    try {
+      const before = adapter.received.length;
+      const { relay, delivered, undeliverable } = relayFor(chain, stateDir(), { credentials }); // default: the ledger's own MSP, Org1MSP
+      await relay.start();
+      await until(() => delivered.length === 1, 'the own device');
+      assert.deepEqual(delivered.map((d) => d.transactionId), [own]);
+      assert.deepEqual(undeliverable.map((f) => f.transactionId), [foreign]);
+      const error = undeliverable[0]?.error;
+      assert.ok(error instanceof UndeliverableError);
+      assert.equal(error.code, 'relay.foreign_device');
+      assert.match(error.message, /belongs to Org2MSP on the ledger, not to Org1MSP.*add "Org2MSP" to the relay's ownerMsp/);
+      assert.ok(!adapter.received.slice(before).some((r) => r.headers.authorization === basic('lamp-7', PASSWORD)), 'nothing was posted for lamp-7');
+      assert.ok(logs.some((line) => line.includes('"level":"error"') && line.includes(foreign)), 'the refusal is logged');
+      await relay.stop();
+
+      // An operator who serves both organisations says so.
+      const both = relayFor(chain, stateDir(), { credentials, ownerMsp: ['Org1MSP', 'Org2MSP'] });
+      await both.relay.start();
+      await until(() => both.delivered.length === 2, 'both devices');
+      assert.deepEqual(both.undeliverable, []);
+    } finally {
+      adapter.valid.delete(basic('lamp-7', PASSWORD));
+    }
+
+    const anonymous = new FabricLedger(chain, { channel: 'mychannel', chaincode: 'twinledger' });
+    assert.throws(
+      () => new TelemetryRelay({ ledger: anonymous, httpAdapter: { baseUrl: 'http://127.0.0.1:1' }, stateDir: stateDir(), credentials }),
+      (error: unknown) => error instanceof ValidationError && error.field === 'ownerMsp' && /ledger does not know its MSP ID/.test(error.message),
+    );
+  });
+
+  it('redelivers only transient failures; other HTTP statuses, ledger denials and failing credential lookups are undeliverable', async () => {
+    const chain = new EventChain();
+    const t500 = chain.publish('org.acme:lamp-1', 500);
+    const t501 = chain.publish('org.acme:lamp-1', 501);
+    const none = chain.publish('org.acme:lamp-8', 1); // the credentials function knows no such device
+    const broken = chain.publish('org.acme:lamp-3', 1); // the credentials function throws
+    const flaky = chain.publish('org.acme:lamp-4', 1); // the credentials function is briefly unreachable
+    const good = chain.publish('org.acme:lamp-1', 1);
+    const bodyOf = (index: number) => JSON.parse(Buffer.from(chain.events[index]?.payload ?? []).toString()).command as string;
+    adapter.failFirst.set(bodyOf(0), [500]);
+    adapter.failFirst.set(bodyOf(1), [501]);
+    let flakyCalls = 0;
+    const credentials: TelemetryRelayOptions['credentials'] = async (_tenant, deviceId) => {
+      if (deviceId === 'org.acme:lamp-3') throw new Error('vault says no such path');
+      if (deviceId === 'org.acme:lamp-4') {
+        flakyCalls += 1;
+        if (flakyCalls === 1) throw new NetworkError('GET', 'https://vault.example/v1/lamp-4', 'ECONNRESET');
+        return { authId: 'lamp-1', password: PASSWORD };
+      }
+      if (deviceId === 'org.acme:lamp-8') return undefined;
+      return { authId: 'lamp-1', password: PASSWORD };
+    };
+    const { relay, delivered, undeliverable } = relayFor(chain, stateDir(), { credentials });
+    await relay.start();
+    await until(() => delivered.length === 2, 'the flaky and the good delivery');
+    assert.deepEqual(delivered.map((d) => d.transactionId), [flaky, good]);
+    assert.deepEqual(undeliverable.map((f) => f.transactionId), [t500, t501, none, broken]);
+    assert.match(undeliverable[0]?.error.message ?? '', /refused the telemetry: POST .* answered 500/);
+    assert.match(undeliverable[1]?.error.message ?? '', /answered 501/);
+    assert.match(undeliverable[3]?.error.message ?? '', /the credentials function failed for device org.acme:lamp-3 of tenant org.acme: vault says no such path/);
+    assert.equal(relay.stats.redeliveries, 1, 'only the network failure was delivered again');
+    assert.equal(relay.stats.undeliverable, 4);
+
+    // A ledger that denies GetCredentials (PERMISSION_DENIED, not a chaincode answer) will not change by waiting either.
+    const ledgerChain = new EventChain();
+    const deniedOnLedger = ledgerChain.publish('org.acme:lamp-8', 1);
+    const after = ledgerChain.publish('org.acme:lamp-2', 1);
+    const viaLedger = relayFor(ledgerChain, stateDir(), { credentials: 'ledger' });
+    await viaLedger.relay.start();
+    await until(() => viaLedger.delivered.length === 1, 'the delivery after the denial');
+    assert.deepEqual(viaLedger.delivered.map((d) => d.transactionId), [after]);
+    assert.deepEqual(viaLedger.undeliverable.map((f) => f.transactionId), [deniedOnLedger]);
+    assert.match(viaLedger.undeliverable[0]?.error.message ?? '', /cannot read the credentials of org.acme:lamp-8: .*PERMISSION_DENIED/);
+    assert.equal(viaLedger.relay.stats.redeliveries, 0);
   });
 });

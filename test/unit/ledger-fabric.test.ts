@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { CommitError as FabricCommitError, CommitStatusError as FabricCommitStatusError, EndorseError, type ErrorDetail, GatewayError } from '@hyperledger/fabric-gateway';
 import { SubmitError as FabricSubmitError } from '@hyperledger/fabric-gateway/dist/submiterror.js';
+import { common } from '@hyperledger/fabric-protos';
 import { AbortError, ExponentialBackoff, TimeoutError, ValidationError, type LogFields, type Logger } from '../../src/core/index.js';
 import {
   ChaincodeError,
@@ -14,6 +15,7 @@ import {
   EndorsementError,
   EvaluationError,
   FabricLedger,
+  FileCheckpointer,
   GENESIS_ROOT,
   SubmissionError,
   type GatewayChaincodeEvent,
@@ -92,9 +94,35 @@ class FakeContract implements GatewayContract {
   }
 }
 
+/** The system chaincode qscc: `GetChainInfo` answers a serialized `common.BlockchainInfo`. */
+class FakeQscc implements GatewayContract {
+  readonly calls: string[][] = [];
+  constructor(private readonly height: () => bigint) {}
+
+  getChaincodeName(): string {
+    return 'qscc';
+  }
+
+  newProposal(name: string, options: GatewayProposalOptions = {}): GatewayProposal {
+    const args = (options.arguments ?? []).map(String);
+    return {
+      getTransactionId: () => 'qscc-tx',
+      evaluate: async () => {
+        this.calls.push([name, ...args]);
+        const info = new common.BlockchainInfo();
+        info.setHeight(Number(this.height()));
+        return info.serializeBinary();
+      },
+      endorse: async () => assert.fail('qscc is only evaluated'),
+    };
+  }
+}
+
 /** Chaincode events in ledger order, served from a checkpoint the way the gateway does. */
 class FakeNetwork implements GatewayNetwork {
   readonly contract = new FakeContract();
+  /** Blocks 0 (genesis) to the last event's block. */
+  readonly qscc = new FakeQscc(() => (this.events.at(-1)?.blockNumber ?? 0n) + 1n);
   readonly events: GatewayChaincodeEvent[] = [];
   readonly streamOptions: GatewayEventsOptions[] = [];
   /** Where each stream started: the checkpoint's position at the time of the call. */
@@ -103,8 +131,8 @@ class FakeNetwork implements GatewayNetwork {
   failNextStreamAfter: number | undefined;
   private readonly waiters: Array<() => void> = [];
 
-  getContract(): GatewayContract {
-    return this.contract;
+  getContract(name: string): GatewayContract {
+    return name === 'qscc' ? this.qscc : this.contract;
   }
 
   emit(blockNumber: bigint, transactionId: string, eventName: string, payload: unknown): void {
@@ -235,10 +263,20 @@ describe('FabricLedger: argument encoding', () => {
     assert.equal(commitment.collection, 'Org1MSPPrivateCollection');
     const [set, get] = [network.contract.calls[0], (await ledger.getCredentials('org.acme', 'org.acme:lamp-1'), network.contract.calls[1])];
     assert.deepEqual(set?.options.arguments, ['org.acme', 'org.acme:lamp-1']);
-    assert.deepEqual(set?.options.transientData, { authId: 'lamp-1', password: 'pw-987654' });
+    const { salt, ...rest } = set?.options.transientData ?? {};
+    assert.deepEqual(rest, { authId: 'lamp-1', password: 'pw-987654' });
+    assert.match(String(salt), /^[0-9a-f]{64}$/, 'a random 32-byte salt is always sent');
     assert.deepEqual(set?.options.endorsingOrganizations, ['Org1MSP']);
     assert.deepEqual(get?.phases.map((p) => p.phase), ['evaluate'], 'GetCredentials is never submitted');
     assert.deepEqual(get?.options.endorsingOrganizations, ['Org1MSP']);
+
+    // Every call gets a fresh salt; a caller's own salt is sent as is.
+    await ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:lamp-1', authId: 'lamp-1', password: 'pw-987654' });
+    const again = network.contract.calls[2]?.options.transientData?.salt;
+    assert.match(String(again), /^[0-9a-f]{64}$/);
+    assert.notEqual(again, salt);
+    await ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:lamp-1', authId: 'lamp-1', password: 'pw-987654', salt: 'ab'.repeat(16) });
+    assert.equal(network.contract.calls[3]?.options.transientData?.salt, 'ab'.repeat(16));
 
     await assert.rejects(
       ledgerWith(new FakeNetwork(), { mspId: undefined }).setCredentials({ tenant: 'org.acme', deviceId: 'd', authId: 'a', password: 'p' }),
@@ -258,6 +296,7 @@ describe('FabricLedger: argument encoding', () => {
       [ledger.publishTelemetry({ tenant: 'org.acme', thingId: 'no-namespace', command: '{}' }), 'thingId'],
       [ledger.publishTelemetry({ tenant: 'org.acme', thingId: 'org.acme:x', command: '{}', ttd: 61 }), 'ttd'],
       [ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:x', authId: 'a@b', password: 'p' }), 'authId'],
+      [ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:x', authId: 'a', password: 'p', salt: 'short' }), 'salt'],
       [ledger.registerDevice({ tenant: 'bad tenant', deviceId: 'x' }), 'tenant'],
     ];
     for (const [promise, field] of cases) {
@@ -408,6 +447,11 @@ describe('FabricLedger: checkpointed chaincode events', () => {
   const dir = mkdtempSync(join(tmpdir(), 'twinledger-events-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 1_000 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(condition(), 'condition not reached');
+  }
+
   async function take(iterator: AsyncIterator<LedgerEvent>, n: number): Promise<LedgerEvent[]> {
     const out: LedgerEvent[] = [];
     for (let i = 0; i < n; i += 1) {
@@ -472,6 +516,126 @@ describe('FabricLedger: checkpointed chaincode events', () => {
     writeFileSync(file, '{"blockNumber":"1');
     const iterator = ledgerWith(new FakeNetwork()).events({ checkpoint: file })[Symbol.asyncIterator]();
     await assert.rejects(iterator.next(), (error: unknown) => error instanceof ValidationError && error.field === 'checkpoint' && /delete it and set startBlock/.test(error.message));
+  });
+
+  it('reads the chain height through qscc GetChainInfo', async () => {
+    const network = new FakeNetwork();
+    network.emit(41n, 't1', 'BatchAnchored', {});
+    assert.equal(await ledgerWith(network).getChainHeight(), 42n);
+    assert.deepEqual(network.qscc.calls, [['GetChainInfo', 'mychannel']]);
+  });
+
+  it('without a checkpoint position or startBlock, pins the chain height once: a reconnect before the first event loses nothing', async () => {
+    const network = new FakeNetwork();
+    network.emit(1n, 'old-1', 'BatchAnchored', {});
+    network.emit(2n, 'old-2', 'BatchAnchored', {});
+    const open = network.getChaincodeEvents.bind(network);
+    const starts: Array<bigint | undefined> = [];
+    network.getChaincodeEvents = async (chaincode, options = {}) => {
+      starts.push(options.checkpoint?.getBlockNumber() ?? options.startBlock);
+      if (starts.length === 1) {
+        // Committed while the first stream breaks down, before any event was checkpointed.
+        network.emit(3n, 'during-reconnect', 'BatchAnchored', {});
+        throw gatewayError(14, 'connection dropped');
+      }
+      const stream = await open(chaincode, options);
+      network.emit(4n, 'after-reconnect', 'BatchAnchored', {});
+      return stream;
+    };
+    const controller = new AbortController();
+    const iterator = ledgerWith(network).events({ signal: controller.signal })[Symbol.asyncIterator]();
+    const events = await take(iterator, 2);
+    assert.deepEqual(events.map((e) => e.transactionId), ['during-reconnect', 'after-reconnect']);
+    assert.deepEqual(starts, [3n, 3n], 'both opens start at the height read before the first');
+    assert.equal(network.qscc.calls.length, 1, 'the height is read once');
+    controller.abort();
+    await iterator.return?.();
+  });
+
+  it('stores the pinned start in the checkpoint file, so a restart before the first event starts there too', async () => {
+    const network = new FakeNetwork();
+    network.emit(1n, 'old-1', 'BatchAnchored', {});
+    const checkpoint = join(dir, 'pinned.json');
+    const first = new AbortController();
+    const firstRun = ledgerWith(network).events({ checkpoint, signal: first.signal })[Symbol.asyncIterator]();
+    const pending = firstRun.next();
+    await until(() => network.streamOptions.length === 1);
+    assert.deepEqual(JSON.parse(readFileSync(checkpoint, 'utf8')), { blockNumber: '2' });
+    first.abort();
+    assert.equal((await pending).done, true);
+
+    network.emit(2n, 'while-stopped', 'BatchAnchored', {});
+    const open = network.getChaincodeEvents.bind(network);
+    network.getChaincodeEvents = async (chaincode, options) => {
+      const stream = await open(chaincode, options);
+      network.emit(3n, 'after-restart', 'BatchAnchored', {});
+      return stream;
+    };
+    const second = new AbortController();
+    const secondRun = ledgerWith(network).events({ checkpoint, signal: second.signal })[Symbol.asyncIterator]();
+    assert.deepEqual((await take(secondRun, 2)).map((e) => e.transactionId), ['while-stopped', 'after-restart']);
+    assert.equal(network.qscc.calls.length, 1, 'the restart starts from the stored position');
+    second.abort();
+    await secondRun.return?.();
+  });
+
+  it('writes the checkpoint file crash-safe: a new file renamed over the old one, never rewritten in place', async () => {
+    const sub = join(dir, 'durable');
+    const path = join(sub, 'events.json');
+    const checkpointer = await FileCheckpointer.open(path);
+    assert.equal(checkpointer.getBlockNumber(), undefined);
+    await checkpointer.checkpointTransaction(5n, 'tx-5');
+    const before = join(dir, 'durable-before.json');
+    linkSync(path, before); // a second name for the file as it is now
+    await checkpointer.checkpointTransaction(6n, 'tx-6');
+    assert.deepEqual(JSON.parse(readFileSync(before, 'utf8')), { blockNumber: '5', transactionId: 'tx-5' }, 'the old file was not overwritten');
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { blockNumber: '6', transactionId: 'tx-6' });
+    assert.deepEqual(readdirSync(sub), ['events.json'], 'no temporary file left');
+    const reopened = await FileCheckpointer.open(path);
+    assert.deepEqual([reopened.getBlockNumber(), reopened.getTransactionId()], [6n, 'tx-6']);
+    await reopened.checkpointBlock(9n);
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { blockNumber: '10' });
+  });
+
+  it('treats an empty or malformed checkpoint file as damage, naming the file, instead of starting over', async () => {
+    const network = new FakeNetwork();
+    for (const [name, text] of [['empty.json', ''], ['blank.json', '  \n'], ['array.json', '[]'], ['bad-block.json', '{"blockNumber":"x1"}']] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const iterator = ledgerWith(network).events({ checkpoint: file })[Symbol.asyncIterator]();
+      await assert.rejects(iterator.next(), (error: unknown) => {
+        assert.ok(error instanceof ValidationError, String(error));
+        assert.equal(error.field, 'checkpoint');
+        assert.ok(error.message.includes(JSON.stringify(file)), error.message);
+        assert.match(error.message, /delete it and set startBlock/);
+        return true;
+      });
+    }
+    assert.equal(network.streamOptions.length, 0, 'no stream was opened from a damaged checkpoint');
+  });
+
+  it('keeps reconnecting with eventsRetry beyond the call retry policy, logging every attempt', async () => {
+    const network = new FakeNetwork();
+    network.emit(1n, 't1', 'BatchAnchored', {});
+    const open = network.getChaincodeEvents.bind(network);
+    let failures = 0;
+    network.getChaincodeEvents = async (chaincode, options) => {
+      if (failures < 8) {
+        failures += 1;
+        throw gatewayError(14, 'peer restarting');
+      }
+      return open(chaincode, options);
+    };
+    const warnings: LogFields[] = [];
+    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: LogFields) => void (/reconnecting/.test(message) && warnings.push(fields ?? {})) };
+    // `retry` (3 attempts) bounds single calls; the stream follows eventsRetry, here without an attempt limit.
+    const ledger = ledgerWith(network, { logger, eventsRetry: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1, maxDelayMs: 2, jitter: 'none' }) });
+    const controller = new AbortController();
+    const iterator = ledger.events({ startBlock: 1n, signal: controller.signal })[Symbol.asyncIterator]();
+    assert.equal(((await iterator.next()).value as LedgerEvent).transactionId, 't1');
+    assert.deepEqual(warnings.map((w) => w.attempt), [1, 2, 3, 4, 5, 6, 7, 8]);
+    controller.abort();
+    await iterator.return?.();
   });
 
   it('gives up on a non-transient stream error', async () => {
