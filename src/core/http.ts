@@ -6,6 +6,7 @@ import { AbortError, HttpError, NetworkError, TimeoutError, httpErrorFor } from 
 import { type Logger, silentLogger } from './logger.js';
 import { Redactor, redactUrl } from './redact.js';
 import { ExponentialBackoff, type RetryPolicy, parseRetryAfter, sleep } from './retry.js';
+import { timerDelay } from './timers.js';
 import { type TlsOptions, resolveTls } from './tls.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -18,7 +19,10 @@ export type Credentials =
 export interface CallOptions {
   /** Cancels the call (and any wait before a retry). */
   signal?: AbortSignal;
-  /** Deadline for the whole call, retries included. Defaults to the client's `timeoutMs`. */
+  /**
+   * Deadline for the whole call, retries included. Defaults to the client's `timeoutMs`. Values above
+   * 2^31-1 ms (about 24.8 days, Node's timer limit) count as 2^31-1 ms.
+   */
   timeoutMs?: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
@@ -37,7 +41,9 @@ export interface HttpRequest extends CallOptions {
   accept?: string;
   /**
    * Whether repeating the request is safe. Defaults to true for GET, HEAD, PUT and DELETE.
-   * Only idempotent requests are retried.
+   * Only idempotent requests are retried. A conditional write (any method but GET and HEAD with an
+   * `If-Match` or `If-None-Match` header) is never retried, whatever this says: when the first attempt
+   * was applied but its response lost, the repeat would fail with 412 although the write succeeded.
    */
   idempotent?: boolean;
   /** `json` (default): parse JSON bodies, leave other text as string; `stream`: hand back the body stream. */
@@ -83,6 +89,17 @@ export interface HttpClientOptions {
 
 const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 503]);
+const SAFE: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD']);
+const CONDITIONS: ReadonlySet<string> = new Set(['if-match', 'if-none-match']);
+
+/**
+ * A write that only applies when the resource is (or is not) in a given version. Repeating it after a
+ * lost response is not safe: the first attempt changed the version, so the repeat answers 412.
+ */
+function isConditionalWrite(method: HttpMethod, headers: Record<string, string> | undefined): boolean {
+  if (SAFE.has(method) || headers === undefined) return false;
+  return Object.keys(headers).some((name) => CONDITIONS.has(name.toLowerCase()));
+}
 
 function encodeQuery(query: Record<string, QueryValue> | undefined): string {
   if (!query) return '';
@@ -129,8 +146,8 @@ function upstreamError(body: unknown): { code?: string; message?: string } {
 
 /**
  * The one HTTP layer of the SDK (axios underneath): deadlines and `AbortSignal` per call, retries of
- * idempotent requests on 429/503 and network failures, TLS with verification always on, typed errors,
- * and log lines without secrets.
+ * idempotent requests on 429/503 and network failures (never of conditional writes with `If-Match` /
+ * `If-None-Match`), TLS with verification always on, typed errors, and log lines without secrets.
  */
 export class HttpClient {
   readonly baseUrl: string;
@@ -180,9 +197,12 @@ export class HttpClient {
     const url = `${this.baseUrl}${request.path}${encodeQuery(request.query)}`;
     const safeUrl = this.redactor.redactText(redactUrl(url));
     const what = `${request.method} ${safeUrl}`;
-    const idempotent = request.idempotent ?? IDEMPOTENT.has(request.method);
+    const idempotent =
+      !isConditionalWrite(request.method, { ...this.defaultHeaders, ...request.headers }) &&
+      (request.idempotent ?? IDEMPOTENT.has(request.method));
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new TimeoutError(what, timeoutMs)), timeoutMs);
+    // Clamped: Node fires timers beyond 2^31-1 ms after 1 ms, which would time every call out at once.
+    const timer = setTimeout(() => deadline.abort(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
     const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
     try {
       for (let attempt = 1; ; attempt += 1) {

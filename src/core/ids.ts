@@ -46,8 +46,29 @@ function requireString(field: string, value: unknown): asserts value is string {
   }
 }
 
+/**
+ * True for `.` and `..`. As a whole URL path segment these are dot segments: URL resolution (WHATWG
+ * `new URL()`, axios) removes them, also percent-encoded (`%2E%2E`), so `/things/x/features/..` would
+ * address the thing itself. Encoding cannot make them safe; they have to be refused.
+ */
+export function isDotSegment(value: string): boolean {
+  return value === '.' || value === '..';
+}
+
+/** Throws a `ValidationError` for `field` when `value` is `.` or `..` (see {@link isDotSegment}). */
+export function rejectDotSegment(field: string, value: string, what = 'value'): void {
+  if (isDotSegment(value)) {
+    throw new ValidationError(
+      field,
+      `${show(value)} is not allowed as a ${what}: "." and ".." are URL dot segments, so the request would address the parent resource instead`,
+      'Use a name with at least one character other than ".", e.g. "lamp.1" or "a.b".',
+    );
+  }
+}
+
 export function validateTenantId(tenantId: unknown, rules: IdRules = defaultIdRules, field = 'tenantId'): string {
   requireString(field, tenantId);
+  rejectDotSegment(field, tenantId, 'tenant ID');
   if (!rules.tenant.test(tenantId)) {
     throw new ValidationError(
       field,
@@ -60,6 +81,7 @@ export function validateTenantId(tenantId: unknown, rules: IdRules = defaultIdRu
 
 export function validateDeviceId(deviceId: unknown, rules: IdRules = defaultIdRules, field = 'deviceId'): string {
   requireString(field, deviceId);
+  rejectDotSegment(field, deviceId, 'device ID');
   if (!rules.device.test(deviceId)) {
     throw new ValidationError(
       field,
@@ -112,6 +134,7 @@ export function validatePolicyId(policyId: unknown, rules: IdRules = defaultIdRu
 
 export function validateFeatureId(featureId: unknown, rules: IdRules = defaultIdRules, field = 'featureId'): string {
   requireString(field, featureId);
+  rejectDotSegment(field, featureId, 'feature ID');
   if (!rules.feature.test(featureId)) {
     throw new ValidationError(field, `${show(featureId)} is not a valid feature ID`, 'Feature IDs may not contain "/" or control characters.');
   }
@@ -124,14 +147,18 @@ export function splitEntityId(entityId: string): { namespace: string; name: stri
   return { namespace: entityId.slice(0, colon), name: entityId.slice(colon + 1) };
 }
 
-/** One URL path segment, percent-encoded (`:` becomes `%3A`, which Hono and Ditto decode). */
-export function pathSegment(value: string): string {
+/**
+ * One URL path segment, percent-encoded (`:` becomes `%3A`, which Hono and Ditto decode). `.` and `..`
+ * are refused with a `ValidationError` for `field`: no encoding keeps URL resolution from removing them.
+ */
+export function pathSegment(value: string, field = 'path segment'): string {
+  rejectDotSegment(field, value, 'path segment');
   return encodeURIComponent(value);
 }
 
 /**
  * A JSON pointer path for Ditto resources (`/a/b/c` or `a/b/c`). Each segment is validated non-empty
- * and URL-encoded; the slashes stay.
+ * and not `.` or `..` (URL dot segments), and URL-encoded; the slashes stay.
  */
 export function jsonPointerPath(path: string, field = 'path'): string {
   if (typeof path !== 'string') throw new ValidationError(field, `must be a string, got ${show(path)}`);
@@ -141,5 +168,14 @@ export function jsonPointerPath(path: string, field = 'path'): string {
   if (segments.some((segment) => segment === '')) {
     throw new ValidationError(field, `${show(path)} has an empty segment ("//")`, 'Write paths like "a/b/c".');
   }
-  return segments.map(pathSegment).join('/');
+  for (const segment of segments) {
+    if (isDotSegment(segment)) {
+      throw new ValidationError(
+        field,
+        `${show(path)} has the segment ${show(segment)}: "." and ".." are URL dot segments, so the request would address a parent resource instead`,
+        'JSON pointers here have no relative segments; name the key itself, e.g. "location/room".',
+      );
+    }
+  }
+  return segments.map((segment) => pathSegment(segment, field)).join('/');
 }

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './redact.js';
 export * from './logger.js';
 export * from './retry.js';
+export * from './timers.js';
 export * from './abort.js';
 export * from './ids.js';
 export * from './tls.js';

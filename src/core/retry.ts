@@ -1,4 +1,5 @@
 import { AbortError } from './errors.js';
+import { timerDelay } from './timers.js';
 
 /**
  * Decides whether and when to try an operation again. The SDK asks it only about failures it
@@ -91,7 +92,10 @@ export function parseRetryAfter(header: string | undefined, now: number = Date.n
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Waits `ms`, or rejects with `AbortError` as soon as `signal` fires. */
+/**
+ * Waits `ms` (at most 2^31-1 ms, about 24.8 days: Node fires longer timers after 1 ms),
+ * or rejects with `AbortError` as soon as `signal` fires.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -105,7 +109,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, timerDelay(ms));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -5,6 +5,7 @@ import { type IdRules, validateThingId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
+import { timerDelay } from '../core/timers.js';
 import { dittoHeaders } from './headers.js';
 import { API_PREFIX, fieldsQuery } from './paths.js';
 import type { RqlExpression } from './rql.js';
@@ -28,7 +29,8 @@ export interface ChangeStreamOptions extends CallOptions {
   extraFields?: string | readonly string[];
   /**
    * When to reconnect after a dropped connection. The attempt count restarts after every successful
-   * connect. Default: exponential backoff 1 s → 30 s with equal jitter, forever.
+   * connect. Default: exponential backoff 1 s → 30 s with equal jitter, forever. A `retry:` field from
+   * the server raises the wait to what it asks, but to at most {@link MAX_SERVER_RETRY_MS} (60 s).
    */
   retry?: RetryPolicy;
   /** Resume after this event ID (sent as `Last-Event-ID`), e.g. the `eventId` of the last change you processed. */
@@ -54,6 +56,13 @@ export interface ThingChange {
   /** ISO-8601 time the SDK received the change. */
   receivedAt: string;
 }
+
+/**
+ * The longest reconnection time a server's SSE `retry:` field can ask for: 60 s. Larger values are cut
+ * to this, so a broken or hostile server can neither park the stream for days nor, with a value beyond
+ * Node's timer limit, make it reconnect in a busy loop.
+ */
+export const MAX_SERVER_RETRY_MS = 60_000;
 
 /** A 2xx answer that is not an event stream; reconnecting would not help. */
 export const NOT_AN_EVENT_STREAM = 'ditto.sse.not-event-stream';
@@ -219,7 +228,7 @@ export class ChangeStreamApi {
           if (p.idleTimeoutMs !== undefined) {
             const idleMs = p.idleTimeoutMs;
             const idle = stream;
-            idleTimer = setTimeout(() => idle.destroy(new TimeoutError('waiting for change stream data', idleMs)), idleMs);
+            idleTimer = setTimeout(() => idle.destroy(new TimeoutError('waiting for change stream data', idleMs)), timerDelay(idleMs));
           }
           for await (const chunk of stream as AsyncIterable<Buffer | string>) {
             idleTimer?.refresh();
@@ -232,7 +241,7 @@ export class ChangeStreamApi {
             }
             // An `id:` in a block without data still moves the last event ID (and an empty `id:` clears it).
             lastEventId = parser.lastEventId === '' ? undefined : parser.lastEventId;
-            if (parser.retryMs !== undefined) serverRetryMs = parser.retryMs;
+            if (parser.retryMs !== undefined) serverRetryMs = Math.min(parser.retryMs, MAX_SERVER_RETRY_MS);
           }
           failure = new NetworkError('GET', url, 'the server closed the event stream');
         } catch (error) {

@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import type { CallOptions, HttpClient } from '../core/http.js';
-import { pathSegment } from '../core/ids.js';
+import { isDotSegment, pathSegment } from '../core/ids.js';
 import type { Redactor } from '../core/redact.js';
 import { API_PREFIX, fieldsQuery } from './paths.js';
 import { jsonText, requireObject } from './resource.js';
@@ -36,11 +36,17 @@ export interface ConnectionPutResult {
 const CONNECTION_ID = /^[^\x00-\x1F\x7F/?#%]+$/;
 
 export function validateConnectionId(connectionId: unknown, field = 'connectionId'): string {
-  if (typeof connectionId !== 'string' || connectionId === '' || connectionId.length > 256 || !CONNECTION_ID.test(connectionId)) {
+  if (
+    typeof connectionId !== 'string' ||
+    connectionId === '' ||
+    connectionId.length > 256 ||
+    !CONNECTION_ID.test(connectionId) ||
+    isDotSegment(connectionId)
+  ) {
     throw new ValidationError(
       field,
       `${JSON.stringify(connectionId)} is not a connection ID`,
-      'Connection IDs are 1-256 characters without "/", "?", "#", "%" or control characters, ' +
+      'Connection IDs are 1-256 characters without "/", "?", "#", "%" or control characters, and not "." or "..", ' +
         'e.g. "hono-kafka-connection-for-org_acme".',
     );
   }
@@ -163,7 +169,7 @@ export class ConnectionsApi {
   }
 
   private path(connectionId: string): string {
-    return `${API_PREFIX}/connections/${pathSegment(validateConnectionId(connectionId))}`;
+    return `${API_PREFIX}/connections/${pathSegment(validateConnectionId(connectionId), 'connectionId')}`;
   }
 
   private registerSecrets(connection: NewConnection): void {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ValidationError } from '../core/errors.js';
+import { AbortError, TimeoutError, ValidationError } from '../core/errors.js';
+import type { HttpResponse } from '../core/http.js';
 import type { IdRules } from '../core/ids.js';
+import { redactUrl } from '../core/redact.js';
+import { timerDelay } from '../core/timers.js';
 import { type DittoHeaderOptions, dittoHeaders } from './headers.js';
 import { featurePath, thingPath, withPointer } from './paths.js';
 import { type DittoResource, jsonText } from './resource.js';
@@ -73,11 +76,19 @@ function encodePayload(payload: unknown, contentType: string | undefined): { bod
   return { body: jsonText('payload', payload), contentType: contentType ?? 'application/json' };
 }
 
-async function readBody(stream: Readable | undefined): Promise<Buffer> {
+/** Reads the whole body; when `signal` fires first, the stream is destroyed and this rejects. */
+async function readBody(stream: Readable | undefined, signal: AbortSignal): Promise<Buffer> {
   if (stream === undefined || stream === null) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
+  const stop = () => stream.destroy(new Error('message response body read stopped'));
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    return Buffer.concat(chunks);
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
 }
 
 function decodeBody(raw: Buffer, contentType: string | undefined): unknown {
@@ -144,20 +155,37 @@ export class MessagesApi {
     const correlationId = options.correlationId ?? randomUUID();
     const headers = dittoHeaders({ ...options, correlationId });
     const timeoutMs = options.timeoutMs ?? Math.max(this.resource.http.timeoutMs, timeout * 1000 + DEADLINE_MARGIN_MS);
-    const response = await this.resource.http.request<Readable>({
-      method: 'POST',
-      path,
-      query: { timeout },
-      headers,
-      accept: '*/*',
-      responseType: 'stream',
-      idempotent: false,
-      timeoutMs,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(encoded.body === undefined ? {} : { body: encoded.body }),
-      ...(encoded.contentType === undefined ? {} : { contentType: encoded.contentType }),
-    });
-    const raw = await readBody(response.data);
+    // The HTTP layer's deadline ends with the response head of a stream; this one lasts until the body is read,
+    // so a device answer whose body stalls still ends with a TimeoutError.
+    const what = `POST ${this.resource.http.redactor.redactText(redactUrl(`${this.resource.http.baseUrl}${path}`))}`;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timerDelay(timeoutMs));
+    const signal = options.signal === undefined ? deadline.signal : AbortSignal.any([options.signal, deadline.signal]);
+    let raw: Buffer;
+    let response: HttpResponse<Readable>;
+    try {
+      response = await this.resource.http.request<Readable>({
+        method: 'POST',
+        path,
+        query: { timeout },
+        headers,
+        accept: '*/*',
+        responseType: 'stream',
+        idempotent: false,
+        timeoutMs,
+        signal,
+        ...(encoded.body === undefined ? {} : { body: encoded.body }),
+        ...(encoded.contentType === undefined ? {} : { contentType: encoded.contentType }),
+      });
+      raw = await readBody(response.data, signal);
+    } catch (error) {
+      if (error instanceof TimeoutError) throw error;
+      if (deadline.signal.aborted) throw new TimeoutError(what, timeoutMs, error);
+      if (options.signal?.aborted) throw error instanceof AbortError ? error : new AbortError(what, options.signal.reason);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     const responseType = response.headers['content-type'];
     return {
       status: response.status,

@@ -12,15 +12,15 @@ import {
 export const API_PREFIX = '/api/2';
 
 export function thingPath(thingId: string, rules: IdRules, field = 'thingId'): string {
-  return `${API_PREFIX}/things/${pathSegment(validateThingId(thingId, rules, field))}`;
+  return `${API_PREFIX}/things/${pathSegment(validateThingId(thingId, rules, field), field)}`;
 }
 
 export function featurePath(thingId: string, featureId: string, rules: IdRules): string {
-  return `${thingPath(thingId, rules)}/features/${pathSegment(validateFeatureId(featureId, rules))}`;
+  return `${thingPath(thingId, rules)}/features/${pathSegment(validateFeatureId(featureId, rules), 'featureId')}`;
 }
 
 export function policyPath(policyId: string, rules: IdRules, field = 'policyId'): string {
-  return `${API_PREFIX}/policies/${pathSegment(validatePolicyId(policyId, rules, field))}`;
+  return `${API_PREFIX}/policies/${pathSegment(validatePolicyId(policyId, rules, field), field)}`;
 }
 
 /**
@@ -37,14 +37,17 @@ export function withPointer(base: string, path: string | undefined, field = 'pat
   return pointer === '' ? base : `${base}/${pointer}`;
 }
 
-/** A required single path segment such as a policy label or a subject ID. */
+/**
+ * A required single path segment such as a policy label or a subject ID. `.` and `..` are refused: as URL
+ * dot segments they would address the parent resource (e.g. the whole policy).
+ */
 export function requiredSegment(field: string, value: unknown, hint?: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new ValidationError(field, `must be a non-empty string, got ${JSON.stringify(value)}`, hint);
   }
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1F\x7F]/.test(value)) throw new ValidationError(field, 'contains control characters', hint);
-  return pathSegment(value);
+  return pathSegment(value, field);
 }
 
 /** `fields` selector: a comma-separated string or a list of field paths. */

@@ -264,7 +264,7 @@ export class PoliciesApi {
   imports(policyId: string): PolicyImportsHandle {
     return new PolicyCollection<PolicyImport, PolicyImports>(this.resource, {
       base: () => `${policyPath(policyId, this.rules)}/imports`,
-      key: (importedPolicyId) => pathSegment(validatePolicyId(importedPolicyId, this.rules, 'importedPolicyId')),
+      key: (importedPolicyId) => pathSegment(validatePolicyId(importedPolicyId, this.rules, 'importedPolicyId'), 'importedPolicyId'),
       checkItem: checkImport,
       checkAll: (field, all) => checkImports(field, all, this.rules),
       itemName: 'import',

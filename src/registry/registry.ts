@@ -16,7 +16,10 @@ export interface DeviceRegistryOptions {
   baseUrl: string;
   /** Default deadline per call (read-modify-write helpers: for the whole operation). Default 10 000 ms. */
   timeoutMs?: number;
-  /** Retries of idempotent requests (GET, PUT, DELETE) on 429, 503 and network errors. POST is never retried. */
+  /**
+   * Retries of idempotent requests (GET, PUT, DELETE) on 429, 503 and network errors. POST is never retried,
+   * and neither is a request with `If-Match` (`ifMatch` options): a repeat after a lost response would get 412.
+   */
   retry?: RetryPolicy;
   tls?: TlsOptions;
   /** Receives log lines with secrets masked. */

@@ -11,10 +11,13 @@ import {
   idRules,
   jsonLineLogger,
   jsonPointerPath,
+  pathSegment,
   parseRetryAfter,
   redactUrl,
   redactingLogger,
   sleep,
+  timerDelay,
+  MAX_TIMER_DELAY_MS,
   splitEntityId,
   validateAuthId,
   validateDeviceId,
@@ -81,6 +84,34 @@ describe('ID rules', () => {
     assert.equal(jsonPointerPath(''), '');
     assert.throws(() => jsonPointerPath('a//b'), /empty segment/);
     assert.deepEqual(splitEntityId('org.acme:lamp:1'), { namespace: 'org.acme', name: 'lamp:1' });
+  });
+
+  it('refuses "." and ".." as IDs and path segments, naming the field, whatever the configured patterns', () => {
+    const anything = idRules({ tenant: /^.+$/, device: /^.+$/, feature: /^.+$/ });
+    const dot = (field: string) => (error: unknown) =>
+      error instanceof ValidationError && error.field === field && /dot segment/.test(error.message);
+    for (const value of ['.', '..']) {
+      assert.throws(() => validateTenantId(value), dot('tenantId'));
+      assert.throws(() => validateTenantId(value, anything, 'tenant'), dot('tenant'));
+      assert.throws(() => validateDeviceId(value), dot('deviceId'));
+      assert.throws(() => validateDeviceId(value, anything), dot('deviceId'));
+      assert.throws(() => validateFeatureId(value), dot('featureId'));
+      assert.throws(() => validateFeatureId(value, anything), dot('featureId'));
+      assert.throws(() => pathSegment(value, 'label'), dot('label'));
+      assert.throws(() => pathSegment(value), dot('path segment'));
+      assert.throws(() => jsonPointerPath(`a/${value}/b`, 'path'), dot('path'));
+      assert.throws(() => jsonPointerPath(`/${value}`, 'subject'), dot('subject'));
+    }
+    // Dotted values that are not whole dot segments stay valid.
+    assert.equal(validateTenantId('a.b'), 'a.b');
+    assert.equal(validateTenantId('...'), '...');
+    assert.equal(validateDeviceId('org.acme:lamp.1'), 'org.acme:lamp.1');
+    assert.equal(validateDeviceId('.hidden'), '.hidden');
+    assert.equal(validateFeatureId('a.b'), 'a.b');
+    assert.equal(validateThingId('org.acme:lamp.1'), 'org.acme:lamp.1');
+    assert.equal(validateThingId('org.acme:..'), 'org.acme:..');
+    assert.equal(pathSegment('a.b'), 'a.b');
+    assert.equal(jsonPointerPath('a.b/.../c..d/.x'), 'a.b/.../c..d/.x');
   });
 });
 
@@ -154,6 +185,34 @@ describe('retry policy', () => {
     const pending = sleep(10_000, controller.signal);
     controller.abort();
     await assert.rejects(pending, AbortError);
+  });
+
+  it('sleep longer than Node\'s timer limit (2^31-1 ms) still waits instead of firing at once', async () => {
+    const controller = new AbortController();
+    let settled = false;
+    const pending = sleep(3_000_000_000, controller.signal).then(
+      () => (settled = true),
+      () => undefined,
+    );
+    // Node runs an overflowing timer after 1 ms; let several timer turns pass.
+    for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(settled, false, 'sleep(3e9) resolved at once');
+    controller.abort();
+    await pending;
+  });
+});
+
+describe('timerDelay', () => {
+  it('keeps ordinary delays and clamps to what setTimeout can take', () => {
+    assert.equal(MAX_TIMER_DELAY_MS, 2_147_483_647);
+    assert.equal(timerDelay(0), 0);
+    assert.equal(timerDelay(1500), 1500);
+    assert.equal(timerDelay(MAX_TIMER_DELAY_MS), MAX_TIMER_DELAY_MS);
+    assert.equal(timerDelay(MAX_TIMER_DELAY_MS + 1), MAX_TIMER_DELAY_MS);
+    assert.equal(timerDelay(3_000_000_000), MAX_TIMER_DELAY_MS);
+    assert.equal(timerDelay(Number.POSITIVE_INFINITY), MAX_TIMER_DELAY_MS);
+    assert.equal(timerDelay(-5), 0);
+    assert.equal(timerDelay(Number.NaN), 0);
   });
 });
 

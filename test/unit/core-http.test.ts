@@ -156,6 +156,74 @@ describe('HttpClient', () => {
     scope.done();
   });
 
+  it('does not retry a conditional PUT whose response was lost (a repeat would answer 412)', async () => {
+    let repeats = 0;
+    nock(BASE)
+      .put('/devices/t1/d1')
+      // The server applied the write, then the connection dropped before the response arrived.
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .put('/devices/t1/d1')
+      .reply(() => {
+        repeats += 1;
+        return [412, { error: 'resource version mismatch' }];
+      });
+    const error = await client()
+      .request({ method: 'PUT', path: '/devices/t1/d1', body: {}, headers: { 'If-Match': '"v1"' } })
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof NetworkError, `expected NetworkError, got ${String(error)}`);
+    assert.equal(repeats, 0, 'the conditional PUT must not be repeated');
+    assert.equal(nock.pendingMocks().length, 1);
+  });
+
+  it('does not retry conditional PUT / PATCH / DELETE / POST on 503 or 429, even when marked idempotent', async () => {
+    const cases: [('PUT' | 'PATCH' | 'DELETE' | 'POST'), Record<string, string>, boolean | undefined][] = [
+      ['PUT', { 'if-match': '"v1"' }, undefined],
+      ['PUT', { 'If-None-Match': '*' }, undefined],
+      ['DELETE', { 'IF-MATCH': '"rev:3"' }, undefined],
+      ['PATCH', { 'if-match': '"rev:3"' }, true],
+      ['POST', { 'if-none-match': '*' }, true],
+    ];
+    for (const [method, headers, idempotent] of cases) {
+      let attempts = 0;
+      nock(BASE)
+        .intercept('/r', method)
+        .times(3)
+        .reply(() => {
+          attempts += 1;
+          return [503, {}];
+        });
+      await assert.rejects(
+        client().request({ method, path: '/r', body: method === 'DELETE' ? undefined : {}, headers, ...(idempotent === undefined ? {} : { idempotent }) }),
+        ServiceUnavailableError,
+      );
+      assert.equal(attempts, 1, `${method} ${JSON.stringify(headers)} was sent ${attempts} times`);
+      nock.cleanAll();
+    }
+  });
+
+  it('a conditional header in the client defaults also stops retries of writes', async () => {
+    let attempts = 0;
+    nock(BASE)
+      .put('/r')
+      .times(3)
+      .reply(() => {
+        attempts += 1;
+        return [429, {}];
+      });
+    await assert.rejects(client({ headers: { 'If-Match': '*' } }).request({ method: 'PUT', path: '/r', body: {} }), TooManyRequestsError);
+    assert.equal(attempts, 1);
+  });
+
+  it('still retries an unconditional PUT and a conditional GET', async () => {
+    const put = nock(BASE).put('/r').reply(503, {}).put('/r').replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })).put('/r').reply(204);
+    await client().request({ method: 'PUT', path: '/r', body: {} });
+    put.done();
+    const get = nock(BASE).get('/r').reply(503, {}).get('/r').reply(200, { ok: true });
+    const response = await client().request({ method: 'GET', path: '/r', headers: { 'if-none-match': '"v1"' } });
+    assert.deepEqual(response.data, { ok: true });
+    get.done();
+  });
+
   it('reports network errors as NetworkError', async () => {
     nock(BASE).post('/r').replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     const error = await client().request({ method: 'POST', path: '/r', body: {} }).catch((e: unknown) => e);
@@ -174,6 +242,15 @@ describe('HttpClient', () => {
     const error = await client().request({ method: 'GET', path: '/slow', timeoutMs: 50 }).catch((e: unknown) => e);
     assert.ok(error instanceof TimeoutError, String(error));
     assert.equal(error.timeoutMs, 50);
+  });
+
+  it('a timeoutMs beyond Node\'s timer limit does not time the call out at once', async () => {
+    nock(BASE).get('/slow').delay(50).reply(200, { ok: true });
+    const response = await client().request({ method: 'GET', path: '/slow', timeoutMs: 3_000_000_000 });
+    assert.deepEqual(response.data, { ok: true });
+    nock(BASE).get('/slow').delay(50).reply(200, { ok: true });
+    const forever = await client({ timeoutMs: Number.POSITIVE_INFINITY }).request({ method: 'GET', path: '/slow' });
+    assert.deepEqual(forever.data, { ok: true });
   });
 
   it('aborts with AbortError when the caller signal fires', async () => {

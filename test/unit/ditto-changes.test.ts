@@ -19,7 +19,13 @@ import {
   type Logger,
   type RetryPolicy,
 } from '../../src/core/index.js';
-import { ChangeStreamApi, type ChangeStreamOptions, NOT_AN_EVENT_STREAM, type ThingChange } from '../../src/ditto/changes.js';
+import {
+  ChangeStreamApi,
+  type ChangeStreamOptions,
+  MAX_SERVER_RETRY_MS,
+  NOT_AN_EVENT_STREAM,
+  type ThingChange,
+} from '../../src/ditto/changes.js';
 import { eq } from '../../src/ditto/rql.js';
 
 interface Connection {
@@ -349,6 +355,52 @@ describe('ChangeStreamApi.subscribe', () => {
     await done;
     assert.deepEqual(received, ['a:1']);
     assert.ok(Date.now() - started < 30_000, 'did not sit out the 60 s backoff');
+    assert.equal(server.connections.length, 1);
+  });
+
+  it('caps a huge server retry: field at 60 s instead of reconnecting in a busy loop', async () => {
+    server = await startServer(({ res, socket }) => {
+      sse(res);
+      // 3e9 ms is beyond Node's timer limit; unclamped, the wait would fire after 1 ms.
+      res.write(`retry: 3000000000\n\n${event({ thingId: 'a:1' })}`);
+      setTimeout(() => socket.destroy(), 5);
+    });
+    const controller = new AbortController();
+    const log = logger();
+    const received: string[] = [];
+    const done = (async () => {
+      for await (const change of api(server.baseUrl, log).subscribe({ retry: fast(), signal: controller.signal })) {
+        received.push(change.thingId);
+      }
+    })();
+    const reconnecting = () => log.lines.find((l) => l.message === 'change stream disconnected; reconnecting');
+    await eventually(() => reconnecting() !== undefined, 'the disconnect');
+    assert.equal(reconnecting()?.fields.delayMs, MAX_SERVER_RETRY_MS);
+    // Let many timer turns pass: an overflowing timer would have fired and reconnected by now.
+    for (let turn = 0; turn < 10; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(server.connections.length, 1, 'reconnected although the server asked for a long wait');
+    controller.abort();
+    await done;
+    assert.deepEqual(received, ['a:1']);
+    assert.equal(server.connections.length, 1);
+  });
+
+  it('honours a server retry: field below the cap', async () => {
+    server = await startServer(({ res, socket }) => {
+      sse(res);
+      res.write(`retry: 45000\n\n${event({ thingId: 'a:1' })}`);
+      setTimeout(() => socket.destroy(), 5);
+    });
+    const controller = new AbortController();
+    const log = logger();
+    const done = (async () => {
+      for await (const change of api(server.baseUrl, log).subscribe({ retry: fast(), signal: controller.signal })) void change;
+    })();
+    const reconnecting = () => log.lines.find((l) => l.message === 'change stream disconnected; reconnecting');
+    await eventually(() => reconnecting() !== undefined, 'the disconnect');
+    assert.equal(reconnecting()?.fields.delayMs, 45_000);
+    controller.abort();
+    await done;
     assert.equal(server.connections.length, 1);
   });
 

@@ -52,6 +52,25 @@ describe('ThingsApi', () => {
       assert.equal(seen.length, 1);
     });
 
+    it('conditional writes (ifMatch / ifNoneMatch) are not retried on 503; unconditional ones are', async () => {
+      const attribute = `${THING_PATH}/attributes/on`;
+      const put = route('PUT', attribute, { status: 503, body: errorBody(503) }, { status: 412, body: errorBody(412) });
+      await assert.rejects(makeClient().things.attributes(THING).put('on', true, { ifMatch: '"rev:1"' }), ServiceUnavailableError);
+      assert.equal(put.seen.length, 1);
+      nock.cleanAll();
+      const merge = route('PATCH', attribute, { status: 503, body: errorBody(503) }, { status: 412, body: errorBody(412) });
+      await assert.rejects(makeClient().things.attributes(THING).merge('on', true, { ifMatch: '"rev:1"' }), ServiceUnavailableError);
+      assert.equal(merge.seen.length, 1);
+      nock.cleanAll();
+      const create = route('PUT', THING_PATH, { status: 503, body: errorBody(503) }, { status: 412, body: errorBody(412) });
+      await assert.rejects(makeClient().things.put(THING, {}, { ifNoneMatch: '*' }), ServiceUnavailableError);
+      assert.equal(create.seen.length, 1);
+      nock.cleanAll();
+      const plain = route('PUT', attribute, { status: 503, body: errorBody(503) }, { status: 204 });
+      await makeClient().things.attributes(THING).put('on', true);
+      assert.equal(plain.seen.length, 2);
+    });
+
     it('rejects bad input before sending', async () => {
       const unmatched = watchUnmatched();
       const things = makeClient().things;

@@ -139,9 +139,10 @@ describe('registry client transport', () => {
       const logger = capturingLogger();
       const registry = newRegistry({ logger });
       const echo = { error: `password ${PASSWORD} does not match policy`, message: `rejected ${PASSWORD}` };
+      // No ETag on the read, so the PUT carries no If-Match and its 503 is retried (and logged).
       nock(BASE)
         .get(CP)
-        .reply(200, [], { ...JSON_HEADERS, ETag: 'c1' })
+        .reply(200, [], JSON_HEADERS)
         .put(CP)
         .reply(503, echo, JSON_HEADERS)
         .put(CP)

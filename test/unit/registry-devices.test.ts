@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
-import { NotFoundError, PreconditionFailedError } from '../../src/core/index.js';
+import { NetworkError, NotFoundError, PreconditionFailedError } from '../../src/core/index.js';
 import type { Device, DeviceWithId } from '../../src/registry/index.js';
 import { BASE, JSON_HEADERS, fixture, newRegistry } from '../fixtures/registry/support.js';
 
@@ -160,5 +160,29 @@ describe('registry devices', () => {
       .reply(412, fixture('error-412'), JSON_HEADERS);
     await assert.rejects(newRegistry().devices.modify(TENANT, DEVICE, (d) => d, { maxAttempts: 3 }), PreconditionFailedError);
     assert.ok(nock.isDone());
+  });
+
+  it('update() with ifMatch is not repeated after a lost response (the repeat would answer 412)', async () => {
+    let repeats = 0;
+    nock(BASE)
+      .put(DEVICE_PATH)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .put(DEVICE_PATH)
+      .reply(() => {
+        repeats += 1;
+        return [412, fixture('error-412'), JSON_HEADERS];
+      });
+    await assert.rejects(newRegistry().devices.update(TENANT, DEVICE, { enabled: true }, { ifMatch: 'd1' }), NetworkError);
+    assert.equal(repeats, 0);
+  });
+
+  it('update() without ifMatch is still retried after a network error', async () => {
+    const scope = nock(BASE)
+      .put(DEVICE_PATH)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .put(DEVICE_PATH)
+      .reply(204, '', { ETag: 'd2' });
+    assert.deepEqual(await newRegistry().devices.update(TENANT, DEVICE, { enabled: true }), { etag: 'd2' });
+    scope.done();
   });
 });
