@@ -4,48 +4,15 @@ import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 import { ValidationError } from '../../src/core/index.js';
+import { isDotSegmentError, recordEveryRequest } from '../support/dot-segments.js';
 import { BASE, THING, THING_SEG, makeClient, route } from '../fixtures/ditto/kit.js';
 
 const THING_PATH = `/api/2/things/${THING_SEG}`;
 const POLICY = 'org.acme:policy-1';
 const POLICY_PATH = `/api/2/policies/${'org.acme%3Apolicy-1'}`;
 
-function isValidation(field: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-    assert.equal(error.field, field);
-    assert.match(error.message, /dot segment/);
-    return true;
-  };
-}
-
-/** Any request to the Ditto host is recorded and answered 204, so a rewritten URL would be seen. */
-function catchAll(): { seen: string[] } {
-  const seen: string[] = [];
-  nock(BASE)
-    .persist()
-    .intercept(() => true, 'DELETE')
-    .reply(function (uri) {
-      seen.push(`DELETE ${uri}`);
-      return [204];
-    })
-    .intercept(() => true, 'PUT')
-    .reply(function (uri) {
-      seen.push(`PUT ${uri}`);
-      return [204];
-    })
-    .intercept(() => true, 'POST')
-    .reply(function (uri) {
-      seen.push(`POST ${uri}`);
-      return [202];
-    })
-    .intercept(() => true, 'GET')
-    .reply(function (uri) {
-      seen.push(`GET ${uri}`);
-      return [200, '{}', { 'content-type': 'application/json' }];
-    });
-  return { seen };
-}
+const isValidation = isDotSegmentError;
+const catchAll = () => recordEveryRequest(BASE, (method) => (method === 'GET' ? [200, '{}', { 'content-type': 'application/json' }] : [method === 'POST' ? 202 : 204]));
 
 describe('Ditto paths refuse "." and ".." segments', () => {
   before(() => nock.disableNetConnect());

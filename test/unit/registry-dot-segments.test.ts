@@ -3,30 +3,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
-import { ValidationError } from '../../src/core/index.js';
+import { isDotSegmentError, recordEveryRequest } from '../support/dot-segments.js';
 import { BASE, JSON_HEADERS, ORIGIN, newRegistry } from '../fixtures/registry/support.js';
 
-function isValidation(field: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-    assert.equal(error.field, field);
-    assert.match(error.message, /dot segment/);
-    return true;
-  };
-}
-
-/** Records every request to the registry host (any method, any path) and answers 204. */
-function catchAll(): { seen: string[] } {
-  const seen: string[] = [];
-  const scope = nock(ORIGIN).persist();
-  for (const method of ['GET', 'PUT', 'POST', 'DELETE']) {
-    scope.intercept(() => true, method).reply(function (uri) {
-      seen.push(`${method} ${uri}`);
-      return method === 'GET' ? [200, '[]', JSON_HEADERS] : [204];
-    });
-  }
-  return { seen };
-}
+const isValidation = isDotSegmentError;
+const catchAll = () => recordEveryRequest(ORIGIN, (method) => (method === 'GET' ? [200, '[]', JSON_HEADERS] : [204]));
 
 describe('registry IDs refuse "." and ".."', () => {
   before(() => nock.disableNetConnect());
