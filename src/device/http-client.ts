@@ -10,7 +10,7 @@ import { deviceHint } from './hints.js';
 import { OfflineQueue, type Queueable } from './offline-queue.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { BINARY_CONTENT_TYPE, EMPTY_NOTIFICATION_CONTENT_TYPE } from './payload.js';
-import { ReconnectBackoff } from './reconnect.js';
+import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 import type { OperationOptions } from './types.js';
 import { PendingSend } from './pending-send.js';
 

@@ -15,7 +15,7 @@ import {
 import { connackHint, deviceHint } from './hints.js';
 import { OfflineQueue, type Queueable } from './offline-queue.js';
 import type { ResolvedMqttOptions } from './options.js';
-import { ReconnectBackoff } from './reconnect.js';
+import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 import {
   LONG_TOPICS,
   SHORT_TOPICS,

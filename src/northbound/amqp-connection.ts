@@ -7,6 +7,7 @@ import rhea, { type Connection, type ConnectionOptions, type EventContext } from
 import { raceAbort } from '../core/abort.js';
 import { AbortError, NetworkError, TimeoutError, TwinLedgerError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 import { resolveTls } from '../core/tls.js';
 import type { ResolvedAmqpOptions } from './amqp-options.js';
 
@@ -98,7 +99,7 @@ export class AmqpConnectionManager {
   private readonly owners = new Set<AmqpLinkOwner>();
   private connecting: Promise<void> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectAttempt = 0;
+  private readonly backoff: ReconnectBackoff;
   private readonly relinkTimers = new Set<NodeJS.Timeout>();
   private openWaiters = new Set<{ resolve: (c: Connection) => void; reject: (e: Error) => void }>();
   readonly endpoint: string;
@@ -109,6 +110,7 @@ export class AmqpConnectionManager {
     private readonly emit: <E extends keyof AmqpConnectionEvents>(event: E, ...args: Parameters<AmqpConnectionEvents[E]>) => void,
   ) {
     this.endpoint = `${options.tls ? 'amqps' : 'amqp'}://${options.host}:${options.port}`;
+    this.backoff = new ReconnectBackoff(options.retry, options.stableAfterMs);
   }
 
   get currentState(): AmqpConnectionState {
@@ -198,6 +200,7 @@ export class AmqpConnectionManager {
   }
 
   async close(): Promise<void> {
+    this.backoff.reset();
     for (const timer of this.relinkTimers) clearTimeout(timer);
     this.relinkTimers.clear();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -329,7 +332,7 @@ export class AmqpConnectionManager {
   private opened(connection: Connection): void {
     this.connection = connection;
     this.state = 'open';
-    this.reconnectAttempt = 0;
+    this.backoff.connected();
     let lost = false;
     const onLost = (context: EventContext) => {
       if (lost || this.connection !== connection) return;
@@ -355,6 +358,7 @@ export class AmqpConnectionManager {
 
   private lost(connection: Connection, error: Error | undefined): void {
     this.connection = undefined;
+    this.backoff.disconnected();
     // Pending relinks belong to the lost connection; the reconnect attaches every owner afresh.
     for (const timer of this.relinkTimers) clearTimeout(timer);
     this.relinkTimers.clear();
@@ -369,9 +373,8 @@ export class AmqpConnectionManager {
 
   private scheduleReconnect(error: Error | undefined): void {
     if (this.state !== 'reconnecting') return;
-    this.reconnectAttempt += 1;
-    const attempt = this.reconnectAttempt;
-    const delay = error instanceof AmqpAuthenticationError ? undefined : this.options.retry.nextDelayMs(attempt, error);
+    const delay = error instanceof AmqpAuthenticationError ? undefined : this.backoff.next(error);
+    const attempt = this.backoff.attempts;
     if (delay === undefined) {
       this.giveUp(error);
       return;
@@ -401,7 +404,7 @@ export class AmqpConnectionManager {
     const failure =
       error instanceof AmqpAuthenticationError
         ? error
-        : new NetworkError('AMQP', this.endpoint, `gave up reconnecting after ${this.reconnectAttempt - 1} attempts`, error);
+        : new NetworkError('AMQP', this.endpoint, `gave up reconnecting after ${this.backoff.attempts - 1} attempts`, error);
     this.logger.error('AMQP client gave up reconnecting', { endpoint: this.endpoint, error: failure });
     this.emit('error', failure);
     for (const owner of [...this.owners]) owner.fail(failure);

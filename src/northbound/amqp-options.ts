@@ -75,6 +75,11 @@ export interface AmqpNorthboundOptions {
    * Default: exponential backoff, 500 ms doubling to 30 s, full jitter, unlimited attempts.
    */
   retry?: RetryPolicy;
+  /**
+   * The reconnect attempt counter resets only after a connection stayed open this long, so a peer that
+   * accepts and drops every connection at once meets a growing delay. Default 10 000 ms.
+   */
+  stableAfterMs?: number;
   /** Deadline of one connection attempt (TCP + TLS + SASL + open) and default deadline of `connect()`. Default 10 000 ms. */
   connectTimeoutMs?: number;
   /** AMQP idle timeout announced to the peer (heartbeats). Default 30 000 ms; 0 disables. */
@@ -120,6 +125,7 @@ export interface ResolvedAmqpOptions {
   virtualHost: string | undefined;
   containerId: string;
   retry: RetryPolicy;
+  stableAfterMs: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   addresses: AmqpAddressTemplates;
@@ -136,6 +142,7 @@ export const AMQP_DEFAULTS = Object.freeze({
   port: 15672,
   tlsPort: 15671,
   connectTimeoutMs: 10_000,
+  stableAfterMs: 10_000,
   idleTimeoutMs: 30_000,
   prefetch: 32,
   maxPrefetch: 10_000,
@@ -227,6 +234,7 @@ export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqp
     virtualHost: options.virtualHost,
     containerId: options.containerId ?? `twinledger-${randomUUID()}`,
     retry: options.retry ?? defaultReconnectPolicy(),
+    stableAfterMs: positive('stableAfterMs', options.stableAfterMs, AMQP_DEFAULTS.stableAfterMs),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, AMQP_DEFAULTS.connectTimeoutMs),
     idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, AMQP_DEFAULTS.idleTimeoutMs, true),
     addresses,

@@ -7,7 +7,7 @@ import { AsyncBuffer } from '../../src/device/command.js';
 import { type InflightEntry, InflightList } from '../../src/device/inflight.js';
 import { OfflineQueueFullError, deviceEndpointFromConfig } from '../../src/device/index.js';
 import { OfflineQueue, type Queueable } from '../../src/device/offline-queue.js';
-import { ReconnectBackoff } from '../../src/device/reconnect.js';
+import { ReconnectBackoff } from '../../src/core/reconnect-backoff.js';
 import {
   LONG_TOPICS,
   SHORT_TOPICS,

@@ -58,12 +58,17 @@ class FakeRouter {
   /** Refuse receivers (client side) on these addresses with the given condition, once each. */
   refuseOnce = new Map<string, string>();
   onCommand: ((command: ReceivedCommand) => void) | undefined;
+  /** Accept connections and drop each right after it opened (a flapping router). */
+  dropOnOpen = false;
 
   async start(auth?: { username: string; password: string }): Promise<void> {
     if (auth) this.container.sasl_server_mechanisms.enable_plain((u: string, p: string) => u === auth.username && p === auth.password);
     this.container.on('error', () => {});
     this.container.on('disconnected', () => {});
-    this.container.on('connection_open', (context: EventContext) => this.connections.push(context.connection));
+    this.container.on('connection_open', (context: EventContext) => {
+      this.connections.push(context.connection);
+      if (this.dropOnOpen) setImmediate(() => this.dropConnections());
+    });
     this.container.on('sender_open', (context: EventContext) => {
       const sender = context.sender!;
       const address = sender.source?.address ?? '';
@@ -557,6 +562,18 @@ describe('AmqpNorthbound against a fake Hono router', () => {
         assert.match(String((outcome as PromiseRejectedResult).reason), /ECONNREFUSED/);
       }
       await router.start();
+    });
+
+    it('keeps backing off against a router that drops every connection right after opening it', async () => {
+      const nb = make({ retry: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 5, maxDelayMs: 40, jitter: 'none' }) });
+      const attempts: number[] = [];
+      nb.on('reconnecting', (attempt) => attempts.push(attempt));
+      await nb.connect();
+      router.dropOnOpen = true;
+      router.dropConnections();
+      await waitUntil('four reconnects', () => attempts.length >= 4);
+      assert.deepEqual(attempts.slice(0, 4), [1, 2, 3, 4], 'an opened-then-dropped connection does not reset the attempt count');
+      router.dropOnOpen = false;
     });
 
     it('connect() rejects with AbortError when aborted, and noRetry fails at once', async () => {

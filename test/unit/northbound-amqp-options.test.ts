@@ -24,6 +24,7 @@ describe('resolveAmqpOptions', () => {
     assert.match(o.containerId, /^twinledger-[0-9a-f-]{36}$/);
     assert.equal(o.connectTimeoutMs, 10_000);
     assert.equal(o.idleTimeoutMs, 30_000);
+    assert.equal(o.stableAfterMs, 10_000);
     assert.equal(o.prefetch, 32);
     assert.equal(o.commandTimeoutMs, 10_000);
     assert.equal(o.commandCreditWaitMs, 5_000);
@@ -69,6 +70,7 @@ describe('resolveAmqpOptions', () => {
       [{ host: 'h', prefetch: 1.5 }, 'prefetch'],
       [{ host: 'h', prefetch: 20_000 }, 'prefetch'],
       [{ host: 'h', connectTimeoutMs: -1 }, 'connectTimeoutMs'],
+      [{ host: 'h', stableAfterMs: 0 }, 'stableAfterMs'],
       [{ host: 'h', commandTimeoutMs: 0 }, 'commandTimeoutMs'],
       [{ host: 'h', addressPattern: '/queue/x' }, 'addressPattern'],
       [{ host: 'h', addresses: { telemetry: 'telemetry' } }, 'addresses.telemetry'],

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../core/retry.js';
+import type { RetryPolicy } from './retry.js';
 
 /**
  * Counts consecutive connection failures and asks the retry policy for the next delay. The count resets
