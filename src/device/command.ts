@@ -33,6 +33,8 @@ export class IncomingCommand implements DeviceCommand {
   readonly transport: DeviceTransport;
   readonly receivedAt = new Date();
   private progress: 'open' | 'responding' | 'answered' = 'open';
+  /** A response was tried; it may have reached Hono even though the call failed (timeout, abort, network). */
+  responseAttempted = false;
 
   constructor(
     init: IncomingCommandInit,
@@ -74,6 +76,7 @@ export class IncomingCommand implements DeviceCommand {
     checkStatus('status', status);
     const encoded = body === undefined ? undefined : encodePayload(body, options.contentType, 'body');
     this.progress = 'responding';
+    this.responseAttempted = true;
     try {
       await this.sender(this, status, encoded, options);
       this.progress = 'answered';
@@ -162,7 +165,9 @@ export interface RouterHooks<M> {
  * message and one is registered, otherwise to the first command consumer; with no consumer it is dropped
  * (and reported), because nothing would answer it.
  */
-export class CommandRouter<M extends { readonly command: DeviceCommand }> {
+const HANDLER_FAILED = { error: 'the device failed to handle the command' };
+
+export class CommandRouter<M extends { readonly command: DeviceCommand; respond(status: number, value?: { error: string }): Promise<void> }> {
   private readonly commandSinks: Sink<DeviceCommand>[] = [];
   private readonly messageSinks: Sink<M>[] = [];
 
@@ -193,7 +198,7 @@ export class CommandRouter<M extends { readonly command: DeviceCommand }> {
   }
 
   onCommand(handler: (command: DeviceCommand) => void | Promise<void>): () => void {
-    return this.handler(this.commandSinks, handler, (item) => item);
+    return this.handler(this.commandSinks, handler, (item) => item, (item) => item.respond(500, HANDLER_FAILED));
   }
 
   messages(signal?: AbortSignal): AsyncIterableIterator<M> {
@@ -201,7 +206,8 @@ export class CommandRouter<M extends { readonly command: DeviceCommand }> {
   }
 
   onMessage(handler: (message: M) => void | Promise<void>): () => void {
-    return this.handler(this.messageSinks, handler, (item) => item.command);
+    // A Ditto message is answered with a Ditto Protocol response (correlation-id, status): Ditto reads nothing else.
+    return this.handler(this.messageSinks, handler, (item) => item.command, (item) => item.respond(500, HANDLER_FAILED));
   }
 
   /** Ends every iterator and unregisters every handler (on close). */
@@ -226,7 +232,12 @@ export class CommandRouter<M extends { readonly command: DeviceCommand }> {
     return buffer;
   }
 
-  private handler<T>(sinks: Sink<T>[], handler: (item: T) => void | Promise<void>, commandOf: (item: T) => DeviceCommand): () => void {
+  private handler<T>(
+    sinks: Sink<T>[],
+    handler: (item: T) => void | Promise<void>,
+    commandOf: (item: T) => DeviceCommand,
+    answerFailure: (item: T) => Promise<void>,
+  ): () => void {
     if (typeof handler !== 'function') throw new ValidationError('handler', 'must be a function');
     let active = true;
     const sink: Sink<T> = {
@@ -236,9 +247,8 @@ export class CommandRouter<M extends { readonly command: DeviceCommand }> {
           .catch((error: unknown) => {
             const command = commandOf(item) as IncomingCommand;
             this.hooks.handlerFailed(error, command);
-            if (!command.oneWay && !command.answered) {
-              command.respond(500, { error: 'the device failed to handle the command' }).catch(() => undefined);
-            }
+            // Not after a response attempt of the handler's own: that one may have arrived, and a 500 would contradict it.
+            if (!command.oneWay && !command.answered && !command.responseAttempted) answerFailure(item).catch(() => undefined);
           });
         return true;
       },

@@ -45,10 +45,16 @@ export class HttpDeviceClient extends BaseDeviceClient {
   private readonly httpOptions: ResolvedHttpOptions;
   private readonly queue: OfflineQueue<HttpPending>;
   private readonly backoff: ReconnectBackoff;
+  /** The command poll's own count: the sender's successes must not reset the poll's growing delay. */
+  private readonly pollBackoff: ReconnectBackoff;
   private readonly closing = new AbortController();
   private sender: Promise<void> | undefined;
   private active: HttpPending | undefined;
+  /** Requests that wait for a command (`hono-ttd`): sent beside the ordered sender, so they hold up nothing. */
+  private readonly waiting = new Map<HttpPending, Promise<void>>();
   private online = true;
+  /** While offline: until when QoS 0 messages fail (or drop) without a request. */
+  private offlineUntil = 0;
   private poll: AbortController | undefined;
   private pollTask: Promise<void> | undefined;
 
@@ -57,6 +63,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
     this.httpOptions = options;
     this.queue = new OfflineQueue<HttpPending>(options.offlineQueue);
     this.backoff = new ReconnectBackoff(options.reconnectPolicy, options.stableAfterMs);
+    this.pollBackoff = new ReconnectBackoff(options.reconnectPolicy, options.stableAfterMs);
     this.http = new HttpClient({
       baseUrl: options.baseUrl,
       service: 'hono-http-adapter',
@@ -79,6 +86,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
     if (this.state === 'connected' || this.state === 'reconnecting') return;
     const reconnected = this.state === 'disconnected';
     this.online = true;
+    this.offlineUntil = 0;
     this.backoff.reset();
     this.setState('connected');
     this.emit('connected', { reconnected });
@@ -102,7 +110,8 @@ export class HttpDeviceClient extends BaseDeviceClient {
     const closed = new DeviceClientStateError('closed', 'message not sent', 'close() was called before the adapter accepted it.');
     for (const pending of this.queue.drain()) pending.fail(closed);
     this.active?.fail(closed);
-    await Promise.allSettled([this.sender, this.pollTask]);
+    for (const pending of this.waiting.keys()) pending.fail(closed);
+    await Promise.allSettled([this.sender, this.pollTask, ...this.waiting.values()]);
     this.backoff.reset();
     this.emit('disconnected', { error: undefined, willReconnect: false });
   }
@@ -134,7 +143,19 @@ export class HttpDeviceClient extends BaseDeviceClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.online && pending.qos === 0 && this.options.offlineQueue.qos0 !== 'queue') return this.offlineQos0(pending);
+    // Offline QoS 0 fails (or drops) at once until the backoff delay has passed; the next one then tries the adapter.
+    if (!this.online && pending.qos === 0 && this.options.offlineQueue.qos0 !== 'queue' && Date.now() < this.offlineUntil) {
+      return this.offlineQos0(pending);
+    }
+    if (message.ttdSeconds !== undefined && message.ttdSeconds > 0 && this.state !== 'idle') {
+      if (options.signal !== undefined || options.timeoutMs !== undefined) this.watch(pending, options);
+      const task = this.deliver(pending).finally(() => {
+        this.waiting.delete(pending);
+        this.notifyIdle();
+      });
+      this.waiting.set(pending, task);
+      return pending.promise;
+    }
     try {
       this.queue.push(pending);
     } catch (error) {
@@ -264,18 +285,22 @@ export class HttpDeviceClient extends BaseDeviceClient {
         const failure = this.hinted(error, pending.kind, pending.onBehalfOf, pending.sizeBytes);
         if (failure instanceof NetworkError || failure instanceof TimeoutError) {
           this.markOffline(failure);
+          delay = this.backoff.next(failure);
+          this.offlineUntil = delay === undefined ? Number.POSITIVE_INFINITY : Date.now() + delay;
+          if (delay === undefined) {
+            this.setState('disconnected');
+            this.emit('disconnected', { error: failure, willReconnect: false });
+          } else {
+            this.emit('reconnecting', { attempt: this.backoff.attempts, delayMs: delay, error: failure });
+          }
           if (pending.qos === 0 && this.options.offlineQueue.qos0 !== 'queue') {
             void this.offlineQos0(pending);
             return;
           }
-          delay = this.backoff.next(failure);
           if (delay === undefined) {
-            this.setState('disconnected');
-            this.emit('disconnected', { error: failure, willReconnect: false });
             pending.fail(failure);
             return;
           }
-          this.emit('reconnecting', { attempt: this.backoff.attempts, delayMs: delay, error: failure });
         } else if (failure instanceof HttpError && (failure.status === 503 || failure.status === 429)) {
           this.markOnline();
           pending.retries += 1;
@@ -301,12 +326,15 @@ export class HttpDeviceClient extends BaseDeviceClient {
   }
 
   private markOnline(): void {
+    this.offlineUntil = 0;
     if (this.online) {
       this.backoff.reset();
       return;
     }
     this.online = true;
     this.backoff.reset();
+    // Polling stops when its policy gives up; a reachable adapter brings it back for the registered consumers.
+    if (this.router.consumers > 0) this.startPolling();
     if (this.state === 'closed') return;
     this.setState('connected');
     this.options.logger.info('the HTTP adapter is reachable again', { url: this.httpOptions.baseUrl });
@@ -359,6 +387,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
           signal: combined,
         });
         this.markOnline();
+        this.pollBackoff.reset();
         if (await this.takeCommand(response)) continue;
         // An adapter that answers at once instead of waiting hono-ttd would make this loop spin.
         const elapsed = Date.now() - started;
@@ -369,7 +398,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
         const failure = this.hinted(error, 'command-poll', undefined, 0);
         if (failure instanceof NetworkError || failure instanceof TimeoutError) this.markOffline(failure);
         else this.report(failure);
-        delay = this.backoff.next(failure);
+        delay = this.pollBackoff.next(failure);
         if (delay === undefined) {
           this.report(new TwinLedgerError(`stopped polling for commands: ${failure.message}`, { code: 'device.command.poll', cause: failure }));
           return;

@@ -90,6 +90,11 @@ export class OfflineQueue<T extends Queueable> {
     if (!item.queued) return;
     item.queued = false;
     this.live -= 1;
+    // Discarded entries stay in the array until shifted; behind a head that never leaves, drop them now.
+    if (this.items.length - this.head > 2 * this.live + 64) {
+      this.items = this.items.slice(this.head).filter((entry) => entry !== undefined && entry.queued);
+      this.head = 0;
+    }
   }
 
   /** Removes and returns everything still waiting, oldest first. */

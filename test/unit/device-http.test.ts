@@ -19,6 +19,7 @@ import {
 import {
   CommandAlreadyAnsweredError,
   type DeviceClient,
+  DeviceClientStateError,
   type DeviceClientOptions,
   type DeviceCommand,
   DeviceOfflineError,
@@ -455,6 +456,80 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     const response = fake.requests.find((r) => r.url.startsWith('/command/res/')) as Recorded;
     assert.equal(response.url, '/command/res/req-9?hono-cmd-status=500');
     assert.match(errors[0]?.message ?? '', /relay stuck/);
+  });
+
+  it('answers a Ditto message whose handler throws with a Ditto Protocol 500 (correlation-id and status)', async () => {
+    const lamp = device();
+    await lamp.connect();
+    lamp.on('error', () => undefined);
+    lamp.twin.onMessage(() => {
+      throw new Error('relay stuck');
+    });
+    const message = {
+      topic: 'org.acme/lamp-1/things/live/messages/switch',
+      headers: { 'correlation-id': 'ditto-7', 'content-type': 'application/json' },
+      path: '/features/lamp/inbox/messages/switch',
+      value: { on: true },
+    };
+    await fake.sendCommand({ name: 'switch', requestId: 'hono-7', contentType: 'application/vnd.eclipse.ditto+json', body: JSON.stringify(message) });
+    await fake.waitForRequests(3);
+    const response = fake.requests.find((r) => r.url.startsWith('/command/res/')) as Recorded;
+    assert.equal(response.url, '/command/res/hono-7?hono-cmd-status=500');
+    assert.equal(response.headers['content-type'], 'application/vnd.eclipse.ditto+json');
+    const body = JSON.parse(response.body.toString()) as { status: number; headers: Record<string, unknown>; path: string };
+    assert.equal(body.status, 500);
+    assert.equal(body.headers['correlation-id'], 'ditto-7');
+    assert.equal(body.path, '/features/lamp/outbox/messages/switch');
+  });
+
+  it('does not add a 500 after a handler whose own response attempt failed (it may have arrived)', async () => {
+    const lamp = device();
+    await lamp.connect();
+    lamp.on('error', () => undefined);
+    fake.reply(
+      () => undefined, // the notification poll is held by the fake; this one is the response: never answered
+    );
+    lamp.onCommand(async (command) => {
+      await command.respond(200, 'on', { timeoutMs: 200 });
+    });
+    await fake.sendCommand({ name: 'switch', requestId: 'req-11' });
+    await fake.waitForRequests(3);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const responses = fake.requests.filter((r) => r.url.startsWith('/command/res/req-11'));
+    assert.deepEqual(responses.map((r) => r.url), ['/command/res/req-11?hono-cmd-status=200']);
+  });
+
+  it('sends telemetry while a notifyReady() waits for a command (the wait holds up nothing)', async () => {
+    const lamp = device();
+    await lamp.connect();
+    fake.reply(() => undefined); // the adapter holds the notification for its ttd
+    const ready = lamp.notifyReady({ ttdSeconds: 20 }).catch((e: unknown) => e);
+    await fake.waitForRequests(1);
+    await lamp.telemetry({ n: 1 }, { qos: 1 });
+    await lamp.event({ n: 2 });
+    assert.deepEqual(
+      fake.requests.map((r) => r.headers['hono-ttd'] ?? JSON.parse(r.body.toString())),
+      ['20', { n: 1 }, { n: 2 }],
+    );
+    await lamp.close({ timeoutMs: 500 });
+    assert.ok((await ready) instanceof DeviceClientStateError, 'close() ends the wait');
+  });
+
+  it('tries the adapter again for QoS 0 once the backoff delay has passed, instead of staying offline', async () => {
+    const port = fake.port;
+    await fake.stop();
+    const lamp = device({ reconnect: { policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 50, jitter: 'none' }) } });
+    await lamp.connect();
+    await assert.rejects(lamp.telemetry({ n: 1 }), DeviceOfflineError); // sent, failed: offline
+    await assert.rejects(lamp.telemetry({ n: 2 }), DeviceOfflineError); // within the delay: not sent
+    fake = new FakeHttpAdapter();
+    await fake.listen(port);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await lamp.telemetry({ n: 3 });
+    assert.deepEqual(
+      fake.requests.map((r) => JSON.parse(r.body.toString()) as unknown),
+      [{ n: 3 }],
+    );
   });
 
   it('reports 503 on a command response (nobody waits) and lets the app try again', async () => {

@@ -124,6 +124,22 @@ describe('offline queue', () => {
     assert.deepEqual(out.slice(0, 4), ['0', '1', '2', '3']);
     assert.equal(out[4999], '4999');
   });
+
+  it('does not keep discarded messages behind a head that never leaves (timeouts while offline)', () => {
+    const queue = new OfflineQueue<Item>({ maxSize: 10, qos0: 'fail', overflow: 'reject' });
+    const head = new Item('waits forever');
+    queue.push(head);
+    for (let i = 0; i < 10_000; i += 1) {
+      const item = new Item(String(i));
+      queue.push(item);
+      queue.discard(item); // its deadline passed
+    }
+    const kept = (queue as unknown as { items: unknown[] }).items.length;
+    assert.ok(kept < 200, `the queue still holds ${kept} entries for 1 live message`);
+    assert.equal(queue.size, 1);
+    assert.equal(queue.shift(), head);
+    assert.equal(queue.shift(), undefined);
+  });
 });
 
 interface Sent extends InflightEntry<Sent> {
