@@ -1,5 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import { callerMsp, emitEvent, readJson, txTimestamp, writeJson } from './context';
+import { callerMsp, emitEvent, readJson, setOwnerEndorsement, txTimestamp, writeJson } from './context';
 import { ContractError } from './errors';
 import { canonicalJson } from './json';
 import { batchKey, headKey, recordKey } from './keys';
@@ -56,6 +56,18 @@ export async function anchorBatch(
     throw new ContractError('INVALID_ARGUMENT', `prevRoot is empty; the first batch of a stream uses ${v.GENESIS_ROOT.length} zeros`);
   }
   const prevRoot = v.sha256Hex(prevRootArg, 'prevRoot');
+  if (root === v.GENESIS_ROOT) {
+    throw new ContractError(
+      'INVALID_ARGUMENT',
+      `root is the genesis root (${v.GENESIS_ROOT.length} zeros), which only marks a stream without batches; pass the batch's RFC 6962 Merkle tree head`,
+    );
+  }
+  if (root === prevRoot) {
+    throw new ContractError(
+      'INVALID_ARGUMENT',
+      `root equals prevRoot (${root}); a batch links to the previous batch's root and must have a tree head of its own — is this the previous batch sent again?`,
+    );
+  }
   const meta = v.metaObject(metaArg);
   const caller = callerMsp(ctx);
 
@@ -109,6 +121,9 @@ export async function anchorBatch(
   const newHead: StreamHead = { docType: 'head', stream, seq: record.seq, batchId, root, owner: caller, txId, timestamp };
   await writeJson(ctx, batchKey(ctx, stream, batchId), record);
   await writeJson(ctx, headKey(ctx, stream), newHead);
+  // The first batch creates the head key: from then on, moving the head needs an endorsement by the owner's peers
+  // (the policy stays on the key for every later batch).
+  if (head.owner === null) await setOwnerEndorsement(ctx, headKey(ctx, stream), caller);
   emitEvent(ctx, EVENTS.batchAnchored, { stream, batchId, seq: record.seq, root, treeSize, prevRoot, owner: caller, txId });
   return record;
 }
@@ -139,6 +154,8 @@ export async function anchorRecord(ctx: Context, keyArg: string, sha256Arg: stri
     timestamp: txTimestamp(ctx),
   };
   await writeJson(ctx, recordKey(ctx, key), record);
+  // Write-once in the contract; the key-level policy makes a rewrite without the owner's peers invalid too.
+  await setOwnerEndorsement(ctx, recordKey(ctx, key), record.owner);
   emitEvent(ctx, EVENTS.recordAnchored, { key, sha256, cid, owner: record.owner, txId: record.txId });
   return record;
 }

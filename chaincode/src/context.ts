@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
 import { ContractError } from './errors';
 import { canonicalBytes, parseJsonBytes } from './json';
 
@@ -34,6 +35,18 @@ export function peerMsp(ctx: Context): string {
       'the peer MSP ID is unknown: set CORE_PEER_LOCALMSPID in the chaincode server environment (chaincode-as-a-service)',
     );
   }
+}
+
+/**
+ * Key-level (state-based) endorsement: from the next transaction on, a change to `key` is valid only with an
+ * endorsement by a peer of `owner`, whatever the chaincode-level policy. This keeps the ownership checks in the
+ * contract from depending on honest endorsers: a peer of another organisation running modified chaincode cannot
+ * produce a valid write to the key on its own. Set it in the transaction that creates the key.
+ */
+export async function setOwnerEndorsement(ctx: Context, key: string, owner: string): Promise<void> {
+  const policy = new KeyEndorsementPolicy();
+  policy.addOrgs('PEER', owner);
+  await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
 }
 
 export async function readJson<T>(ctx: Context, key: string): Promise<T | undefined> {

@@ -1,6 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import { KeyEndorsementPolicy } from 'fabric-shim';
-import { callerMsp, emitEvent, peerMsp, readJson, sha256, txTimestamp, writeJson } from './context';
+import { callerMsp, emitEvent, peerMsp, readJson, setOwnerEndorsement, sha256, txTimestamp, writeJson } from './context';
 import { ContractError, invalid } from './errors';
 import { canonicalBytes, parseJsonBytes } from './json';
 import { collectionFor, credentialsKey, deviceKey } from './keys';
@@ -70,9 +69,7 @@ export async function registerDevice(ctx: Context, tenantArg: string, deviceArg:
   };
   await writeJson(ctx, key, record);
   // Key-level endorsement: later changes to this record (credentials) need an endorsement by the owner's peers.
-  const policy = new KeyEndorsementPolicy();
-  policy.addOrgs('PEER', owner);
-  await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+  await setOwnerEndorsement(ctx, key, owner);
   emitEvent(ctx, EVENTS.deviceRegistered, { tenant, deviceId, owner, txId: record.txId });
   return record;
 }

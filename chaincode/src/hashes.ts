@@ -1,5 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import { callerMsp, emitEvent, formatTimestamp, readJson, txTimestamp, writeJson } from './context';
+import { callerMsp, emitEvent, formatTimestamp, readJson, setOwnerEndorsement, txTimestamp, writeJson } from './context';
 import { ContractError } from './errors';
 import { parseJsonBytes } from './json';
 import { hashKey } from './keys';
@@ -34,6 +34,8 @@ export async function initHash(ctx: Context, keyArg: string): Promise<HashRecord
     timestamp: txTimestamp(ctx),
   };
   await writeJson(ctx, hashKey(ctx, key), record);
+  // Key-level endorsement: every UpdateHash of this key needs an endorsement by the owner's peers.
+  await setOwnerEndorsement(ctx, hashKey(ctx, key), owner);
   return record;
 }
 

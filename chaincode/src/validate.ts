@@ -1,6 +1,6 @@
 import { cidProblem } from './cid';
-import { invalid } from './errors';
-import { isPlainObject } from './json';
+import { ContractError, invalid } from './errors';
+import { isPlainObject, jsonValueProblem } from './json';
 
 /** Hono's default tenant ID pattern. */
 export const TENANT_PATTERN = /^[a-zA-Z0-9-_.]+$/;
@@ -81,7 +81,10 @@ export function optionalCid(value: unknown, field = 'cid'): string | null {
   return value;
 }
 
-/** A JSON object given as text; `''` means `{}`. */
+/**
+ * A JSON object given as text; `''` means `{}`. At most MAX_META_BYTES; no `toJSON` key, non-finite number or
+ * unsafe integer at any depth (see jsonValueProblem), so what is anchored is exactly what was sent.
+ */
 export function metaObject(value: unknown, field = 'metaJson'): Record<string, unknown> {
   if (value === undefined || value === null || value === '') return {};
   if (typeof value !== 'string') throw invalid(field, 'must be a JSON object as a string');
@@ -95,6 +98,8 @@ export function metaObject(value: unknown, field = 'metaJson'): Record<string, u
     throw invalid(field, `is not valid JSON (${(error as Error).message})`);
   }
   if (!isPlainObject(parsed)) throw invalid(field, 'must be a JSON object ({...}), not an array or a primitive');
+  const problem = jsonValueProblem(parsed, field);
+  if (problem) throw new ContractError('INVALID_ARGUMENT', problem);
   return parsed;
 }
 

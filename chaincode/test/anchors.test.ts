@@ -24,11 +24,12 @@ describe('AnchorBatch / GetBatch / GetHead', () => {
       docType: 'batch', stream: STREAM, batchId: 'b1', seq: 1, root: root(1), treeSize: 16, prevRoot: GENESIS_ROOT,
       meta: { leaves: 'ipfs' }, owner: ORG1, txId: first.stub.txId, timestamp: '2024-05-01T10:00:00.123456789Z',
     });
-    assert.deepEqual(first.stub.writes.map((w) => w.kind), ['put', 'put'], 'two writes: batch and head, whatever the stream length');
+    assert.deepEqual(first.stub.writes.map((w) => w.kind), ['put', 'put', 'validation'], 'batch and head, and the owner policy on the new head key');
     assert.deepEqual(first.stub.events.map((e) => e.name), ['BatchAnchored']);
 
     const second = await anchor(world, 'b2', root(2), root(1));
     assert.equal(json<BatchRecord>(second.result).seq, 2);
+    assert.deepEqual(second.stub.writes.map((w) => w.kind), ['put', 'put'], 'two writes: batch and head, whatever the stream length');
     const head = json<StreamHead>(await evaluate(world, { mspId: ORG2 }, (ctx) => contract.GetHead(ctx, STREAM)));
     assert.deepEqual(head, { docType: 'head', stream: STREAM, seq: 2, batchId: 'b2', root: root(2), owner: ORG1, txId: second.stub.txId, timestamp: head.timestamp });
     assert.deepEqual(json<BatchRecord>(await evaluate(world, { mspId: ORG2 }, (ctx) => contract.GetBatch(ctx, STREAM, 'b1'))), b1);
@@ -77,6 +78,19 @@ describe('AnchorBatch / GetBatch / GetHead', () => {
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b1', root(1), '16', GENESIS_ROOT, '{"b":[10,9,1],"a":{"leaves":["a","z"],"n":[{"y":2,"x":1},{"w":0}]}}'), 'CONFLICT', /meta .* differs/);
   });
 
+  it('refuses the genesis root as a root and a root equal to prevRoot', async () => {
+    const world = new FakeWorld();
+    const genesis = await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b1', GENESIS_ROOT, '1', GENESIS_ROOT, ''), 'INVALID_ARGUMENT', /^INVALID_ARGUMENT: root is the genesis root \(64 zeros\), which only marks a stream without batches; pass the batch's RFC 6962 Merkle tree head$/);
+    assert.deepEqual(genesis.writes, []);
+    await anchor(world, 'b1', root(1), GENESIS_ROOT);
+    // Without the check, a zero root would reset the chain: the next batch could start again from 64 zeros.
+    await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b2', GENESIS_ROOT, '1', root(1), ''), 'INVALID_ARGUMENT', /root is the genesis root/);
+    const same = await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b2', root(1), '1', root(1), ''), 'INVALID_ARGUMENT', new RegExp(`^INVALID_ARGUMENT: root equals prevRoot \\(${root(1)}\\); .* is this the previous batch sent again\\?$`));
+    assert.deepEqual(same.writes, []);
+    const head = json<StreamHead>(await evaluate(world, { mspId: ORG2 }, (ctx) => contract.GetHead(ctx, STREAM)));
+    assert.equal(head.seq, 1);
+  });
+
   it('only the stream owner may extend it', async () => {
     const world = new FakeWorld();
     await anchor(world, 'b1', root(1), GENESIS_ROOT);
@@ -103,6 +117,41 @@ describe('AnchorBatch / GetBatch / GetHead', () => {
       await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, s, b, r, t, p, m), 'INVALID_ARGUMENT', pattern);
     }
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.GetBatch(ctx, STREAM, 'nope'), 'NOT_FOUND', /batch "nope" of stream "org.acme\/telemetry" is not anchored/);
+  });
+});
+
+describe('metaJson hardening', () => {
+  const cases: Array<[string, RegExp]> = [
+    // json-stringify-deterministic calls value.toJSON(): a TypeError instead of an INVALID_ARGUMENT before.
+    ['{"toJSON":1}', /^INVALID_ARGUMENT: metaJson has a "toJSON" key, which the deterministic JSON serialiser would call as a method; rename the key/],
+    ['{"a":[1,{"b":{"toJSON":"x"}}]}', /metaJson\.a\[1\]\.b has a "toJSON" key/],
+    ['{"x":{"toJSON":null}}', /metaJson\.x has a "toJSON" key/],
+    // Stored as null before.
+    ['{"x":1e999}', /metaJson\.x is not a finite number \(it parses as Infinity\); keep numbers within/],
+    ['{"y":[0,-1e400]}', /metaJson\.y\[1\] is not a finite number \(it parses as -Infinity\)/],
+    // Stored rounded (9007199254740992) before.
+    ['{"n":9007199254740993}', /metaJson\.n is an integer beyond ±9007199254740991 \(Number.MAX_SAFE_INTEGER\), which would be stored rounded \(as 9007199254740992\); send it as a string/],
+    ['{"deep":{"list":[{"v":-18014398509481984}]}}', /metaJson\.deep\.list\[0\]\.v is an integer beyond/],
+    ['{"odd key":{"big":1e21}}', /metaJson\["odd key"\]\.big is an integer beyond/],
+  ];
+
+  it('AnchorBatch and AnchorRecord refuse toJSON keys, non-finite numbers and unsafe integers at any depth', async () => {
+    const world = new FakeWorld();
+    for (const [meta, pattern] of cases) {
+      const batch = await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b1', root(1), '1', GENESIS_ROOT, meta), 'INVALID_ARGUMENT', pattern);
+      assert.deepEqual(batch.writes, []);
+      const record = await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'k', sha256('x'), '', meta), 'INVALID_ARGUMENT', pattern);
+      assert.deepEqual(record.writes, []);
+    }
+  });
+
+  it('keeps accepting safe integers, fractions and a "toJSON" string value, stored unchanged', async () => {
+    const world = new FakeWorld();
+    const meta = '{"max":9007199254740991,"min":-9007199254740991,"f":0.5,"tiny":1e-300,"neg":-2.25,"note":"toJSON","n":null}';
+    const { result } = await submit(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'k', sha256('x'), '', meta));
+    assert.deepEqual(json<AnchoredRecord>(result).meta, JSON.parse(meta));
+    // The 8 KiB cap still applies.
+    await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'k2', sha256('x'), '', JSON.stringify({ x: 'y'.repeat(8200) })), 'INVALID_ARGUMENT', /at most 8192/);
   });
 });
 
@@ -138,5 +187,10 @@ describe('AnchorRecord / GetRecord', () => {
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'k', sha256('x'), 'zdj7W', ''), 'INVALID_ARGUMENT', /must be a CIDv0 \("Qm…", base58btc, 46 characters\) or a CIDv1 in base32/);
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'k', sha256('x'), 'bafyBEI', ''), 'INVALID_ARGUMENT', /is not valid lower-case base32/);
     await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'k', sha256('x'), '', '"text"'), 'INVALID_ARGUMENT', /metaJson must be a JSON object/);
+    // identity multihash CIDv1 (raw, "hello" inline): refused with the rule named, nothing written.
+    const identity = 'bafkqablimvwgy3y';
+    const stub = await rejects(world, { mspId: ORG1 }, (ctx) => contract.AnchorRecord(ctx, 'k', sha256('x'), identity, ''), 'INVALID_ARGUMENT', /^INVALID_ARGUMENT: cid "bafk[a-z2-7]+" uses the identity multihash \(0x00\)/);
+    assert.deepEqual(stub.writes, []);
+    await rejects(world, { mspId: ORG1 }, (ctx) => contract.UpdateHash(ctx, 'k', sha256('x'), `b${'a'.repeat(140)}`), 'INVALID_ARGUMENT', /cid ".*" is 141 characters long; a CID may have at most 128/);
   });
 });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context } from 'fabric-contract-api';
-import type { ChaincodeStub, ClientIdentity } from 'fabric-shim';
+import { type ChaincodeStub, type ClientIdentity, KeyEndorsementPolicy } from 'fabric-shim';
 
 const NS = '\u0000';
 const MAX_RUNE = '\u{10ffff}';
@@ -219,8 +219,26 @@ export class FakeWorld {
       .map((key) => ({ namespace: 'twinledger', key, value: this.state.get(key) as Buffer }));
   }
 
-  /** Applies a successful transaction's writes, as the committing peer would. */
-  commit(stub: FakeStub): void {
+  /**
+   * Applies a successful transaction's writes, as the committing peer would. Like the peer's validation, a write
+   * to a public key that carries a key-level endorsement policy (committed by an earlier transaction) needs an
+   * endorsement by every organisation the policy lists; otherwise the whole transaction is invalid
+   * (`ENDORSEMENT_POLICY_FAILURE`) and nothing is applied. `endorsers` are the MSP IDs of the endorsing peers;
+   * by default the peer that ran `stub` (see `TxOptions.peerMspId`). The chaincode-level policy is not modelled.
+   */
+  commit(stub: FakeStub, endorsers: readonly string[] = [stub.options.peerMspId ?? stub.options.mspId]): void {
+    for (const write of stub.writes) {
+      if (write.kind === 'private-put') continue;
+      const parameter = this.validation.get(write.key);
+      if (!parameter || parameter.length === 0) continue;
+      const missing = new KeyEndorsementPolicy(parameter).listOrgs().filter((org: string) => !endorsers.includes(org));
+      if (missing.length > 0) {
+        throw new Error(
+          `ENDORSEMENT_POLICY_FAILURE: transaction ${stub.txId} writes ${JSON.stringify(write.key)}, whose key-level policy ` +
+            `needs ${missing.join(', ')}; endorsed by ${endorsers.join(', ') || 'nobody'}`,
+        );
+      }
+    }
     for (const write of stub.writes) {
       if (write.kind === 'put' || write.kind === 'delete') {
         if (write.kind === 'put') this.state.set(write.key, write.value as Buffer);
