@@ -225,7 +225,7 @@ export class FabricLedger implements Ledger {
     const args = [
       check.requireKey('stream', input.stream),
       check.requireKey('batchId', input.batchId),
-      check.requireSha256('root', input.root),
+      check.requireBatchRoot('root', input.root, check.requireSha256('prevRoot', input.prevRoot)),
       check.requireTreeSize('treeSize', input.treeSize),
       check.requireSha256('prevRoot', input.prevRoot),
       check.optionalMeta('meta', input.meta),

@@ -9,6 +9,9 @@ const KEY = /^[A-Za-z0-9][A-Za-z0-9._~:@/+=-]*$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
 const CID_V1_BASE32 = /^b[a-z2-7]{10,}$/;
+/** The chaincode's limit; longer strings are not content CIDs (an identity multihash would carry data). */
+const MAX_CID_LENGTH = 128;
+const GENESIS_ROOT = '0'.repeat(64);
 
 export function requireKey(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw new ValidationError(field, 'must be a non-empty string');
@@ -28,6 +31,9 @@ export function requireSha256(field: string, value: unknown): string {
 
 export function optionalCid(field: string, value: unknown): string {
   if (value === undefined || value === null || value === '') return '';
+  if (typeof value === 'string' && value.length > MAX_CID_LENGTH) {
+    throw new ValidationError(field, `is ${value.length} characters long; a CID has at most ${MAX_CID_LENGTH}`);
+  }
   if (typeof value !== 'string' || !(CID_V0.test(value) || CID_V1_BASE32.test(value))) {
     throw new ValidationError(field, `${JSON.stringify(value)} is not a CIDv0 ("Qm…", 46 characters) or a base32 CIDv1 ("b…")`);
   }
@@ -37,9 +43,45 @@ export function optionalCid(field: string, value: unknown): string {
 export function optionalMeta(field: string, value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be a plain JSON object');
+  const problem = jsonProblem(value, field);
+  if (problem !== undefined) throw new ValidationError(problem.path, problem.message, 'The chaincode stores meta exactly; use strings for big or special numbers.');
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text, 'utf8') > 8192) throw new ValidationError(field, 'is larger than 8 KiB as JSON');
   return text;
+}
+
+/** `root` of a batch: a SHA-256 that is neither the genesis value (64 zeros) nor the previous root. */
+export function requireBatchRoot(field: string, value: unknown, prevRoot: string): string {
+  const root = requireSha256(field, value);
+  if (root === GENESIS_ROOT) throw new ValidationError(field, 'is the genesis root (64 zeros), which marks a stream with no batch');
+  if (root === prevRoot) throw new ValidationError(field, 'equals prevRoot: a batch must change the head', 'Anchor each batch once; a retry of the same batch uses the same batchId.');
+  return root;
+}
+
+/**
+ * What JSON.stringify would change or the chaincode refuses: `toJSON` keys, numbers that are not finite (they
+ * become null) and integers beyond 2^53 (they would be stored rounded).
+ */
+function jsonProblem(value: unknown, path: string): { path: string; message: string } | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { path, message: `is ${String(value)}, which JSON cannot carry` };
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return { path, message: `is ${value}, beyond 2^53: it would be stored rounded` };
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      const found = jsonProblem(value[index], `${path}[${index}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'toJSON') return { path: `${path}.toJSON`, message: 'is a key the JSON canonicaliser would call as a function; rename it' };
+    const found = jsonProblem(item, `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 export function requireTreeSize(field: string, value: unknown): string {

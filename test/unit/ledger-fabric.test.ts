@@ -200,6 +200,7 @@ function ledgerWith(network: FakeNetwork, extra: Partial<ConstructorParameters<t
 }
 
 const ROOT = 'a'.repeat(64);
+const NEXT_ROOT = 'b'.repeat(64);
 const CID = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG';
 
 describe('FabricLedger: argument encoding', () => {
@@ -223,7 +224,7 @@ describe('FabricLedger: argument encoding', () => {
     await ledger.queryHash('ids/node-1');
     await ledger.getHashHistory('ids/node-1');
     await ledger.anchorBatch({ stream: 's', batchId: 'b1', root: ROOT, treeSize: 12, prevRoot: GENESIS_ROOT, meta: { leaves: 12 } });
-    await ledger.anchorBatch({ stream: 's', batchId: 'b2', root: ROOT, treeSize: 1, prevRoot: ROOT });
+    await ledger.anchorBatch({ stream: 's', batchId: 'b2', root: NEXT_ROOT, treeSize: 1, prevRoot: ROOT });
     await ledger.getBatch('s', 'b1');
     await ledger.getHead('s');
     await ledger.anchorRecord({ key: 'r', sha256: ROOT, cid: CID, meta: { x: 1 } });
@@ -242,7 +243,7 @@ describe('FabricLedger: argument encoding', () => {
       ['QueryHash', ['ids/node-1'], 'evaluate'],
       ['GetHashHistory', ['ids/node-1'], 'evaluate'],
       ['AnchorBatch', ['s', 'b1', ROOT, '12', GENESIS_ROOT, '{"leaves":12}'], submitted],
-      ['AnchorBatch', ['s', 'b2', ROOT, '1', ROOT, ''], submitted],
+      ['AnchorBatch', ['s', 'b2', NEXT_ROOT, '1', ROOT, ''], submitted],
       ['GetBatch', ['s', 'b1'], 'evaluate'],
       ['GetHead', ['s'], 'evaluate'],
       ['AnchorRecord', ['r', ROOT, CID, '{"x":1}'], submitted],
@@ -298,6 +299,12 @@ describe('FabricLedger: argument encoding', () => {
       [ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:x', authId: 'a@b', password: 'p' }), 'authId'],
       [ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:x', authId: 'a', password: 'p', salt: 'short' }), 'salt'],
       [ledger.registerDevice({ tenant: 'bad tenant', deviceId: 'x' }), 'tenant'],
+      [ledger.anchorBatch({ stream: 's', batchId: 'b', root: GENESIS_ROOT, treeSize: 1, prevRoot: GENESIS_ROOT }), 'root'],
+      [ledger.anchorBatch({ stream: 's', batchId: 'b', root: ROOT, treeSize: 1, prevRoot: ROOT }), 'root'],
+      [ledger.anchorRecord({ key: 'k', sha256: ROOT, cid: `b${'a'.repeat(200)}` }), 'cid'],
+      [ledger.anchorRecord({ key: 'k', sha256: ROOT, meta: { n: 2 ** 60 } }), 'meta.n'],
+      [ledger.anchorRecord({ key: 'k', sha256: ROOT, meta: { list: [1, Number.NaN] } }), 'meta.list[1]'],
+      [ledger.anchorRecord({ key: 'k', sha256: ROOT, meta: { nested: { toJSON: 'x' } } }), 'meta.nested.toJSON'],
     ];
     for (const [promise, field] of cases) {
       await assert.rejects(promise, (error: unknown) => error instanceof ValidationError && error.field === field, field);
@@ -404,7 +411,7 @@ describe('FabricLedger: retries', () => {
     const warnings: string[] = [];
     const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: LogFields) => warnings.push(`${message} ${JSON.stringify(fields)}`) };
     const ledger = ledgerWith(network, { logger });
-    const record = await ledger.anchorBatch({ stream: 's', batchId: 'b3', root: ROOT, treeSize: 1, prevRoot: ROOT });
+    const record = await ledger.anchorBatch({ stream: 's', batchId: 'b3', root: NEXT_ROOT, treeSize: 1, prevRoot: ROOT });
     assert.equal(record.seq, 3);
     const ids = network.contract.calls.map((c) => c.transactionId);
     assert.equal(ids.length, 3, 'two conflicts, then success');
@@ -412,7 +419,7 @@ describe('FabricLedger: retries', () => {
     assert.equal(warnings.filter((w) => w.includes('transaction conflicted')).length, 2);
 
     network.contract.commitCodes.push(11, 11, 11);
-    await assert.rejects(ledger.anchorBatch({ stream: 's', batchId: 'b4', root: ROOT, treeSize: 1, prevRoot: ROOT }), (error: unknown) =>
+    await assert.rejects(ledger.anchorBatch({ stream: 's', batchId: 'b4', root: NEXT_ROOT, treeSize: 1, prevRoot: ROOT }), (error: unknown) =>
       error instanceof CommitError && error.statusName === 'MVCC_READ_CONFLICT' && error.retryable,
     );
   });
