@@ -515,6 +515,19 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     assert.ok((await ready) instanceof DeviceClientStateError, 'close() ends the wait');
   });
 
+  it('gives up on a command body that stalls after its headers, and polls again', async () => {
+    const lamp = device({ timeoutMs: 300 });
+    await lamp.connect();
+    lamp.on('error', () => undefined);
+    const commands = lamp.commands();
+    const poll = await fake.nextPoll();
+    poll.res.writeHead(200, { 'hono-command': 'switch', 'hono-cmd-req-id': 'req-3', 'content-type': 'application/json' });
+    poll.res.write('{"on":'); // and nothing more
+    const next = await fake.nextPoll(5_000); // the client gave up reading and polls again
+    assert.equal(next.request.headers['hono-ttd'], '30');
+    await commands.return?.();
+  });
+
   it('tries the adapter again for QoS 0 once the backoff delay has passed, instead of staying offline', async () => {
     const port = fake.port;
     await fake.stop();
