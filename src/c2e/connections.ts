@@ -36,7 +36,10 @@ export interface KafkaConnectionSettings extends HonoConnectionSettings {
   scheme?: 'ssl' | 'tcp';
   /** PEM of the CA that signed Kafka's certificate (the chart inserts `<release>-kafka-example-keys`' tls.crt). */
   ca?: string;
-  /** Default true. */
+  /**
+   * Default true, as in the chart. `false` makes Ditto accept any certificate from Kafka, so anyone on the path can
+   * read and inject the tenant's telemetry and commands: pass `ca` instead.
+   */
   validateCertificates?: boolean;
 }
 

@@ -212,7 +212,7 @@ interface PreparedRequest {
   policyId: string;
   authId: string | undefined;
   password: string | undefined;
-  connection: { id: string; body: NewConnection } | undefined;
+  connection: { id: string; body: NewConnection; needsCa: boolean } | undefined;
 }
 
 function prepare(request: ProvisionDeviceRequest, context: ProvisioningContext): PreparedRequest {
@@ -259,7 +259,10 @@ function prepare(request: ProvisionDeviceRequest, context: ProvisioningContext):
         : honoAmqpConnection(tenant, request.connection?.amqp);
     const settings = messaging === 'kafka' ? request.connection?.kafka : request.connection?.amqp;
     if (settings?.password !== undefined) context.ditto.http.redactor.addSecret(settings.password);
-    connection = { id: honoConnectionId(tenant, messaging), body };
+    // Ditto verifies Kafka's certificate (validateCertificates): an `ssl` connection without the CA never opens.
+    const kafka = messaging === 'kafka' ? request.connection?.kafka : undefined;
+    const needsCa = messaging === 'kafka' && (kafka?.scheme ?? 'ssl') === 'ssl' && kafka?.ca === undefined && body.validateCertificates !== false;
+    connection = { id: honoConnectionId(tenant, messaging), body, needsCa };
   }
   return { tenant, thingId, policyId, authId, password: request.password, connection };
 }
@@ -293,6 +296,9 @@ export async function provisionDevice(
   try {
     const ownerSubject =
       request.policy !== undefined ? undefined : (request.ownerSubject ?? (await ditto.whoami(call)).defaultSubject);
+    if (prepared.connection?.needsCa && !(await readOrUndefined(() => ditto.connections.get(prepared.connection?.id ?? '', call)))) {
+      prepared.connection.body = { ...prepared.connection.body, ca: await kafkaCaOfCloud2Edge(ditto, call) };
+    }
 
     step = 'tenant';
     if (await readOrUndefined(() => registry.tenants.get(tenant, call))) {
@@ -403,6 +409,20 @@ export async function provisionDevice(
     connectionId: prepared.connection?.id,
     steps,
   };
+}
+
+/** The Kafka connection Cloud2Edge's post-install creates for its demo tenant; it carries the example Kafka CA. */
+const C2E_DEMO_KAFKA_CONNECTION = honoConnectionId('org.eclipse.packages.c2e', 'kafka');
+
+/** The CA of Cloud2Edge's Kafka, read from the demo tenant's connection, for a new tenant's connection. */
+async function kafkaCaOfCloud2Edge(ditto: DittoClient, call: CallOptions): Promise<string> {
+  const demo = await readOrUndefined(() => ditto.connections.get(C2E_DEMO_KAFKA_CONNECTION, call));
+  if (typeof demo?.ca === 'string' && demo.ca.includes('BEGIN CERTIFICATE')) return demo.ca;
+  throw new ValidationError(
+    'connection.kafka.ca',
+    `is needed: Ditto verifies Kafka's certificate, and the CA could not be taken from Cloud2Edge's connection ${C2E_DEMO_KAFKA_CONNECTION} (${demo === undefined ? 'not found' : 'it has no "ca"'})`,
+    "Pass the PEM of Kafka's CA (Cloud2Edge: Secret <release>-kafka-example-keys, key tls.crt), or connection: false when the tenant already has its connection.",
+  );
 }
 
 /**

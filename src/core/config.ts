@@ -1,5 +1,6 @@
 import { ValidationError } from './errors.js';
 import type { IdRules } from './ids.js';
+import { redactUrl } from './redact.js';
 import { type LogLevel, type Logger, jsonLineLogger } from './logger.js';
 import type { RetryPolicy } from './retry.js';
 import type { TlsOptions } from './tls.js';
@@ -58,7 +59,7 @@ export const ENVIRONMENT_VARIABLES = {
   HTTP_ADAPTER_BASE_URL: 'Hono HTTP adapter base URL (printed by Cloud2Edge)',
   HTTP_ADAPTER_IP: 'Hono HTTP adapter host, used with HTTP_ADAPTER_PORT_HTTP(S) when HTTP_ADAPTER_BASE_URL is unset',
   HTTP_ADAPTER_PORT_HTTP: 'Hono HTTP adapter plain port',
-  HTTP_ADAPTER_PORT_HTTPS: 'Hono HTTP adapter TLS port (preferred when set)',
+  HTTP_ADAPTER_PORT_HTTPS: 'Hono HTTP adapter TLS port (used when TWINLEDGER_CA_FILE is set or no plain port is given)',
   MQTT_ADAPTER_IP: 'Hono MQTT adapter host',
   MQTT_ADAPTER_PORT_MQTT: 'Hono MQTT adapter plain port',
   MQTT_ADAPTER_PORT_MQTTS: 'Hono MQTT adapter TLS port',
@@ -93,11 +94,16 @@ function get(env: Env, name: EnvironmentVariable): string | undefined {
 
 function checkedUrl(name: string, value: string): string {
   const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let url: URL;
   try {
-    const url = new URL(candidate);
+    url = new URL(candidate);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    throw new ValidationError(name, `${JSON.stringify(value)} is not an http(s) URL`, 'Use a value like http://192.168.1.10:28080.');
+    throw new ValidationError(name, `${JSON.stringify(redactUrl(value))} is not an http(s) URL`, 'Use a value like http://192.168.1.10:28080.');
+  }
+  // Credentials in the URL would bypass the redactor and make axios drop the Authorization header.
+  if (url.username !== '' || url.password !== '') {
+    throw new ValidationError(name, `${JSON.stringify(redactUrl(value))} carries a user name or password`, 'Put credentials into their own settings (for Ditto: TWINLEDGER_DITTO_USERNAME / TWINLEDGER_DITTO_PASSWORD), not into the URL.');
   }
   return candidate.replace(/\/+$/, '');
 }
@@ -156,8 +162,10 @@ export function configFromEnv(env: Env = process.env, overrides: TwinLedgerConfi
     if (https === undefined && plain === undefined) {
       throw new ValidationError('HTTP_ADAPTER_PORT_HTTP', 'is required when HTTP_ADAPTER_IP is set');
     }
+    // As for MQTT: HTTPS when it is the only port or a CA was given (Cloud2Edge's example certificate fails otherwise).
+    const secure = https !== undefined && (plain === undefined || get(env, 'TWINLEDGER_CA_FILE') !== undefined);
     config.httpAdapter = {
-      baseUrl: https !== undefined ? `https://${httpAdapterIp}:${https}` : `http://${httpAdapterIp}:${plain}`,
+      baseUrl: secure ? `https://${httpAdapterIp}:${https}` : `http://${httpAdapterIp}:${plain}`,
     };
   }
   const mqtt = hostPort(env, 'MQTT_ADAPTER_IP', 'MQTT_ADAPTER_PORT_MQTT', 'MQTT_ADAPTER_PORT_MQTTS');

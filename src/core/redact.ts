@@ -35,24 +35,38 @@ export function redactUrl(url: string): string {
   return parsed.toString();
 }
 
+/** The forms a secret takes in text: as is, URL-encoded (component and userinfo rules), Base64. */
+function secretForms(value: string): string[] {
+  const forms = [value, encodeURIComponent(value), Buffer.from(value, 'utf8').toString('base64')];
+  try {
+    const url = new URL('http://host');
+    url.password = value;
+    forms.push(url.password);
+  } catch {
+    // not representable in a URL: the other forms cover it
+  }
+  return forms;
+}
+
 /** Collects secret values and masks them (and secret-looking fields) in anything about to be logged. */
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** Longest first, so a secret that contains another is masked whole. */
+  private ordered: string[] = [];
 
   /** Registers a value that must never be printed. Values shorter than 4 characters are ignored (too noisy). */
   addSecret(value: string | undefined): this {
     if (value !== undefined && value.length >= 4) {
-      this.secrets.add(value);
-      const encoded = encodeURIComponent(value);
-      if (encoded !== value) this.secrets.add(encoded);
-      this.secrets.add(Buffer.from(value, 'utf8').toString('base64'));
+      const before = this.secrets.size;
+      for (const form of secretForms(value)) this.secrets.add(form);
+      if (this.secrets.size !== before) this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
     }
     return this;
   }
 
   redactText(text: string): string {
     let out = text;
-    for (const secret of this.secrets) {
+    for (const secret of this.ordered) {
       if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     }
     return out;

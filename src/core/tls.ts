@@ -9,7 +9,7 @@ import { ValidationError } from './errors.js';
  * still verified against `ca`, only the expected host name changes.
  */
 export interface TlsOptions {
-  /** Trusted CA certificate(s), PEM text. */
+  /** Trusted CA certificate(s), PEM text. They replace the system's roots for this connection (Node's `ca`). */
   ca?: string | string[];
   /** Path to a PEM file with trusted CA certificate(s). */
   caFile?: string;

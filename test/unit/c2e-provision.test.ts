@@ -14,6 +14,14 @@ import { DITTO_URL, type FakeCloud2Edge, REGISTRY_URL, startFakeCloud2Edge } fro
 const TENANT = 'org.acme.plant1';
 const THING = 'org.acme:lamp-1';
 const PASSWORD = 'lamp-Secret-42!';
+const TENANT_KAFKA = 'hono-kafka-connection-for-org_acme_plant1';
+const DEMO_KAFKA = 'hono-kafka-connection-for-org_eclipse_packages_c2e';
+const KAFKA_CA = '-----BEGIN CERTIFICATE-----\nMIIBexampleKafkaCA\n-----END CERTIFICATE-----\n';
+
+/** What Cloud2Edge's post-install leaves: the demo tenant's Kafka connection, with the example Kafka CA. */
+function withCloud2EdgeDemoConnection(fake: FakeCloud2Edge): void {
+  fake.connections.set(DEMO_KAFKA, { connectionType: 'kafka', uri: 'ssl://ditto-c2e:verysecret@c2e-kafka:9092', ca: KAFKA_CA });
+}
 
 function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -41,6 +49,7 @@ describe('Cloud2Edge.provisionDevice', () => {
   beforeEach(() => {
     nock.disableNetConnect();
     fake = startFakeCloud2Edge();
+    withCloud2EdgeDemoConnection(fake);
   });
   afterEach(() => fake.stop());
 
@@ -87,8 +96,9 @@ describe('Cloud2Edge.provisionDevice', () => {
       features: { temperature: { properties: { value: null } } },
       policyId: THING,
     });
-    const connection = fake.connections.get('hono-kafka-connection-for-org_acme_plant1');
+    const connection = fake.connections.get(TENANT_KAFKA);
     assert.equal(connection?.connectionType, 'kafka');
+    assert.equal(connection?.ca, KAFKA_CA, "the CA comes from Cloud2Edge's own Kafka connection");
     const devopsAuth = fake.dittoRequests.find((r) => r.path.startsWith('/api/2/connections/'))?.headers.authorization;
     assert.equal(devopsAuth, `Basic ${Buffer.from('devops:devops-Pwd-9').toString('base64')}`);
     const thingAuth = fake.dittoRequests.find((r) => r.path.startsWith('/api/2/things/'))?.headers.authorization;
@@ -156,7 +166,8 @@ describe('Cloud2Edge.provisionDevice', () => {
     assert.deepEqual(error.rolledBack, [...error.created].reverse());
     assert.deepEqual(error.leftBehind, []);
     assert.match(error.message, /removed again/);
-    for (const store of [fake.tenants, fake.devices, fake.connections, fake.policies, fake.things]) assert.equal(store.size, 0);
+    for (const store of [fake.tenants, fake.devices, fake.policies, fake.things]) assert.equal(store.size, 0);
+    assert.ok(!fake.connections.has(TENANT_KAFKA));
   });
 
   it('leaves the credentials of an existing device untouched when a step fails (they are set last)', async () => {
@@ -174,7 +185,23 @@ describe('Cloud2Edge.provisionDevice', () => {
     assert.ok(!fake.log.some((r) => r.path.startsWith('/v1/credentials/') && r.method === 'PUT'), 'no credentials write before every other step succeeded');
     assert.ok(fake.tenants.has(TENANT));
     assert.ok(fake.devices.has(`${TENANT}/${THING}`));
-    assert.equal(fake.connections.size, 0);
+    assert.ok(!fake.connections.has(TENANT_KAFKA));
+  });
+
+  it("needs Kafka's CA for an ssl connection: from Cloud2Edge's demo connection, the request, or it refuses before any write", async () => {
+    fake.connections.delete(DEMO_KAFKA);
+    const error = await c2e()
+      .provisionDevice({ tenant: TENANT, thingId: THING })
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof ProvisioningError, String(error));
+    assert.equal(error.step, 'preparation');
+    assert.ok(error.cause instanceof ValidationError && error.cause.field === 'connection.kafka.ca', String(error.cause));
+    assert.match(error.message, /kafka-example-keys/);
+    assert.deepEqual(writes(fake), []);
+
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIBown\n-----END CERTIFICATE-----\n';
+    await c2e().provisionDevice({ tenant: TENANT, thingId: THING, connection: { kafka: { ca } } });
+    assert.equal(fake.connections.get(TENANT_KAFKA)?.ca, ca);
   });
 
   it('never rolls back what a concurrent caller created between its look and its create', async () => {
@@ -288,6 +315,7 @@ describe('Cloud2Edge.deprovisionDevice', () => {
   beforeEach(() => {
     nock.disableNetConnect();
     fake = startFakeCloud2Edge();
+    withCloud2EdgeDemoConnection(fake);
   });
   afterEach(() => fake.stop());
 
@@ -300,7 +328,8 @@ describe('Cloud2Edge.deprovisionDevice', () => {
     assert.ok(fake.tenants.has(TENANT));
     const all = await client.deprovisionDevice({ tenant: TENANT, thingId: THING, deleteConnection: true, deleteTenant: true });
     assert.deepEqual(all, { thing: 'absent', policy: 'kept', device: 'absent', connection: 'deleted', tenant: 'deleted' });
-    assert.equal(fake.connections.size + fake.tenants.size, 0);
+    assert.equal(fake.tenants.size, 0);
+    assert.ok(!fake.connections.has(TENANT_KAFKA));
   });
 
   it('keeps a policy that belongs to another thing', async () => {

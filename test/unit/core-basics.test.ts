@@ -133,6 +133,16 @@ describe('redaction', () => {
     assert.equal(redactor.redactText(`x ${Buffer.from('hunter22').toString('base64')}`), `x ${REDACTED}`);
   });
 
+  it('masks a secret that contains another one whole, and the URL userinfo form of a secret', () => {
+    const redactor = new Redactor().addSecret('secret').addSecret('secret-devops-2024');
+    assert.equal(redactor.redactText('pw=secret-devops-2024'), `pw=${REDACTED}`);
+    const password = 'p@ss;w=rd$&+';
+    redactor.addSecret(password);
+    const url = new URL('http://ditto@host');
+    url.password = password;
+    assert.ok(!redactor.redactText(`reached ${url.href}`).includes(url.password), url.password);
+  });
+
   it('strips user info and secret query parameters from URLs', () => {
     assert.equal(redactUrl('https://u:p@host:1/a?password=x&size=2'), `https://host:1/a?password=${encodeURIComponent(REDACTED)}&size=2`);
   });
@@ -277,6 +287,9 @@ describe('configFromEnv', () => {
     });
     assert.equal(config.registry?.baseUrl, 'http://r:1/v1');
     assert.equal(config.httpAdapter?.baseUrl, 'http://h:8080');
+    const both = { HTTP_ADAPTER_IP: 'h', HTTP_ADAPTER_PORT_HTTP: '8080', HTTP_ADAPTER_PORT_HTTPS: '8443' };
+    assert.equal(configFromEnv(both).httpAdapter?.baseUrl, 'http://h:8080', 'no CA: the plain port');
+    assert.equal(configFromEnv({ ...both, TWINLEDGER_CA_FILE: '/ca.pem' }).httpAdapter?.baseUrl, 'https://h:8443', 'with a CA: HTTPS');
     assert.equal(config.messaging, 'amqp');
     assert.deepEqual(config.tls, { caFile: '/ca.pem', serverName: 'c2e-hono' });
     assert.equal(config.timeoutMs, 2500);
@@ -288,6 +301,13 @@ describe('configFromEnv', () => {
     assert.throws(() => configFromEnv({ TWINLEDGER_MESSAGING: 'mqtt' }), /TWINLEDGER_MESSAGING/);
     assert.throws(() => configFromEnv({ TWINLEDGER_TIMEOUT_MS: '-1' }), /TWINLEDGER_TIMEOUT_MS/);
     assert.throws(() => configFromEnv({ HTTP_ADAPTER_IP: 'h' }), /HTTP_ADAPTER_PORT_HTTP/);
+    // A password inside a URL is refused, and the message does not repeat it.
+    for (const value of ['http://ditto:s3cr3t-Pw@ditto.local:8080', 'ws://ditto:s3cr3t-Pw@ditto.local:8080']) {
+      assert.throws(
+        () => configFromEnv({ DITTO_API_BASE_URL: value }),
+        (error: unknown) => error instanceof ValidationError && error.field === 'DITTO_API_BASE_URL' && !error.message.includes('s3cr3t-Pw'),
+      );
+    }
   });
 
   it('lets explicit options win per section', () => {
