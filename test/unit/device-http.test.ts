@@ -147,6 +147,16 @@ const status =
     res.end(JSON.stringify(body));
   };
 
+/** A Ditto live message `switch` to the lamp feature's inbox, as Ditto sends it through Hono. */
+function switchMessage(correlationId: string, value: unknown): Record<string, unknown> {
+  return {
+    topic: 'org.acme/lamp-1/things/live/messages/switch',
+    headers: { 'correlation-id': correlationId, 'content-type': 'application/json' },
+    path: '/features/lamp/inbox/messages/switch',
+    value,
+  };
+}
+
 const quickRetry = (maxAttempts = 4) => new ExponentialBackoff({ maxAttempts, initialDelayMs: 5, maxDelayMs: 20, jitter: 'none' });
 
 function once<T>(device: DeviceClient, event: 'connected' | 'disconnected' | 'error', timeoutMs = 10_000): Promise<T> {
@@ -465,12 +475,7 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     lamp.twin.onMessage(() => {
       throw new Error('relay stuck');
     });
-    const message = {
-      topic: 'org.acme/lamp-1/things/live/messages/switch',
-      headers: { 'correlation-id': 'ditto-7', 'content-type': 'application/json' },
-      path: '/features/lamp/inbox/messages/switch',
-      value: { on: true },
-    };
+    const message = switchMessage('ditto-7', { on: true });
     await fake.sendCommand({ name: 'switch', requestId: 'hono-7', contentType: 'application/vnd.eclipse.ditto+json', body: JSON.stringify(message) });
     await fake.waitForRequests(3);
     const response = fake.requests.find((r) => r.url.startsWith('/command/res/')) as Recorded;
@@ -576,12 +581,7 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     assert.equal(envelope.headers['response-required'], false);
 
     const messages = lamp.twin.messages();
-    const message = {
-      topic: 'org.acme/lamp-1/things/live/messages/switch',
-      headers: { 'correlation-id': 'ditto-1', 'content-type': 'application/json' },
-      path: '/features/lamp/inbox/messages/switch',
-      value: { on: false },
-    };
+    const message = switchMessage('ditto-1', { on: false });
     await fake.sendCommand({ name: 'switch', requestId: 'hono-1', contentType: 'application/vnd.eclipse.ditto+json', body: JSON.stringify(message) });
     const { value: twinMessage } = (await messages.next()) as IteratorYieldResult<TwinMessage>;
     assert.equal(twinMessage.featureId, 'lamp');

@@ -15,6 +15,7 @@ import {
   DevicePayloadTooLargeError,
   createDeviceClient,
 } from '../../src/device/index.js';
+import { settlesWithin } from '../support/settle.js';
 
 class AdapterConnection {
   readonly subscriptions: string[] = [];
@@ -376,13 +377,7 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     await until(() => fake.publishes.length >= 1, 'the first publish');
     await new Promise((resolve) => setTimeout(resolve, 100));
     fake.current.socket.destroy();
-    let timer: NodeJS.Timeout | undefined;
-    const outcomes = await Promise.race([
-      Promise.allSettled(sends),
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('QoS 0 sends still unsettled 5 s after the link was lost')), 5000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const outcomes = await settlesWithin(Promise.allSettled(sends), 5000, 'QoS 0 sends after the link was lost');
     const offline = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof DeviceOfflineError);
     assert.ok(offline.length > 0, 'some writes were still waiting for the socket (qos0: "fail" rejects them)');
     assert.ok(outcomes.every((o) => o.status === 'fulfilled' || o.reason instanceof DeviceOfflineError));
@@ -401,13 +396,7 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     await new Promise((resolve) => setTimeout(resolve, 50)); // the 503 report and the PUBACK: a retry in 60 s
     abort.abort();
     await assert.rejects(sent, { name: 'AbortError' });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      lamp.close({ timeoutMs: 30_000 }),
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('close() waited for a retry nobody wants')), 4000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    await settlesWithin(lamp.close({ timeoutMs: 30_000 }), 4000, 'close() waiting for a retry nobody wants');
     assert.equal(fake.publishes.length, 1);
   });
 

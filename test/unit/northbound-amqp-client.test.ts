@@ -23,6 +23,7 @@ import {
   NoCommandConsumerError,
 } from '../../src/northbound/errors.js';
 import type { DownstreamMessage } from '../../src/northbound/types.js';
+import { settlesWithin } from '../support/settle.js';
 
 type Outcome = 'accepted' | 'released' | 'rejected' | 'modified';
 
@@ -550,13 +551,7 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       clients.push(nb);
       const first = nb.telemetry('t1')[Symbol.asyncIterator]().next();
       const second = nb.events('t1')[Symbol.asyncIterator]().next();
-      let timer: NodeJS.Timeout | undefined;
-      const outcomes = await Promise.race([
-        Promise.allSettled([first, second]),
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error('a stream still waits 5 s after the connect failed')), 5_000);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const outcomes = await settlesWithin(Promise.allSettled([first, second]), 5_000, 'streams waiting on the failed connect');
       for (const outcome of outcomes) {
         assert.equal(outcome.status, 'rejected');
         assert.match(String((outcome as PromiseRejectedResult).reason), /ECONNREFUSED/);
