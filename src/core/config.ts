@@ -99,11 +99,11 @@ function checkedUrl(name: string, value: string): string {
     url = new URL(candidate);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    throw new ValidationError(name, `${JSON.stringify(redactUrl(value))} is not an http(s) URL`, 'Use a value like http://192.168.1.10:28080.');
+    throw new ValidationError(name, `${JSON.stringify(redactUrl(candidate))} is not an http(s) URL`, 'Use a value like http://192.168.1.10:28080.');
   }
   // Credentials in the URL would bypass the redactor and make axios drop the Authorization header.
   if (url.username !== '' || url.password !== '') {
-    throw new ValidationError(name, `${JSON.stringify(redactUrl(value))} carries a user name or password`, 'Put credentials into their own settings (for Ditto: TWINLEDGER_DITTO_USERNAME / TWINLEDGER_DITTO_PASSWORD), not into the URL.');
+    throw new ValidationError(name, `${JSON.stringify(redactUrl(candidate))} carries a user name or password`, 'Put credentials into their own settings (for Ditto: TWINLEDGER_DITTO_USERNAME / TWINLEDGER_DITTO_PASSWORD), not into the URL.');
   }
   return candidate.replace(/\/+$/, '');
 }

@@ -22,6 +22,8 @@ const MIN_POLL_INTERVAL_MS = 1000;
 class HttpPending extends PendingSend implements Queueable {
   /** Aborts the request when the caller's signal or deadline fires. */
   abort: AbortController | undefined;
+  /** Waits for a command (`hono-ttd`) beside the ordered sender. */
+  aside = false;
 
   constructor(
     kind: MessageKind,
@@ -99,7 +101,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
     if (this.state === 'closed') return;
     if (this.state !== 'idle') {
       try {
-        await this.waitUntilIdle(() => this.queue.size === 0 && this.active === undefined, 'close(): waiting for queued messages', options, 5000);
+        await this.waitUntilIdle(() => this.queue.size === 0 && this.active === undefined && this.waiting.size === 0, 'close(): waiting for queued messages', options, 5000);
       } catch {
         // Deadline passed or aborted: close anyway and fail what is left.
       }
@@ -150,6 +152,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
     }
     if (message.ttdSeconds !== undefined && message.ttdSeconds > 0 && this.state !== 'idle') {
       if (options.signal !== undefined || options.timeoutMs !== undefined) this.watch(pending, options);
+      pending.aside = true;
       const task = this.deliver(pending).finally(() => {
         this.waiting.delete(pending);
         this.notifyIdle();
@@ -268,6 +271,9 @@ export class HttpDeviceClient extends BaseDeviceClient {
   /** Sends one message until it is accepted, refused for good, or given up; never throws. */
   private async deliver(pending: HttpPending): Promise<void> {
     const signal = pending.abort === undefined ? this.closing.signal : AbortSignal.any([pending.abort.signal, this.closing.signal]);
+    // The ordered sender drives the client's reconnect state; a request waiting aside only retries itself.
+    const aside = pending.aside;
+    let networkFailures = 0;
     for (;;) {
       if (pending.settled) return;
       let delay: number | undefined;
@@ -284,7 +290,14 @@ export class HttpDeviceClient extends BaseDeviceClient {
           return;
         }
         const failure = this.hinted(error, pending.kind, pending.onBehalfOf, pending.sizeBytes);
-        if (failure instanceof NetworkError || failure instanceof TimeoutError) {
+        if ((failure instanceof NetworkError || failure instanceof TimeoutError) && aside) {
+          this.markOffline(failure);
+          delay = this.options.reconnectPolicy.nextDelayMs((networkFailures += 1), failure);
+          if (delay === undefined) {
+            pending.fail(failure);
+            return;
+          }
+        } else if (failure instanceof NetworkError || failure instanceof TimeoutError) {
           this.markOffline(failure);
           delay = this.backoff.next(failure);
           this.offlineUntil = delay === undefined ? Number.POSITIVE_INFINITY : Date.now() + delay;

@@ -46,9 +46,13 @@ export class InflightList<T extends InflightEntry<T>> {
     return true;
   }
 
-  /** The message sent with this packet id, if it still awaits its PUBACK (mqtt.js frees an id only with its PUBACK, so ids are unique here). */
+  /**
+   * The message sent with this packet id, if it still awaits its PUBACK (mqtt.js frees an id only with its
+   * PUBACK, so ids are unique here). From the oldest: the adapter reports in send order, just before the PUBACK.
+   */
   find(messageId: number): T | undefined {
-    for (let entry = this.newest; entry !== undefined; entry = entry.older) {
+    if (messageId <= 0) return undefined;
+    for (let entry = this.oldest; entry !== undefined; entry = entry.newer) {
       if (entry.messageId === messageId) return entry;
     }
     return undefined;

@@ -42,6 +42,8 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME/;
 /** One message on its way: queued, in flight, or waiting for a retry. */
 class Pending extends PendingSend implements Queueable, InflightEntry<Pending> {
   messageId = 0;
+  /** Set while the message waits for a retry after 503/429. */
+  retryTimer: NodeJS.Timeout | undefined;
   newer: Pending | undefined;
   older: Pending | undefined;
   linked = false;
@@ -81,14 +83,10 @@ export class MqttDeviceClient extends BaseDeviceClient {
   private readonly names: TopicNames;
   private readonly queue: OfflineQueue<Pending>;
   private readonly backoff: ReconnectBackoff;
-  /**
-   * Sent QoS 1 messages waiting for their PUBACK, by MQTT packet id (in send order). A message whose id
-   * mqtt.js did not assign synchronously gets a unique negative key instead.
-   */
+  /** Sent QoS 1 messages waiting for their PUBACK, in send order (packet id 0: mqtt.js did not assign one yet). */
   private readonly inflight = new InflightList<Pending>();
-  private unidentified = 0;
-  /** Messages waiting for a retry after 503/429, by their timer. */
-  private readonly retrying = new Map<NodeJS.Timeout, Pending>();
+  /** Messages waiting for a retry after 503/429 (each holds its `retryTimer`). */
+  private readonly retrying = new Set<Pending>();
   private readonly recentRequests = new Set<string>();
   private readonly topicCache = new Map<string, string>();
   private readonly telemetryTopic: string;
@@ -134,7 +132,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     try {
       if (mayDrain) {
         await this.waitUntilIdle(
-          () => this.queue.size === 0 && this.inflight.size === 0 && this.waitingForRetry() === 0 && (this.connection?.qos0InTransit.size ?? 0) === 0,
+          () => this.queue.size === 0 && this.inflight.size === 0 && this.retrying.size === 0 && (this.connection?.qos0InTransit.size ?? 0) === 0,
           'close(): waiting for unacknowledged messages',
           options,
           5000,
@@ -145,7 +143,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     }
     this.setState('closed');
     this.clearReconnectTimer();
-    for (const timer of this.retrying.keys()) clearTimeout(timer);
+    for (const pending of this.retrying) clearTimeout(pending.retryTimer);
     const unacked = this.inflight.size > 0;
     this.backoff.reset();
     this.router.endAll();
@@ -264,6 +262,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     let timer: NodeJS.Timeout | undefined;
     const giveUp = (error: Error) => {
       this.queue.discard(pending);
+      this.cancelRetry(pending);
       pending.fail(error);
       this.notifyIdle();
     };
@@ -292,7 +291,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     const before = client.getLastMessageId();
     client.publish(pending.topic, pending.payload, QOS1, (error) => this.acked(connection, pending, error));
     const id = client.getLastMessageId();
-    pending.messageId = id !== before ? id : (this.unidentified -= 1);
+    pending.messageId = id !== before ? id : 0;
   }
 
   private qos0Done(connection: Connection, pending: Pending, error: Error | null | undefined): void {
@@ -337,11 +336,11 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.notifyIdle();
   }
 
-  /** Messages waiting for a retry that are still unsettled (an aborted one keeps its timer until it fires). */
-  private waitingForRetry(): number {
-    let count = 0;
-    for (const pending of this.retrying.values()) if (!pending.settled) count += 1;
-    return count;
+  private cancelRetry(pending: Pending): void {
+    if (pending.retryTimer === undefined) return;
+    clearTimeout(pending.retryTimer);
+    pending.retryTimer = undefined;
+    this.retrying.delete(pending);
   }
 
   /** Handles the loss after mqtt.js has finished failing its callbacks, even if no 'close' event follows. */
@@ -353,7 +352,6 @@ export class MqttDeviceClient extends BaseDeviceClient {
 
   /** 503 (no consumer / no credit) and 429 (message limit) are worth another try; the rest is final. */
   private retryOrFail(pending: Pending, error: HttpError): void {
-    pending.adapterError = undefined;
     const retryable = error.status === 503 || error.status === 429;
     const delay = retryable ? this.options.retry.nextDelayMs((pending.retries += 1), error) : undefined;
     if (delay === undefined) {
@@ -361,16 +359,13 @@ export class MqttDeviceClient extends BaseDeviceClient {
       return;
     }
     this.options.logger.warn('retrying message after adapter error', { topic: pending.topic, status: error.status, attempt: pending.retries, delayMs: delay });
-    const timer = setTimeout(() => {
-      this.retrying.delete(timer);
-      if (pending.settled) {
-        this.notifyIdle();
-        return;
-      }
+    pending.retryTimer = setTimeout(() => {
+      pending.retryTimer = undefined;
+      this.retrying.delete(pending);
       this.queue.requeue([pending]);
       this.scheduleFlush();
     }, delay);
-    this.retrying.set(timer, pending);
+    this.retrying.add(pending);
   }
 
   /** Sends what waits in the queue once the current call stack is done, if connected. */

@@ -222,12 +222,13 @@ export class FabricLedger implements Ledger {
   // ---- anchoring -----------------------------------------------------------------------------------
 
   async anchorBatch(input: BatchAnchor, options: LedgerCallOptions = {}): Promise<BatchRecord> {
+    const prevRoot = check.requireSha256('prevRoot', input.prevRoot);
     const args = [
       check.requireKey('stream', input.stream),
       check.requireKey('batchId', input.batchId),
-      check.requireBatchRoot('root', input.root, check.requireSha256('prevRoot', input.prevRoot)),
+      check.requireBatchRoot('root', input.root, prevRoot),
       check.requireTreeSize('treeSize', input.treeSize),
-      check.requireSha256('prevRoot', input.prevRoot),
+      prevRoot,
       check.optionalMeta('meta', input.meta),
     ];
     return this.submitJson<BatchRecord>('AnchorBatch', args, options);

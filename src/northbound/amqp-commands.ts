@@ -301,12 +301,14 @@ export class AmqpCommandClient {
     if (signal?.aborted) throw new AbortError(`command "${target.name}"`, signal.reason);
     const timeoutError = (): CommandError => new CommandTimeoutError(target, timeoutMs);
 
-    // Stop waiting for the connection at the deadline too, so a timed-out command leaves no waiter behind.
-    const openWait = new AbortController();
-    try {
-      await this.withDeadline(this.context.manager.whenOpen(signal ? AbortSignal.any([signal, openWait.signal]) : openWait.signal), deadline, timeoutError);
-    } finally {
-      openWait.abort();
+    if (this.context.manager.current === undefined) {
+      // Stop waiting for the connection at the deadline too, so a timed-out command leaves no waiter behind.
+      const openWait = new AbortController();
+      try {
+        await this.withDeadline(this.context.manager.whenOpen(signal ? AbortSignal.any([signal, openWait.signal]) : openWait.signal), deadline, timeoutError);
+      } finally {
+        openWait.abort();
+      }
     }
     const links = this.links(target.tenantId);
     if (expectResponse && !(await links.replyReady(deadline, signal))) throw timeoutError();

@@ -302,7 +302,7 @@ describe('configFromEnv', () => {
     assert.throws(() => configFromEnv({ TWINLEDGER_TIMEOUT_MS: '-1' }), /TWINLEDGER_TIMEOUT_MS/);
     assert.throws(() => configFromEnv({ HTTP_ADAPTER_IP: 'h' }), /HTTP_ADAPTER_PORT_HTTP/);
     // A password inside a URL is refused, and the message does not repeat it.
-    for (const value of ['http://ditto:s3cr3t-Pw@ditto.local:8080', 'ws://ditto:s3cr3t-Pw@ditto.local:8080']) {
+    for (const value of ['http://ditto:s3cr3t-Pw@ditto.local:8080', 'ws://ditto:s3cr3t-Pw@ditto.local:8080', 'ditto:s3cr3t-Pw@10.0.0.1:8080']) {
       assert.throws(
         () => configFromEnv({ DITTO_API_BASE_URL: value }),
         (error: unknown) => error instanceof ValidationError && error.field === 'DITTO_API_BASE_URL' && !error.message.includes('s3cr3t-Pw'),

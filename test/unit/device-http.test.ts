@@ -533,6 +533,21 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     await commands.return?.();
   });
 
+  it('close() gives a waiting notifyReady() its deadline like any queued message', async () => {
+    const lamp = device();
+    await lamp.connect();
+    fake.reply((_request, res) => {
+      setTimeout(() => {
+        res.writeHead(202);
+        res.end();
+      }, 200);
+    });
+    const ready = lamp.notifyReady({ ttdSeconds: 20 });
+    await fake.waitForRequests(1);
+    await lamp.close({ timeoutMs: 5_000 });
+    await ready; // answered within close()'s deadline: not failed as "closed"
+  });
+
   it('tries the adapter again for QoS 0 once the backoff delay has passed, instead of staying offline', async () => {
     const port = fake.port;
     await fake.stop();
