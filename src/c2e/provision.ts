@@ -107,7 +107,9 @@ export class ProvisioningError extends TwinLedgerError {
   readonly leftBehind: string[];
 
   constructor(step: ProvisioningStep, cause: unknown, created: string[], rolledBack: string[], leftBehind: string[]) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    let reason = cause instanceof Error ? cause.message : String(cause);
+    // The cause's hint is repeated at the end of this message; say it once.
+    if (cause instanceof TwinLedgerError && cause.hint !== undefined) reason = reason.replace(` (hint: ${cause.hint})`, '');
     const tail =
       leftBehind.length > 0
         ? ` Left behind (remove by hand or run deprovisionDevice): ${leftBehind.join(', ')}.`

@@ -29,6 +29,10 @@ const decode = (segment: string | undefined) => decodeURIComponent(segment ?? ''
 const notFound = (what: string): Reply => ({ status: 404, body: { error: `${what} not found` } });
 const dittoNotFound = (error: string): Reply => ({ status: 404, body: { status: 404, error, message: 'not found' } });
 
+/** What Cloud2Edge's post-install leaves in Ditto: the demo tenant's Kafka connection, with the example Kafka CA. */
+export const C2E_DEMO_KAFKA_CONNECTION = 'hono-kafka-connection-for-org_eclipse_packages_c2e';
+export const C2E_KAFKA_CA = '-----BEGIN CERTIFICATE-----\nMIIBexampleKafkaCA\n-----END CERTIFICATE-----\n';
+
 export function startFakeCloud2Edge(): FakeCloud2Edge {
   let etag = 0;
   const nextEtag = () => `"${++etag}"`;
@@ -36,7 +40,7 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
     tenants: new Map(),
     devices: new Map(),
     credentials: new Map(),
-    connections: new Map(),
+    connections: new Map([[C2E_DEMO_KAFKA_CONNECTION, { connectionType: 'kafka', uri: 'ssl://ditto-c2e:verysecret@c2e-kafka:9092', ca: C2E_KAFKA_CA }]]),
     policies: new Map(),
     things: new Map(),
     log: [],

@@ -9,19 +9,19 @@ import {
   type LogFields,
   type Logger,
 } from '../../src/index.js';
-import { DITTO_URL, type FakeCloud2Edge, REGISTRY_URL, startFakeCloud2Edge } from '../support/fake-c2e.js';
+import {
+  C2E_DEMO_KAFKA_CONNECTION as DEMO_KAFKA,
+  C2E_KAFKA_CA as KAFKA_CA,
+  DITTO_URL,
+  type FakeCloud2Edge,
+  REGISTRY_URL,
+  startFakeCloud2Edge,
+} from '../support/fake-c2e.js';
 
 const TENANT = 'org.acme.plant1';
 const THING = 'org.acme:lamp-1';
 const PASSWORD = 'lamp-Secret-42!';
 const TENANT_KAFKA = 'hono-kafka-connection-for-org_acme_plant1';
-const DEMO_KAFKA = 'hono-kafka-connection-for-org_eclipse_packages_c2e';
-const KAFKA_CA = '-----BEGIN CERTIFICATE-----\nMIIBexampleKafkaCA\n-----END CERTIFICATE-----\n';
-
-/** What Cloud2Edge's post-install leaves: the demo tenant's Kafka connection, with the example Kafka CA. */
-function withCloud2EdgeDemoConnection(fake: FakeCloud2Edge): void {
-  fake.connections.set(DEMO_KAFKA, { connectionType: 'kafka', uri: 'ssl://ditto-c2e:verysecret@c2e-kafka:9092', ca: KAFKA_CA });
-}
 
 function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -49,7 +49,6 @@ describe('Cloud2Edge.provisionDevice', () => {
   beforeEach(() => {
     nock.disableNetConnect();
     fake = startFakeCloud2Edge();
-    withCloud2EdgeDemoConnection(fake);
   });
   afterEach(() => fake.stop());
 
@@ -197,6 +196,7 @@ describe('Cloud2Edge.provisionDevice', () => {
     assert.equal(error.step, 'preparation');
     assert.ok(error.cause instanceof ValidationError && error.cause.field === 'connection.kafka.ca', String(error.cause));
     assert.match(error.message, /kafka-example-keys/);
+    assert.equal(error.message.split('(hint:').length, 2, 'the hint is said once');
     assert.deepEqual(writes(fake), []);
 
     const ca = '-----BEGIN CERTIFICATE-----\nMIIBown\n-----END CERTIFICATE-----\n';
@@ -315,7 +315,6 @@ describe('Cloud2Edge.deprovisionDevice', () => {
   beforeEach(() => {
     nock.disableNetConnect();
     fake = startFakeCloud2Edge();
-    withCloud2EdgeDemoConnection(fake);
   });
   afterEach(() => fake.stop());
 
