@@ -276,7 +276,7 @@ export class HttpClient {
     if (wantsStream && status >= 200 && status < 300) {
       return { status, headers: responseHeaders, data: response.data as T, etag: responseHeaders.etag };
     }
-    const raw = wantsStream ? await readAll(response.data as Readable) : Buffer.from(response.data as Buffer);
+    const raw = wantsStream ? await readBody(response.data as Readable) : Buffer.from(response.data as Buffer);
     const body = parseBody(raw, responseHeaders['content-type'], request.responseType === 'text' ? 'text' : 'json');
     if (status >= 200 && status < 300) {
       return { status, headers: responseHeaders, data: body as T, etag: responseHeaders.etag };
@@ -314,8 +314,28 @@ export class HttpClient {
   }
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
+/**
+ * Reads a streamed response body whole. The request's deadline ends with the response head, so a caller that
+ * must not hang on a stalled body passes `signal` (its own deadline or abort) or `timeoutMs` (ends the read with
+ * a `TimeoutError` naming `what`). No stream (an empty answer): an empty buffer.
+ */
+export async function readBody(
+  stream: Readable | undefined | null,
+  options: { signal?: AbortSignal; timeoutMs?: number; what?: string } = {},
+): Promise<Buffer> {
+  if (stream === undefined || stream === null || typeof (stream as { on?: unknown }).on !== 'function') return Buffer.alloc(0);
+  const { signal, timeoutMs } = options;
+  const stop = () => stream.destroy(new Error('reading the response body was stopped'));
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+  const what = options.what ?? 'reading the response body';
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => stream.destroy(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    return Buffer.concat(chunks);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  }
 }

@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError } from '../core/errors.js';
-import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http.js';
+import { HttpClient, type HttpRequest, type HttpResponse, readBody } from '../core/http.js';
 import { pathSegment } from '../core/ids.js';
 import { noRetry, sleep } from '../core/retry.js';
-import { timerDelay } from '../core/timers.js';
 import { BaseDeviceClient, type OutgoingMessage } from './base-client.js';
 import { IncomingCommand, type ResponseSender } from './command.js';
 import { DeviceClientStateError, DeviceOfflineError, type MessageKind, deviceHttpError } from './errors.js';
@@ -428,7 +427,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
 
   /** A command in an adapter answer (200 with `hono-command`) goes to the consumers; true if there was one. */
   private async takeCommand(response: HttpResponse<Readable>): Promise<boolean> {
-    const payload = await readAll(response.data, this.options.timeoutMs, this.httpOptions.baseUrl);
+    const payload = await readBody(response.data, { timeoutMs: this.options.timeoutMs, what: `reading the answer body from ${this.httpOptions.baseUrl}` });
     const name = response.headers['hono-command'];
     if (response.status !== 200 || name === undefined || name === '') return false;
     const requestId = response.headers['hono-cmd-req-id'];
@@ -475,15 +474,3 @@ export class HttpDeviceClient extends BaseDeviceClient {
   }
 }
 
-/** Reads a response body; the HTTP layer's deadline ends with the headers, so the body gets its own. */
-async function readAll(stream: Readable | undefined, timeoutMs: number, what: string): Promise<Buffer> {
-  if (stream === undefined || typeof (stream as { on?: unknown }).on !== 'function') return Buffer.alloc(0);
-  const timer = setTimeout(() => stream.destroy(new TimeoutError(`reading the answer body from ${what}`, timeoutMs)), timerDelay(timeoutMs));
-  try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-    return Buffer.concat(chunks);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AbortError, TimeoutError, ValidationError } from '../core/errors.js';
-import type { HttpResponse } from '../core/http.js';
+import { type HttpResponse, readBody } from '../core/http.js';
 import type { IdRules } from '../core/ids.js';
 import { redactUrl } from '../core/redact.js';
 import { timerDelay } from '../core/timers.js';
@@ -77,20 +77,6 @@ function encodePayload(payload: unknown, contentType: string | undefined): { bod
 }
 
 /** Reads the whole body; when `signal` fires first, the stream is destroyed and this rejects. */
-async function readBody(stream: Readable | undefined, signal: AbortSignal): Promise<Buffer> {
-  if (stream === undefined || stream === null) return Buffer.alloc(0);
-  const stop = () => stream.destroy(new Error('message response body read stopped'));
-  if (signal.aborted) stop();
-  else signal.addEventListener('abort', stop, { once: true });
-  try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-    return Buffer.concat(chunks);
-  } finally {
-    signal.removeEventListener('abort', stop);
-  }
-}
-
 function decodeBody(raw: Buffer, contentType: string | undefined): unknown {
   if (raw.length === 0) return undefined;
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
@@ -177,7 +163,7 @@ export class MessagesApi {
         ...(encoded.body === undefined ? {} : { body: encoded.body }),
         ...(encoded.contentType === undefined ? {} : { contentType: encoded.contentType }),
       });
-      raw = await readBody(response.data, signal);
+      raw = await readBody(response.data, { signal });
     } catch (error) {
       if (error instanceof TimeoutError) throw error;
       if (deadline.signal.aborted) throw new TimeoutError(what, timeoutMs, error);
