@@ -242,6 +242,7 @@ function prepare(request: ProvisionDeviceRequest, context: ProvisioningContext):
   if (request.policy !== undefined && (typeof request.policy !== 'object' || typeof request.policy.entries !== 'object')) {
     throw new ValidationError('policy', 'must be a policy with "entries"');
   }
+  if (request.policy !== undefined) honoEntryLabel(request.policy, tenant, policyId); // throws when no label is free
   let connection: PreparedRequest['connection'];
   if (request.connection !== false) {
     if (!context.hasDevopsCredentials) {
@@ -298,9 +299,9 @@ export async function provisionDevice(
   try {
     const ownerSubject =
       request.policy !== undefined ? undefined : (request.ownerSubject ?? (await ditto.whoami(call)).defaultSubject);
-    if (prepared.connection?.needsCa && !(await readOrUndefined(() => ditto.connections.get(prepared.connection?.id ?? '', call)))) {
-      prepared.connection.body = { ...prepared.connection.body, ca: await kafkaCaOfCloud2Edge(ditto, call) };
-    }
+    const connection = prepared.connection;
+    const connectionExists = connection !== undefined && (await readOrUndefined(() => ditto.connections.get(connection.id, call))) !== undefined;
+    if (connection?.needsCa && !connectionExists) connection.body = { ...connection.body, ca: await kafkaCaOfCloud2Edge(ditto, call) };
 
     step = 'tenant';
     if (await readOrUndefined(() => registry.tenants.get(tenant, call))) {
@@ -323,9 +324,9 @@ export async function provisionDevice(
     }
 
     step = 'connection';
-    if (prepared.connection) {
-      const { id, body } = prepared.connection;
-      if (await readOrUndefined(() => ditto.connections.get(id, call))) {
+    if (connection) {
+      const { id, body } = connection;
+      if (connectionExists) {
         steps.connection = 'existing';
       } else if ((await ditto.connections.put(id, body, call)).created) {
         steps.connection = 'created';

@@ -288,6 +288,14 @@ describe('Cloud2Edge.provisionDevice', () => {
       [{ tenant: TENANT, thingId: THING, password: '' }, /^password: /],
       [{ tenant: TENANT, thingId: THING, policyId: 'nope' }, /^policyId: /],
       [{ tenant: TENANT, thingId: THING, ownerSubject: 'ditto' }, /^ownerSubject: /],
+      [
+        {
+          tenant: TENANT,
+          thingId: THING,
+          policy: { entries: { HONO: { subjects: { 'x:other': { type: 't' } }, resources: {} }, [`HONO-${TENANT}`]: { subjects: { 'x:y': { type: 't' } }, resources: {} } } },
+        },
+        /^policy: .*HONO/,
+      ],
     ];
     for (const [request, message] of cases) {
       await assert.rejects(c2e().provisionDevice(request), (e: unknown) => e instanceof ValidationError && message.test(e.message));
