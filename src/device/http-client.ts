@@ -3,6 +3,7 @@ import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, Val
 import { HttpClient, type HttpRequest, type HttpResponse, readBody } from '../core/http.js';
 import { pathSegment } from '../core/ids.js';
 import { noRetry, sleep } from '../core/retry.js';
+import { timerDelay } from '../core/timers.js';
 import { BaseDeviceClient, type OutgoingMessage } from './base-client.js';
 import { IncomingCommand, type ResponseSender } from './command.js';
 import { DeviceClientStateError, DeviceOfflineError, type MessageKind, deviceHttpError } from './errors.js';
@@ -235,7 +236,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
       this.notifyIdle();
     };
     const onAbort = () => giveUp(new AbortError(what, options.signal?.reason));
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => giveUp(new TimeoutError(what, options.timeoutMs as number)), options.timeoutMs);
+    if (options.timeoutMs !== undefined) timer = setTimeout(() => giveUp(new TimeoutError(what, options.timeoutMs as number)), timerDelay(options.timeoutMs));
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     pending.detach = () => {

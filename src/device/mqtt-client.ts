@@ -1,6 +1,7 @@
 import { type IClientOptions, type IClientPublishOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
 import { AbortError, type HttpError, NetworkError, TimeoutError, TwinLedgerError } from '../core/errors.js';
 import { sleep } from '../core/retry.js';
+import { timerDelay } from '../core/timers.js';
 import { resolveTls } from '../core/tls.js';
 import { BaseDeviceClient, type OutgoingMessage } from './base-client.js';
 import { IncomingCommand, type ResponseSender } from './command.js';
@@ -268,7 +269,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     };
     const onAbort = () => giveUp(new AbortError(what, options.signal?.reason));
     if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => giveUp(new TimeoutError(what, options.timeoutMs as number)), options.timeoutMs);
+      timer = setTimeout(() => giveUp(new TimeoutError(what, options.timeoutMs as number)), timerDelay(options.timeoutMs));
     }
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -11,6 +11,7 @@ import type {
   HttpDeviceClientOptions,
   MqttDeviceClientOptions,
 } from './types.js';
+import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 2048;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -156,14 +157,14 @@ function resolveCommon(options: DeviceClientCommonOptions): ResolvedCommonOption
     gateway: bool('gateway', options.gateway, false),
     tls: options.tls,
     x509: authId === undefined,
-    timeoutMs: positiveInt('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS),
+    timeoutMs: positiveInt('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS),
     retry: policy('retry', options.retry, () => new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000 })),
     reconnectPolicy: policy(
       'reconnect.policy',
       reconnect.policy,
       () => new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1000, maxDelayMs: 60_000 }),
     ),
-    stableAfterMs: positiveInt('reconnect.stableAfterMs', reconnect.stableAfterMs, 10_000),
+    stableAfterMs: positiveInt('reconnect.stableAfterMs', reconnect.stableAfterMs, 10_000, MAX_TIMER_DELAY_MS),
     offlineQueue: {
       maxSize: positiveInt('offlineQueue.maxSize', queue.maxSize, 1000),
       qos0: oneOf('offlineQueue.qos0', queue.qos0, ['fail', 'drop', 'queue'] as const, 'fail'),

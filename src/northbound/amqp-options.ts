@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
+import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
 
 /** The addresses the client uses. Placeholders: `{tenant}`, `{deviceId}` (commandTo only), `{replyId}` (commandResponse only). */
 export interface AmqpAddressTemplates {
@@ -157,8 +158,8 @@ export function defaultReconnectPolicy(): RetryPolicy {
 
 function positive(field: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ValidationError(field, `must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > MAX_TIMER_DELAY_MS) {
+    throw new ValidationError(field, `must be a ${allowZero ? 'non-negative' : 'positive'} number of ms up to ${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(value)}`);
   }
   return value;
 }

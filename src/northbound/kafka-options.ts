@@ -9,6 +9,7 @@ import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
 import { resolveTls, type TlsOptions } from '../core/tls.js';
+import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
 
 /**
  * SASL credentials. Cloud2Edge's Kafka (SASL_SSL on NodePort 9094) knows `ditto-c2e`/`verysecret` with
@@ -102,7 +103,9 @@ const GROUP_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 function positiveInteger(field: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new ValidationError(field, `must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_DELAY_MS) {
+    throw new ValidationError(field, `must be a positive integer up to ${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(value)}`);
+  }
   return value;
 }
 

@@ -61,6 +61,7 @@ describe('device client options are validated when the client is created', () =>
   it('checks numbers and policies', () => {
     const http = { ...base, transport: 'http' as const, endpoint: 'http://x' };
     throwsField(() => createDeviceClient({ ...http, timeoutMs: 0 }), 'timeoutMs');
+    throwsField(() => createDeviceClient({ ...http, timeoutMs: 2 ** 31 }), 'timeoutMs'); // Node would fire it at once
     throwsField(() => createDeviceClient({ ...http, commandPollSeconds: 61 }), 'commandPollSeconds');
     throwsField(() => createDeviceClient({ ...http, offlineQueue: { maxSize: -1 } }), 'offlineQueue.maxSize');
     throwsField(() => createDeviceClient({ ...http, offlineQueue: { qos0: 'keep' as 'drop' } }), 'offlineQueue.qos0');

@@ -71,6 +71,7 @@ describe('resolveAmqpOptions', () => {
       [{ host: 'h', prefetch: 20_000 }, 'prefetch'],
       [{ host: 'h', connectTimeoutMs: -1 }, 'connectTimeoutMs'],
       [{ host: 'h', stableAfterMs: 0 }, 'stableAfterMs'],
+      [{ host: 'h', commandTimeoutMs: 2 ** 31 }, 'commandTimeoutMs'],
       [{ host: 'h', commandTimeoutMs: 0 }, 'commandTimeoutMs'],
       [{ host: 'h', addressPattern: '/queue/x' }, 'addressPattern'],
       [{ host: 'h', addresses: { telemetry: 'telemetry' } }, 'addresses.telemetry'],

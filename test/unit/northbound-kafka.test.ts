@@ -135,6 +135,7 @@ describe('KafkaNorthbound options', () => {
       [{ brokers: BROKERS, groupId: 'has space' }, 'groupId'],
       [{ brokers: BROKERS, prefetch: 0 }, 'prefetch'],
       [{ brokers: BROKERS, commitIntervalMs: 1.5 }, 'commitIntervalMs'],
+      [{ brokers: BROKERS, commandTimeoutMs: 2 ** 31 }, 'commandTimeoutMs'],
       [{ brokers: BROKERS, sasl: { mechanism: 'gssapi' as 'plain', username: 'u', password: 'p' } }, 'sasl.mechanism'],
       [{ brokers: BROKERS, sasl: { mechanism: 'plain', username: '', password: 'p' } }, 'sasl.username'],
       [{ brokers: BROKERS, tls: { caFile: '/nonexistent/ca.crt' } }, 'tls.caFile'],
