@@ -1,5 +1,6 @@
-import { type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeFileDurably } from './checkpoint.js';
 
 /**
  * A small durable set of transaction IDs (what the relay has delivered), kept as an append-only log
@@ -85,21 +86,7 @@ export class DeliveredStore {
   }
 
   private async compact(): Promise<void> {
-    const temp = `${this.path}.tmp`;
-    const file = await open(temp, 'w');
-    try {
-      await file.writeFile(this.order.map((id) => `${id}\n`).join(''), 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, this.path);
-    const dir = await open(dirname(this.path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileDurably(this.path, this.order.map((id) => `${id}\n`).join(''));
     this.lines = this.order.length;
   }
 }

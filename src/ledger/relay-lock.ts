@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TwinLedgerError, ValidationError } from '../core/errors.js';
-import { syncFolder } from './checkpoint.js';
+import { syncFolder, writeFileDurably } from './checkpoint.js';
 
 export interface RelayLockOptions {
   /** Written into the lock; default `process.pid`. */
@@ -71,10 +71,7 @@ export async function acquireRelayLock(stateDir: string, options: RelayLockOptio
     try {
       // Nobody else may replace this stale lock now; it is still there unless a takeover finished before ours began.
       if ((await readFile(path, 'utf8').catch(() => undefined)) !== stale) continue;
-      const temp = `${path}.${randomUUID()}.tmp`;
-      await writeFile(temp, content, { flush: true });
-      await rename(temp, path);
-      await syncFolder(stateDir);
+      await writeFileDurably(path, content);
       return held;
     } finally {
       await rm(marker, { force: true });

@@ -62,23 +62,25 @@ export function requireBatchRoot(field: string, value: unknown, prevRoot: string
  * What JSON.stringify would change or the chaincode refuses: `toJSON` keys, numbers that are not finite (they
  * become null) and integers beyond 2^53 (they would be stored rounded).
  */
-function jsonProblem(value: unknown, path: string): { path: string; message: string } | undefined {
+function jsonProblem(value: unknown, path: string, seen = new WeakSet<object>()): { path: string; message: string } | undefined {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { path, message: `is ${String(value)}, which JSON cannot carry` };
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) return { path, message: `is ${value}, beyond 2^53: it would be stored rounded` };
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
+  if (seen.has(value)) return { path, message: 'refers back to itself; JSON cannot carry a cycle' };
+  seen.add(value);
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index += 1) {
-      const found = jsonProblem(value[index], `${path}[${index}]`);
+      const found = jsonProblem(value[index], `${path}[${index}]`, seen);
       if (found !== undefined) return found;
     }
     return undefined;
   }
   for (const [key, item] of Object.entries(value)) {
     if (key === 'toJSON') return { path: `${path}.toJSON`, message: 'is a key the JSON canonicaliser would call as a function; rename it' };
-    const found = jsonProblem(item, `${path}.${key}`);
+    const found = jsonProblem(item, `${path}.${key}`, seen);
     if (found !== undefined) return found;
   }
   return undefined;

@@ -288,6 +288,8 @@ describe('FabricLedger: argument encoding', () => {
   it('validates arguments before anything is sent', async () => {
     const network = new FakeNetwork();
     const ledger = ledgerWith(network);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
     const cases: Array<[Promise<unknown>, string]> = [
       [ledger.anchorBatch({ stream: 's', batchId: 'b', root: 'ABC', treeSize: 1, prevRoot: GENESIS_ROOT }), 'root'],
       [ledger.anchorBatch({ stream: 's', batchId: 'b', root: ROOT, treeSize: 0, prevRoot: GENESIS_ROOT }), 'treeSize'],
@@ -305,6 +307,7 @@ describe('FabricLedger: argument encoding', () => {
       [ledger.anchorRecord({ key: 'k', sha256: ROOT, meta: { n: 2 ** 60 } }), 'meta.n'],
       [ledger.anchorRecord({ key: 'k', sha256: ROOT, meta: { list: [1, Number.NaN] } }), 'meta.list[1]'],
       [ledger.anchorRecord({ key: 'k', sha256: ROOT, meta: { nested: { toJSON: 'x' } } }), 'meta.nested.toJSON'],
+      [ledger.anchorRecord({ key: 'k', sha256: ROOT, meta: cyclic }), 'meta.self'],
     ];
     for (const [promise, field] of cases) {
       await assert.rejects(promise, (error: unknown) => error instanceof ValidationError && error.field === field, field);
