@@ -22,6 +22,7 @@ import {
   NoCommandConsumerError,
 } from './errors.js';
 import type { CommandResponse, PropertyValue } from './types.js';
+import type { ReconnectBackoff } from '../core/reconnect-backoff.js';
 
 /** A command ready to send: validated and encoded. */
 export interface OutgoingCommand {
@@ -67,7 +68,7 @@ class TenantCommandLinks implements AmqpLinkOwner {
   private readonly creditWaiters = new Set<() => void>();
   private readonly replyWaiters = new Set<() => void>();
   private failure: Error | undefined;
-  private relinkAttempt = 0;
+  private readonly relinkBackoff: ReconnectBackoff;
   readonly commandAddress: string;
   readonly replyAddress: string;
 
@@ -77,6 +78,7 @@ class TenantCommandLinks implements AmqpLinkOwner {
     replyId: string,
   ) {
     const options = parent.context.options;
+    this.relinkBackoff = parent.context.manager.linkBackoff();
     this.commandAddress = resolveAddress(options, 'command', { tenant: tenantId });
     this.replyAddress = resolveAddress(options, 'commandResponse', { tenant: tenantId, replyId });
   }
@@ -114,9 +116,7 @@ class TenantCommandLinks implements AmqpLinkOwner {
     }
     sender.on('sender_error', () => this.peerClosed(session, this.commandAddress, sender.error));
     sender.on('sender_close', () => this.peerClosed(session, this.commandAddress, sender.error));
-    sender.on('sender_open', () => {
-      this.relinkAttempt = 0;
-    });
+    sender.on('sender_open', () => this.relinkBackoff.connected());
     if (this.replyWanted) this.attachReplyReceiver(session);
   }
 
@@ -151,7 +151,7 @@ class TenantCommandLinks implements AmqpLinkOwner {
         // already gone
       }
     });
-    if (isPermanentLinkError(condition) || !this.parent.context.manager.relink(this, ++this.relinkAttempt, failure)) {
+    if (isPermanentLinkError(condition) || !this.parent.context.manager.relink(this, this.relinkBackoff, failure)) {
       // Fail what waits now; the next command builds this tenant's links afresh.
       this.parent.forgetTenant(this);
       this.fail(failure);

@@ -183,11 +183,12 @@ export class AmqpConnectionManager {
 
   /**
    * A link of `owner` was closed by the peer with a transient error while the connection stayed up: attach
-   * again after the retry policy's delay for `attempt`. Returns false when the policy gives up.
+   * again after the delay `backoff` (the owner's `linkBackoff()`) gives. Returns false when the policy gives up.
    */
-  relink(owner: AmqpLinkOwner, attempt: number, error: Error): boolean {
-    const delay = this.options.retry.nextDelayMs(attempt, error);
+  relink(owner: AmqpLinkOwner, backoff: ReconnectBackoff, error: Error): boolean {
+    const delay = backoff.next(error);
     if (delay === undefined) return false;
+    const attempt = backoff.attempts;
     this.logger.warn('AMQP link closed by the peer, attaching again', { endpoint: this.endpoint, attempt, delayMs: delay, error });
     const timer = setTimeout(() => {
       this.relinkTimers.delete(timer);
@@ -197,6 +198,14 @@ export class AmqpConnectionManager {
     }, delay);
     this.relinkTimers.add(timer);
     return true;
+  }
+
+  /**
+   * The re-attach count of one link owner: like the connection's, it resets only after the link stayed attached
+   * `stableAfterMs`, so a link the peer refuses right after every attach meets growing delays.
+   */
+  linkBackoff(): ReconnectBackoff {
+    return new ReconnectBackoff(this.options.retry, this.options.stableAfterMs);
   }
 
   async close(): Promise<void> {

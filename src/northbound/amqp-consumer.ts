@@ -10,6 +10,7 @@ import { decodeDownstream } from './amqp-message.js';
 import type { AmqpFailureOutcome, TerminusDurability } from './amqp-options.js';
 import { MalformedMessageError } from './errors.js';
 import type { DeviceNotification, DownstreamKind, DownstreamMessage } from './types.js';
+import type { ReconnectBackoff } from '../core/reconnect-backoff.js';
 
 /** The broker refused or closed a receiver for a reason other than a lost connection. */
 export class NorthboundLinkError extends TwinLedgerError {
@@ -134,7 +135,7 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
   private started = false;
   private finished = false;
   private failure: Error | undefined;
-  private relinkAttempt = 0;
+  private readonly relinkBackoff: ReconnectBackoff;
   private readonly creditBatch: number;
   private readonly onAbort = () => this.stop('aborted');
   private readonly settler = new Settler((error) => this.context.logger.debug('AMQP settle failed', { address: this.address, error }));
@@ -147,6 +148,7 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
     private readonly prefetch: number,
     private readonly signal: AbortSignal | undefined,
   ) {
+    this.relinkBackoff = context.manager.linkBackoff();
     this.creditBatch = Math.max(1, Math.floor(prefetch / 4));
   }
 
@@ -216,7 +218,7 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
     this.session = session;
     this.receiver = receiver;
     receiver.on('receiver_open', () => {
-      this.relinkAttempt = 0;
+      this.relinkBackoff.connected();
       this.topUp();
     });
     receiver.on('message', (context: EventContext) => this.onMessage(receiver, context));
@@ -231,7 +233,7 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
       // A broker going down detaches links (e.g. amqp:internal-error "shutdown") before it closes the
       // connection: attach again; the connection's own reconnect takes over if it goes down too.
       if (isPermanentLinkError(condition)) this.fail(failure);
-      else if (!this.context.manager.relink(this, ++this.relinkAttempt, failure)) this.fail(failure);
+      else if (!this.context.manager.relink(this, this.relinkBackoff, failure)) this.fail(failure);
     };
     receiver.on('receiver_error', () => onClosed(receiver.error));
     receiver.on('receiver_close', () => onClosed(receiver.error));

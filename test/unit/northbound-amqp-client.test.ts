@@ -58,6 +58,8 @@ class FakeRouter {
   settleCommand: ((command: ReceivedCommand) => Outcome | undefined) | undefined = () => 'accepted';
   /** Refuse receivers (client side) on these addresses with the given condition, once each. */
   refuseOnce = new Map<string, string>();
+  /** Refuse receivers on these addresses every time. */
+  refuseAlways = new Map<string, string>();
   onCommand: ((command: ReceivedCommand) => void) | undefined;
   /** Accept connections and drop each right after it opened (a flapping router). */
   dropOnOpen = false;
@@ -74,7 +76,7 @@ class FakeRouter {
       const sender = context.sender!;
       const address = sender.source?.address ?? '';
       this.attachOrder.push(`receiver:${address}`);
-      const refusal = this.refuseOnce.get(address);
+      const refusal = this.refuseOnce.get(address) ?? this.refuseAlways.get(address);
       if (refusal) {
         this.refuseOnce.delete(address);
         sender.close({ condition: refusal, description: `refused by the fake router (${refusal})` });
@@ -341,6 +343,25 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       assert.equal(router.attachOrder.filter((a) => a === 'receiver:telemetry/t1').length, 2);
       controller.abort();
       await run;
+    });
+
+    it('keeps counting re-attaches of a link the router refuses right after every attach', async () => {
+      const linkAttempts: number[] = [];
+      const retry = {
+        nextDelayMs: (attempt: number, error: unknown) => {
+          if (!(error instanceof NorthboundLinkError)) return 20;
+          linkAttempts.push(attempt);
+          return attempt < 5 ? 10 : undefined;
+        },
+      };
+      const nb = make({ retry });
+      router.refuseAlways.set('telemetry/t9', 'amqp:internal-error');
+      const error = await (async () => {
+        for await (const _ of nb.telemetry('t9')) break;
+      })().catch((e: unknown) => e);
+      assert.ok(error instanceof NorthboundLinkError, String(error));
+      assert.deepEqual(linkAttempts, [1, 2, 3, 4, 5], 'an attach that the router refuses at once does not reset the count');
+      router.refuseAlways.clear();
     });
 
     it('ends running streams when the client closes', async () => {
