@@ -77,8 +77,9 @@ export interface AmqpNorthboundOptions {
    */
   retry?: RetryPolicy;
   /**
-   * The reconnect attempt counter resets only after a connection stayed open this long, so a peer that
-   * accepts and drops every connection at once meets a growing delay. Default 10 000 ms.
+   * The reconnect attempt counter (and each link's re-attach counter) resets only after the connection (the
+   * link) stayed open this long, so a peer that drops every connection, or refuses a link, right after opening
+   * it meets a growing delay. Default 10 000 ms.
    */
   stableAfterMs?: number;
   /** Deadline of one connection attempt (TCP + TLS + SASL + open) and default deadline of `connect()`. Default 10 000 ms. */
