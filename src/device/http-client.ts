@@ -3,7 +3,6 @@ import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, Val
 import { HttpClient, type HttpRequest, type HttpResponse, readBody } from '../core/http.js';
 import { pathSegment } from '../core/ids.js';
 import { noRetry, sleep } from '../core/retry.js';
-import { timerDelay } from '../core/timers.js';
 import { BaseDeviceClient, type OutgoingMessage } from './base-client.js';
 import { IncomingCommand, type ResponseSender } from './command.js';
 import { DeviceClientStateError, DeviceOfflineError, type MessageKind, deviceHttpError } from './errors.js';
@@ -227,23 +226,14 @@ export class HttpDeviceClient extends BaseDeviceClient {
   private watch(pending: HttpPending, options: OperationOptions): void {
     const controller = new AbortController();
     pending.abort = controller;
-    let timer: NodeJS.Timeout | undefined;
-    const what = `${pending.kind} ${pending.request.method} ${pending.request.path}`;
-    const giveUp = (error: Error) => {
+    pending.watch(options, `${pending.kind} ${pending.request.method} ${pending.request.path}`, (error) => {
       this.queue.discard(pending);
       pending.fail(error);
       controller.abort(error);
       this.notifyIdle();
-    };
-    const onAbort = () => giveUp(new AbortError(what, options.signal?.reason));
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => giveUp(new TimeoutError(what, options.timeoutMs as number)), timerDelay(options.timeoutMs));
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    pending.detach = () => {
-      if (timer !== undefined) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
+    });
   }
+
 
   /** Starts the sender unless it runs already (or the client is not connected yet). */
   private kick(): void {

@@ -1,7 +1,6 @@
 import { type IClientOptions, type IClientPublishOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
 import { AbortError, type HttpError, NetworkError, TimeoutError, TwinLedgerError } from '../core/errors.js';
 import { sleep } from '../core/retry.js';
-import { timerDelay } from '../core/timers.js';
 import { resolveTls } from '../core/tls.js';
 import { BaseDeviceClient, type OutgoingMessage } from './base-client.js';
 import { IncomingCommand, type ResponseSender } from './command.js';
@@ -259,25 +258,14 @@ export class MqttDeviceClient extends BaseDeviceClient {
 
   /** Abort and deadline for one message. A message already sent may still arrive. */
   private watch(pending: Pending, options: OperationOptions): void {
-    const what = `${pending.kind} to ${pending.topic}`;
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = (error: Error) => {
+    pending.watch(options, `${pending.kind} to ${pending.topic}`, (error) => {
       this.queue.discard(pending);
       this.cancelRetry(pending);
       pending.fail(error);
       this.notifyIdle();
-    };
-    const onAbort = () => giveUp(new AbortError(what, options.signal?.reason));
-    if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => giveUp(new TimeoutError(what, options.timeoutMs as number)), timerDelay(options.timeoutMs));
-    }
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    pending.detach = () => {
-      if (timer !== undefined) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
+    });
   }
+
 
   private transmit(connection: Connection, pending: Pending): void {
     const client = connection.client;

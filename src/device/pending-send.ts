@@ -1,3 +1,5 @@
+import { AbortError, TimeoutError } from '../core/errors.js';
+import { timerDelay } from '../core/timers.js';
 import type { MessageKind } from './errors.js';
 
 // A shared executor instead of a closure per message: this is on the hot path of every publish.
@@ -32,6 +34,22 @@ export abstract class PendingSend {
     this.settled = true;
     this.detach?.();
     this.resolveFn();
+  }
+
+  /**
+   * Calls `giveUp` when the caller's signal aborts or its deadline passes (`what` names the message in the
+   * error); settling undoes both. A message already sent may still arrive.
+   */
+  watch(options: { signal?: AbortSignal; timeoutMs?: number }, what: string, giveUp: (error: Error) => void): void {
+    const { signal, timeoutMs } = options;
+    const onAbort = () => giveUp(new AbortError(what, signal?.reason));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => giveUp(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
+    this.detach = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   }
 
   fail(error: Error): void {
