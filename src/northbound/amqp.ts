@@ -20,15 +20,14 @@ import type {
   DownstreamKind,
   DownstreamMessage,
   Northbound,
-  NorthboundEvents,
 } from './types.js';
-import { NorthboundEmitter } from './events.js';
+import { NorthboundEmitter, NorthboundEventSource } from './events.js';
 
-export class AmqpNorthbound implements Northbound {
+export class AmqpNorthbound extends NorthboundEventSource implements Northbound {
   readonly transport = 'amqp' as const;
   /** The options with every default applied (private: they hold the password). */
   private readonly options: Readonly<ResolvedAmqpOptions>;
-  private readonly emitter: NorthboundEmitter;
+  protected readonly emitter: NorthboundEmitter;
   private readonly logger: Logger;
   private readonly rules: IdRules;
   private readonly manager: AmqpConnectionManager;
@@ -37,6 +36,7 @@ export class AmqpNorthbound implements Northbound {
 
   /** Validates the options (throws `ValidationError`); does not connect. */
   constructor(options: AmqpNorthboundOptions) {
+    super();
     this.options = resolveAmqpOptions(options);
     const redactor = options.redactor ?? new Redactor();
     redactor.addSecret(this.options.password);
@@ -151,20 +151,5 @@ export class AmqpNorthbound implements Northbound {
     const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.commandTimeoutMs;
     const { body, contentType } = encodeCommandPayload(payload, options.contentType);
     return { target: { tenantId, deviceId, name }, body, contentType, properties: options.properties, timeoutMs, signal: options.signal };
-  }
-
-  on<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.off(event, listener);
-    return this;
-  }
-
-  once<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.once(event, listener);
-    return this;
   }
 }

@@ -40,3 +40,23 @@ export class NorthboundEmitter {
     else if (notification.type === 'disconnected') this.emit('deviceDisconnected', notification);
   }
 }
+
+/** `on` / `off` / `once` of a `Northbound`, delegated to its `NorthboundEmitter` (the same for both transports). */
+export abstract class NorthboundEventSource {
+  protected abstract readonly emitter: NorthboundEmitter;
+
+  on<E extends keyof NorthboundEvents>(event: E, listener: Listener<E>): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  off<E extends keyof NorthboundEvents>(event: E, listener: Listener<E>): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  once<E extends keyof NorthboundEvents>(event: E, listener: Listener<E>): this {
+    this.emitter.once(event, listener);
+    return this;
+  }
+}

@@ -20,7 +20,7 @@ import { encodeHeaders, HEADER } from './kafka-headers.js';
 import { type KafkaNorthboundOptions, resolveKafkaOptions, type ResolvedKafkaOptions } from './kafka-options.js';
 import { KafkaDownstreamStream, type StreamHost } from './kafka-stream.js';
 import { honoTopic } from './kafka-topics.js';
-import { NorthboundEmitter } from './events.js';
+import { NorthboundEmitter, NorthboundEventSource } from './events.js';
 import type {
   CommandOptions,
   CommandPayload,
@@ -47,14 +47,14 @@ export interface KafkaNorthboundClientOptions extends KafkaNorthboundOptions {
 
 type State = 'new' | 'connecting' | 'connected' | 'closing';
 
-export class KafkaNorthbound implements Northbound {
+export class KafkaNorthbound extends NorthboundEventSource implements Northbound {
   readonly transport = 'kafka' as const;
   /** The consumer group base actually used (the generated one when none was given). */
   readonly groupId: string;
   private readonly options: ResolvedKafkaOptions;
   private readonly rules: IdRules;
   private readonly kafka: Kafka;
-  private readonly emitter: NorthboundEmitter;
+  protected readonly emitter: NorthboundEmitter;
   private state: State = 'new';
   private producer: Producer | undefined;
   private admin: Admin | undefined;
@@ -67,6 +67,7 @@ export class KafkaNorthbound implements Northbound {
   private readonly responseHost: ResponseHost;
 
   constructor(options: KafkaNorthboundClientOptions) {
+    super();
     this.options = resolveKafkaOptions(options);
     this.emitter = new NorthboundEmitter(this.options.logger);
     this.rules = idRules(options.idRules);
@@ -303,21 +304,6 @@ export class KafkaNorthbound implements Northbound {
       if (error instanceof TimeoutError || error instanceof AbortError || error instanceof NorthboundNotConnectedError) throw error;
       throw sendFailed(target, error);
     }
-  }
-
-  on<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.off(event, listener);
-    return this;
-  }
-
-  once<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this {
-    this.emitter.once(event, listener);
-    return this;
   }
 
   private emit<E extends keyof NorthboundEvents>(event: E, ...args: NorthboundEvents[E]): void {
