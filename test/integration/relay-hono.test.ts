@@ -28,6 +28,7 @@ import {
   type TelemetryRelayOptions,
   UndeliverableError,
 } from '../../src/ledger/index.js';
+import { FakeChaincodeEventLog } from '../support/fake-chaincode-events.js';
 
 const TENANT = 'org.acme';
 const PASSWORD = 'lamp-secret-4711';
@@ -36,14 +37,17 @@ const WRONG_PASSWORD = 'wrong-secret-0815';
 // ---- the chain: chaincode events served from a checkpoint, like the Fabric gateway -------------------
 
 class EventChain implements GatewayNetwork {
-  readonly events: GatewayChaincodeEvent[] = [];
+  readonly log = new FakeChaincodeEventLog();
   credentialsEvaluated = 0;
   devicesEvaluated = 0;
   /** What GetCredentials answers for lamp-2. */
   password = PASSWORD;
   /** On-chain owners; devices not listed belong to Org1MSP. */
   readonly owners = new Map<string, string>([['org.acme:lamp-7', 'Org2MSP']]);
-  private waiters: Array<() => void> = [];
+
+  get events(): GatewayChaincodeEvent[] {
+    return this.log.events;
+  }
 
   getContract(name: string): GatewayContract {
     if (name === 'qscc') {
@@ -103,38 +107,11 @@ class EventChain implements GatewayNetwork {
 
   append(transactionId: string, eventName: string, payload: string): void {
     const blockNumber = BigInt(this.events.length + 1);
-    this.events.push({ blockNumber, transactionId, chaincodeName: 'twinledger', eventName, payload: Buffer.from(payload) });
-    for (const wake of this.waiters.splice(0)) wake();
+    this.log.append({ blockNumber, transactionId, chaincodeName: 'twinledger', eventName, payload: Buffer.from(payload) });
   }
 
   async getChaincodeEvents(_name: string, options: GatewayEventsOptions = {}): Promise<GatewayEventStream> {
-    const start = options.checkpoint?.getBlockNumber() ?? options.startBlock ?? BigInt(this.events.length + 1);
-    const after = options.checkpoint?.getTransactionId();
-    let index = this.events.findIndex((e) => e.blockNumber >= start && !(e.blockNumber === start && after !== undefined && e.transactionId === after));
-    if (after !== undefined) {
-      const at = this.events.findIndex((e) => e.blockNumber === start && e.transactionId === after);
-      if (at >= 0) index = at + 1;
-    }
-    if (index < 0) index = this.events.length;
-    let closed = false;
-    const { events, waiters } = this;
-    return {
-      close: () => {
-        closed = true;
-        for (const wake of waiters.splice(0)) wake();
-      },
-      async *[Symbol.asyncIterator]() {
-        while (!closed) {
-          const event = events[index];
-          if (event) {
-            index += 1;
-            yield event;
-          } else {
-            await new Promise<void>((resolve) => waiters.push(resolve));
-          }
-        }
-      },
-    };
+    return this.log.open(options);
   }
 }
 

@@ -28,6 +28,7 @@ import {
   type GatewayStatus,
   type LedgerEvent,
 } from '../../src/ledger/index.js';
+import { FakeChaincodeEventLog } from '../support/fake-chaincode-events.js';
 
 // ---- hand-written fakes of the gateway's Network / Contract / Proposal / Transaction / Commit ----------
 
@@ -122,60 +123,32 @@ class FakeQscc implements GatewayContract {
 class FakeNetwork implements GatewayNetwork {
   readonly contract = new FakeContract();
   /** Blocks 0 (genesis) to the last event's block. */
-  readonly qscc = new FakeQscc(() => (this.events.at(-1)?.blockNumber ?? 0n) + 1n);
-  readonly events: GatewayChaincodeEvent[] = [];
+  readonly qscc = new FakeQscc(() => this.log.lastBlock + 1n);
+  readonly log = new FakeChaincodeEventLog();
   readonly streamOptions: GatewayEventsOptions[] = [];
   /** Where each stream started: the checkpoint's position at the time of the call. */
   readonly streamStarts: Array<{ block: bigint | undefined; after: string | undefined }> = [];
   /** Fail the next stream after it yielded this many events. */
   failNextStreamAfter: number | undefined;
-  private readonly waiters: Array<() => void> = [];
+
+  get events(): GatewayChaincodeEvent[] {
+    return this.log.events;
+  }
 
   getContract(name: string): GatewayContract {
     return name === 'qscc' ? this.qscc : this.contract;
   }
 
   emit(blockNumber: bigint, transactionId: string, eventName: string, payload: unknown): void {
-    this.events.push({ blockNumber, transactionId, chaincodeName: 'twinledger', eventName, payload: Buffer.from(JSON.stringify(payload)) });
-    for (const wake of this.waiters.splice(0)) wake();
+    this.log.append({ blockNumber, transactionId, chaincodeName: 'twinledger', eventName, payload: Buffer.from(JSON.stringify(payload)) });
   }
 
   async getChaincodeEvents(_chaincode: string, options: GatewayEventsOptions = {}): Promise<GatewayEventStream> {
     this.streamOptions.push(options);
     this.streamStarts.push({ block: options.checkpoint?.getBlockNumber() ?? options.startBlock, after: options.checkpoint?.getTransactionId() });
-    const last = this.events.at(-1)?.blockNumber ?? 0n;
-    const start = options.checkpoint?.getBlockNumber() ?? options.startBlock ?? last + 1n;
-    const after = options.checkpoint?.getTransactionId();
-    let index = this.events.findIndex((e) => e.blockNumber >= start);
-    if (index < 0) index = this.events.length;
-    if (after) {
-      const at = this.events.findIndex((e, i) => i >= index && e.blockNumber === start && e.transactionId === after);
-      if (at >= 0) index = at + 1;
-    }
     const failAfter = this.failNextStreamAfter;
     this.failNextStreamAfter = undefined;
-    let closed = false;
-    const { events, waiters } = this;
-    return {
-      close: () => {
-        closed = true;
-        for (const wake of waiters.splice(0)) wake();
-      },
-      async *[Symbol.asyncIterator]() {
-        let yielded = 0;
-        while (!closed) {
-          if (failAfter !== undefined && yielded === failAfter) throw gatewayError(14, 'connection dropped');
-          const event = events[index];
-          if (event) {
-            index += 1;
-            yielded += 1;
-            yield event;
-          } else {
-            await new Promise<void>((resolve) => waiters.push(resolve));
-          }
-        }
-      },
-    };
+    return this.log.open(options, failAfter === undefined ? undefined : { after: failAfter, error: () => gatewayError(14, 'connection dropped') });
   }
 }
 
