@@ -3,6 +3,8 @@
  * key-level endorsement policies, and per-transaction stubs with Fabric's semantics (a transaction reads
  * committed state only, never its own writes; only the last setEvent counts). Enough of
  * `ChaincodeStub` for the contract and for fabric-shim's `ChaincodeFromContract` dispatcher.
+ * `commitBlock` validates several transactions endorsed against the same state the way the peer does
+ * (key-level policies first, then MVCC read versions).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -77,8 +79,13 @@ function queryResult<T>(items: T[]) {
   return promise;
 }
 
+/** Fabric transaction validation codes the fake peer produces. */
+export const VALIDATION = { VALID: 0, ENDORSEMENT_POLICY_FAILURE: 10, MVCC_READ_CONFLICT: 11 } as const;
+
 export class FakeStub {
   readonly writes: Write[] = [];
+  /** Public keys read, with the committed version seen (0 = absent), for MVCC validation. */
+  readonly reads = new Map<string, number>();
   readonly events: Array<{ name: string; payload: Buffer }> = [];
   readonly txId: string;
   readonly timestamp: Timestamp;
@@ -134,6 +141,7 @@ export class FakeStub {
 
   // ---- public state ---------------------------------------------------------------------------------
   async getState(key: string): Promise<Uint8Array> {
+    if (!this.reads.has(key)) this.reads.set(key, this.world.versions.get(key) ?? 0);
     return this.world.state.get(key) ?? Buffer.alloc(0);
   }
   async putState(key: string, value: Uint8Array): Promise<void> {
@@ -195,6 +203,8 @@ export class FakeStub {
 
 export class FakeWorld {
   readonly state = new Map<string, Buffer>();
+  /** Committed version of each public key (incremented by every write). */
+  readonly versions = new Map<string, number>();
   readonly validation = new Map<string, Buffer>();
   readonly privateData = new Map<string, Map<string, Buffer>>();
   readonly history = new Map<string, HistoryEntry[]>();
@@ -227,22 +237,56 @@ export class FakeWorld {
    * by default the peer that ran `stub` (see `TxOptions.peerMspId`). The chaincode-level policy is not modelled.
    */
   commit(stub: FakeStub, endorsers: readonly string[] = [stub.options.peerMspId ?? stub.options.mspId]): void {
+    const missing = this.policyFailure(stub, endorsers);
+    if (missing) throw new Error(`ENDORSEMENT_POLICY_FAILURE: ${missing}`);
+    this.apply(stub);
+  }
+
+  /**
+   * Validates and commits transactions that were all endorsed against the current state, as one block, in order,
+   * and returns each one's validation code. As on a Fabric 2.5 peer, key-level policies are checked first: a
+   * transaction that writes a key whose validation parameter an earlier valid transaction of the same block set is
+   * `ENDORSEMENT_POLICY_FAILURE` — so of two transactions that create the same key (and its policy) in one block
+   * the later one fails that way, not with a read conflict. Then a transaction that read a key changed since is
+   * `MVCC_READ_CONFLICT`.
+   */
+  commitBlock(stubs: readonly FakeStub[]): number[] {
+    const policiesSetInBlock = new Set<string>();
+    return stubs.map((stub) => {
+      const touched = stub.writes.filter((write) => write.kind !== 'private-put').map((write) => write.key);
+      if (touched.some((key) => policiesSetInBlock.has(key)) || this.policyFailure(stub, [stub.options.peerMspId ?? stub.options.mspId])) {
+        return VALIDATION.ENDORSEMENT_POLICY_FAILURE;
+      }
+      for (const [key, version] of stub.reads) if ((this.versions.get(key) ?? 0) !== version) return VALIDATION.MVCC_READ_CONFLICT;
+      this.apply(stub);
+      for (const write of stub.writes) if (write.kind === 'validation') policiesSetInBlock.add(write.key);
+      return VALIDATION.VALID;
+    });
+  }
+
+  /** What is missing for the key-level policies of the keys `stub` writes, or undefined when they are met. */
+  private policyFailure(stub: FakeStub, endorsers: readonly string[]): string | undefined {
     for (const write of stub.writes) {
       if (write.kind === 'private-put') continue;
       const parameter = this.validation.get(write.key);
       if (!parameter || parameter.length === 0) continue;
       const missing = new KeyEndorsementPolicy(parameter).listOrgs().filter((org: string) => !endorsers.includes(org));
       if (missing.length > 0) {
-        throw new Error(
-          `ENDORSEMENT_POLICY_FAILURE: transaction ${stub.txId} writes ${JSON.stringify(write.key)}, whose key-level policy ` +
-            `needs ${missing.join(', ')}; endorsed by ${endorsers.join(', ') || 'nobody'}`,
+        return (
+          `transaction ${stub.txId} writes ${JSON.stringify(write.key)}, whose key-level policy ` +
+          `needs ${missing.join(', ')}; endorsed by ${endorsers.join(', ') || 'nobody'}`
         );
       }
     }
+    return undefined;
+  }
+
+  private apply(stub: FakeStub): void {
     for (const write of stub.writes) {
       if (write.kind === 'put' || write.kind === 'delete') {
         if (write.kind === 'put') this.state.set(write.key, write.value as Buffer);
         else this.state.delete(write.key);
+        this.versions.set(write.key, (this.versions.get(write.key) ?? 0) + 1);
         const entries = this.history.get(write.key) ?? [];
         entries.push({ txId: stub.txId, timestamp: stub.timestamp, isDelete: write.kind === 'delete', value: write.value ?? Buffer.alloc(0) });
         this.history.set(write.key, entries);

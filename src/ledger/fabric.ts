@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { CallOptions } from '@grpc/grpc-js';
 import { checkpointers } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
-import { TimeoutError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { validateDeviceId, validateTenantId, validateThingId } from '../core/ids.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
 import { FileCheckpointer } from './checkpoint.js';
 import { type FabricConnectionOptions, openConnection } from './connection.js';
-import { ChaincodeError, CommitError, LedgerError } from './errors.js';
-import { type FailureContext, abortReason, abortable, isRetryable, toLedgerError } from './gateway-errors.js';
-import type { GatewayContract, GatewayEventStream, GatewayNetwork, GatewayProposalOptions } from './gateway-port.js';
+import { LedgerError } from './errors.js';
+import { DEFAULT_DEADLINES, type FabricDeadlines, GatewayCalls, utf8 } from './gateway-calls.js';
+import { isRetryable, toLedgerError } from './gateway-errors.js';
+import type { GatewayEventStream, GatewayNetwork } from './gateway-port.js';
 import type {
   AnchoredRecord,
   BatchAnchor,
@@ -29,25 +29,11 @@ import type {
   LedgerEventsOptions,
   RecordAnchor,
   StreamHead,
+  TelemetryRecord,
   TelemetryRequest,
   TelemetrySubmission,
 } from './types.js';
 import * as check from './validate.js';
-
-/** Deadlines per gateway call, in ms (the fabric-samples defaults). */
-export interface FabricDeadlines {
-  evaluateMs: number;
-  endorseMs: number;
-  submitMs: number;
-  commitStatusMs: number;
-}
-
-export const DEFAULT_DEADLINES: Readonly<FabricDeadlines> = Object.freeze({
-  evaluateMs: 5_000,
-  endorseMs: 15_000,
-  submitMs: 5_000,
-  commitStatusMs: 60_000,
-});
 
 export interface FabricLedgerOptions {
   channel: string;
@@ -62,7 +48,10 @@ export interface FabricLedgerOptions {
    * Timing of retries. Retried are: a gateway step that failed with UNAVAILABLE, DEADLINE_EXCEEDED or
    * RESOURCE_EXHAUSTED (the same proposal or signed transaction again, so nothing is applied twice), and a
    * whole transaction that committed with MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT (a new transaction).
-   * Default: exponential backoff, 5 attempts, 250 ms doubling to at most 5 s, full jitter.
+   * Default: exponential backoff, 5 attempts, 250 ms doubling to at most 5 s, full jitter. Independently of this
+   * policy, a key-creating transaction (`registerDevice`, `initHash`, `anchorBatch`, `anchorRecord`) that commits
+   * as ENDORSEMENT_POLICY_FAILURE runs once more at once: that is how Fabric reports the loser of two creations of
+   * the same key in one block.
    */
   retry?: RetryPolicy;
   /**
@@ -79,21 +68,6 @@ export interface FabricLedgerOptions {
 
 export interface FabricLedgerConnectOptions extends FabricConnectionOptions, Omit<FabricLedgerOptions, 'mspId'> {}
 
-const PHASE_DEADLINE: Record<'evaluate' | 'endorse' | 'submit' | 'commitStatus', keyof FabricDeadlines> = {
-  evaluate: 'evaluateMs',
-  endorse: 'endorseMs',
-  submit: 'submitMs',
-  commitStatus: 'commitStatusMs',
-};
-
-interface CallScope {
-  signal: AbortSignal | undefined;
-  done(): void;
-}
-
-function text(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('utf8');
-}
 
 /**
  * The `Ledger` on a Hyperledger Fabric network through the Fabric Gateway (fabric-gateway 1.x, Fabric ≥ 2.4).
@@ -110,8 +84,7 @@ export class FabricLedger implements Ledger {
   readonly deadlines: FabricDeadlines;
   /** MSP ID of the client identity (from the options), when given. */
   readonly mspId: string | undefined;
-  private readonly contract: GatewayContract;
-  private readonly retry: RetryPolicy;
+  private readonly calls: GatewayCalls;
   private readonly eventsRetry: RetryPolicy;
   private readonly logger: Logger;
   private readonly redactor: Redactor;
@@ -129,13 +102,13 @@ export class FabricLedger implements Ledger {
       if (typeof value !== 'number' || !(value > 0)) throw new ValidationError(`deadlines.${name}`, 'must be a positive number of milliseconds');
     }
     this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
-    this.contract = network.getContract(options.chaincode, options.contract);
-    this.retry = options.retry ?? new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5_000 });
+    const retry = options.retry ?? new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5_000 });
     this.eventsRetry = options.eventsRetry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 250, maxDelayMs: 30_000 });
     this.mspId = options.mspId || undefined;
     this.logger = options.logger ?? silentLogger;
     this.redactor = options.redactor ?? new Redactor();
     this.onClose = onClose;
+    this.calls = new GatewayCalls(network.getContract(options.chaincode, options.contract), this.deadlines, retry, this.logger);
   }
 
   /** Connects to a gateway peer. The gRPC connection is made lazily, on the first call. */
@@ -159,12 +132,12 @@ export class FabricLedger implements Ledger {
   async registerDevice(input: { tenant: string; deviceId: string }, options: LedgerCallOptions = {}): Promise<DeviceRecord> {
     const tenant = validateTenantId(input.tenant, undefined, 'tenant');
     const deviceId = validateDeviceId(input.deviceId);
-    return JSON.parse(text((await this.submit('RegisterDevice', [tenant, deviceId], {}, options)).result)) as DeviceRecord;
+    return JSON.parse(utf8((await this.calls.submit('RegisterDevice', [tenant, deviceId], {}, options)).result)) as DeviceRecord;
   }
 
   async getDevice(tenant: string, deviceId: string, options: LedgerCallOptions = {}): Promise<DeviceRecord | undefined> {
     const args = [validateTenantId(tenant, undefined, 'tenant'), validateDeviceId(deviceId)];
-    return this.evaluateOptional<DeviceRecord>('GetDevice', args, {}, options);
+    return this.calls.evaluateOptional<DeviceRecord>('GetDevice', args, {}, options);
   }
 
   async setCredentials(input: CredentialsRequest, options: LedgerCallOptions = {}): Promise<CredentialCommitment> {
@@ -179,13 +152,13 @@ export class FabricLedger implements Ledger {
     const salt = check.optionalSalt('salt', input.salt) ?? randomBytes(32).toString('hex');
     this.redactor.addSecret(input.password);
     const transientData: Record<string, string> = { authId, password: input.password, salt };
-    const { result } = await this.submit('SetCredentials', [tenant, deviceId], { transientData, endorsingOrganizations: [this.ownMsp('setCredentials')] }, options);
-    return JSON.parse(text(result)) as CredentialCommitment;
+    const { result } = await this.calls.submit('SetCredentials', [tenant, deviceId], { transientData, endorsingOrganizations: [this.ownMsp('setCredentials')] }, options);
+    return JSON.parse(utf8(result)) as CredentialCommitment;
   }
 
   async getCredentials(tenant: string, deviceId: string, options: LedgerCallOptions = {}): Promise<DeviceCredentials | undefined> {
     const args = [validateTenantId(tenant, undefined, 'tenant'), validateDeviceId(deviceId)];
-    const credentials = await this.evaluateOptional<DeviceCredentials>('GetCredentials', args, { endorsingOrganizations: [this.ownMsp('getCredentials')] }, options);
+    const credentials = await this.calls.evaluateOptional<DeviceCredentials>('GetCredentials', args, { endorsingOrganizations: [this.ownMsp('getCredentials')] }, options);
     if (credentials) this.redactor.addSecret(credentials.password);
     return credentials;
   }
@@ -196,27 +169,32 @@ export class FabricLedger implements Ledger {
     const command = typeof input.command === 'string' ? input.command : JSON.stringify(input.command);
     if (typeof command !== 'string' || command.length === 0) throw new ValidationError('command', 'must be Ditto Protocol JSON text or an envelope object');
     const ttd = check.optionalTtd('ttd', input.ttd);
-    const { result, transactionId } = await this.submit('PublishTelemetryData', [tenant, thingId, command, ttd], {}, options);
-    return { sha256: text(result), transactionId };
+    const { result, transactionId } = await this.calls.submit('PublishTelemetryData', [tenant, thingId, command, ttd], {}, options);
+    return { sha256: utf8(result), transactionId };
+  }
+
+  async getTelemetry(tenant: string, thingId: string, transactionId: string, options: LedgerCallOptions = {}): Promise<TelemetryRecord | undefined> {
+    const args = [validateTenantId(tenant, undefined, 'tenant'), validateThingId(thingId), check.requireKey('transactionId', transactionId)];
+    return this.calls.evaluateOptional<TelemetryRecord>('GetTelemetry', args, {}, options);
   }
 
   // ---- PoC 1 hash registry -------------------------------------------------------------------------
 
   async initHash(key: string, options: LedgerCallOptions = {}): Promise<HashRecord> {
-    return this.submitJson<HashRecord>('InitHash', [check.requireKey('key', key)], options);
+    return this.calls.submitJson<HashRecord>('InitHash', [check.requireKey('key', key)], options);
   }
 
   async updateHash(input: { key: string; sha256: string; cid?: string }, options: LedgerCallOptions = {}): Promise<HashRecord> {
     const args = [check.requireKey('key', input.key), check.requireSha256('sha256', input.sha256), check.optionalCid('cid', input.cid)];
-    return this.submitJson<HashRecord>('UpdateHash', args, options);
+    return this.calls.submitJson<HashRecord>('UpdateHash', args, options);
   }
 
   async queryHash(key: string, options: LedgerCallOptions = {}): Promise<HashRecord | undefined> {
-    return this.evaluateOptional<HashRecord>('QueryHash', [check.requireKey('key', key)], {}, options);
+    return this.calls.evaluateOptional<HashRecord>('QueryHash', [check.requireKey('key', key)], {}, options);
   }
 
   async getHashHistory(key: string, options: LedgerCallOptions = {}): Promise<HashHistoryEntry[]> {
-    return (await this.evaluateOptional<HashHistoryEntry[]>('GetHashHistory', [check.requireKey('key', key)], {}, options)) ?? [];
+    return (await this.calls.evaluateOptional<HashHistoryEntry[]>('GetHashHistory', [check.requireKey('key', key)], {}, options)) ?? [];
   }
 
   // ---- anchoring -----------------------------------------------------------------------------------
@@ -231,17 +209,17 @@ export class FabricLedger implements Ledger {
       prevRoot,
       check.optionalMeta('meta', input.meta),
     ];
-    return this.submitJson<BatchRecord>('AnchorBatch', args, options);
+    return this.calls.submitJson<BatchRecord>('AnchorBatch', args, options);
   }
 
   async getBatch(stream: string, batchId: string, options: LedgerCallOptions = {}): Promise<BatchRecord | undefined> {
     const args = [check.requireKey('stream', stream), check.requireKey('batchId', batchId)];
-    return this.evaluateOptional<BatchRecord>('GetBatch', args, {}, options);
+    return this.calls.evaluateOptional<BatchRecord>('GetBatch', args, {}, options);
   }
 
   async getHead(stream: string, options: LedgerCallOptions = {}): Promise<StreamHead> {
-    const result = await this.evaluate('GetHead', [check.requireKey('stream', stream)], {}, options);
-    return JSON.parse(text(result)) as StreamHead;
+    const result = await this.calls.evaluate('GetHead', [check.requireKey('stream', stream)], {}, options);
+    return JSON.parse(utf8(result)) as StreamHead;
   }
 
   async anchorRecord(input: RecordAnchor, options: LedgerCallOptions = {}): Promise<AnchoredRecord> {
@@ -251,11 +229,11 @@ export class FabricLedger implements Ledger {
       check.optionalCid('cid', input.cid),
       check.optionalMeta('meta', input.meta),
     ];
-    return this.submitJson<AnchoredRecord>('AnchorRecord', args, options);
+    return this.calls.submitJson<AnchoredRecord>('AnchorRecord', args, options);
   }
 
   async getRecord(key: string, options: LedgerCallOptions = {}): Promise<AnchoredRecord | undefined> {
-    return this.evaluateOptional<AnchoredRecord>('GetRecord', [check.requireKey('key', key)], {}, options);
+    return this.calls.evaluateOptional<AnchoredRecord>('GetRecord', [check.requireKey('key', key)], {}, options);
   }
 
   // ---- events --------------------------------------------------------------------------------------
@@ -335,7 +313,7 @@ export class FabricLedger implements Ledger {
   /** Blocks on the channel: qscc `GetChainInfo` (a `common.BlockchainInfo`) evaluated through the gateway. */
   async getChainHeight(options: LedgerCallOptions = {}): Promise<bigint> {
     const qscc = this.network.getContract('qscc');
-    const bytes = await this.evaluate('GetChainInfo', [this.options.channel], {}, options, qscc);
+    const bytes = await this.calls.evaluate('GetChainInfo', [this.options.channel], {}, options, qscc);
     let height: number;
     try {
       height = common.BlockchainInfo.deserializeBinary(bytes).getHeight();
@@ -364,110 +342,5 @@ export class FabricLedger implements Ledger {
   private ownMsp(operation: string): string {
     if (!this.options.mspId) throw new ValidationError('mspId', `the FabricLedger needs its organisation's MSP ID for ${operation}`);
     return this.options.mspId;
-  }
-
-  private scope(what: string, options: LedgerCallOptions): CallScope {
-    if (options.timeoutMs === undefined) return { signal: options.signal, done: () => undefined };
-    const timeoutMs = options.timeoutMs;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new TimeoutError(what, timeoutMs)), timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-    return { signal, done: () => clearTimeout(timer) };
-  }
-
-  private callOptions(phase: keyof typeof PHASE_DEADLINE): CallOptions {
-    return { deadline: Date.now() + this.deadlines[PHASE_DEADLINE[phase]] };
-  }
-
-  /** Runs one gateway step, again while it fails transiently and the retry policy allows. */
-  private async step<T>(context: FailureContext, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      if (signal?.aborted) throw abortReason(signal, context.transaction);
-      try {
-        return await abortable(run(), signal, context.transaction);
-      } catch (error) {
-        const failure = toLedgerError(error, context);
-        const delay = isRetryable(failure) ? this.retry.nextDelayMs(attempt, failure) : undefined;
-        if (delay === undefined) throw failure;
-        this.logger.warn('retrying ledger call', { transaction: context.transaction, phase: context.phase, attempt, delayMs: delay, reason: failure.message });
-        try {
-          await sleep(delay, signal);
-        } catch {
-          throw signal ? abortReason(signal, context.transaction) : failure;
-        }
-      }
-    }
-  }
-
-  private async evaluate(
-    name: string,
-    args: string[],
-    proposal: GatewayProposalOptions,
-    options: LedgerCallOptions,
-    contract: GatewayContract = this.contract,
-  ): Promise<Uint8Array> {
-    const scope = this.scope(name, options);
-    try {
-      const built = contract.newProposal(name, { ...proposal, arguments: args });
-      const context: FailureContext = { phase: 'evaluate', transaction: name, transactionId: built.getTransactionId() };
-      return await this.step(context, scope.signal, () => built.evaluate(this.callOptions('evaluate')));
-    } finally {
-      scope.done();
-    }
-  }
-
-  private async evaluateOptional<T>(name: string, args: string[], proposal: GatewayProposalOptions, options: LedgerCallOptions): Promise<T | undefined> {
-    try {
-      return JSON.parse(text(await this.evaluate(name, args, proposal, options))) as T;
-    } catch (error) {
-      if (error instanceof ChaincodeError && error.reason === 'NOT_FOUND') return undefined;
-      throw error;
-    }
-  }
-
-  private async submitJson<T>(name: string, args: string[], options: LedgerCallOptions): Promise<T> {
-    return JSON.parse(text((await this.submit(name, args, {}, options)).result)) as T;
-  }
-
-  /**
-   * endorse → submit → commit status. A transient failure repeats the failed step with the same proposal or
-   * signed transaction (Fabric rejects a transaction ID twice, so nothing applies twice); an MVCC or phantom
-   * read conflict at commit runs the whole transaction again as a new one.
-   */
-  private async submit(
-    name: string,
-    args: string[],
-    proposal: GatewayProposalOptions,
-    options: LedgerCallOptions,
-  ): Promise<{ result: Uint8Array; transactionId: string; blockNumber: bigint }> {
-    const scope = this.scope(name, options);
-    try {
-      for (let attempt = 1; ; attempt += 1) {
-        const built = this.contract.newProposal(name, { ...proposal, arguments: args });
-        const transactionId = built.getTransactionId();
-        const context = (phase: FailureContext['phase']): FailureContext => ({ phase, transaction: name, transactionId });
-        try {
-          const transaction = await this.step(context('endorse'), scope.signal, () => built.endorse(this.callOptions('endorse')));
-          const commit = await this.step(context('submit'), scope.signal, () => transaction.submit(this.callOptions('submit')));
-          const status = await this.step(context('commitStatus'), scope.signal, () => commit.getStatus(this.callOptions('commitStatus')));
-          if (!status.successful) {
-            throw new CommitError(status.code, { phase: 'commit', transaction: name, transactionId, blockNumber: status.blockNumber });
-          }
-          return { result: transaction.getResult(), transactionId, blockNumber: status.blockNumber };
-        } catch (error) {
-          const failure = toLedgerError(error, context('commit'));
-          const delay = failure instanceof CommitError && failure.retryable ? this.retry.nextDelayMs(attempt, failure) : undefined;
-          if (delay === undefined) throw failure;
-          this.logger.warn('transaction conflicted; running it again', { transaction: name, transactionId, attempt, delayMs: delay, reason: failure.message });
-          try {
-            await sleep(delay, scope.signal);
-          } catch {
-            throw scope.signal ? abortReason(scope.signal, name) : failure;
-          }
-        }
-      }
-    } finally {
-      scope.done();
-    }
   }
 }

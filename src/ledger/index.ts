@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
-export { FabricLedger, DEFAULT_DEADLINES, type FabricDeadlines, type FabricLedgerOptions, type FabricLedgerConnectOptions } from './fabric.js';
+export { FabricLedger, type FabricLedgerOptions, type FabricLedgerConnectOptions } from './fabric.js';
+export { DEFAULT_DEADLINES, type FabricDeadlines } from './gateway-calls.js';
 export type { FabricConnectionOptions } from './connection.js';
 export type {
   GatewayNetwork,

@@ -99,6 +99,18 @@ export interface AnchoredRecord {
   timestamp: string;
 }
 
+/** What `PublishTelemetryData` keeps on the ledger for one publication (the command itself only travels in the event). */
+export interface TelemetryRecord {
+  docType: 'telemetry';
+  tenant: string;
+  thingId: string;
+  /** hex SHA-256 of the UTF-8 bytes of the Ditto command exactly as submitted. */
+  sha256: string;
+  txId: string;
+  timestamp: string;
+  ttd: number | null;
+}
+
 /** Payload of the chaincode event `TelemetryPublishRequested`. */
 export interface TelemetryPublishRequested {
   tenant: string;
@@ -233,6 +245,8 @@ export interface Ledger {
   /** Evaluate only (never submitted, so the password never lands in a block). Owner organisation only. */
   getCredentials(tenant: string, deviceId: string, options?: LedgerCallOptions): Promise<DeviceCredentials | undefined>;
   publishTelemetry(input: TelemetryRequest, options?: LedgerCallOptions): Promise<TelemetrySubmission>;
+  /** The record of one publication, by the transaction ID `publishTelemetry` returned. */
+  getTelemetry(tenant: string, thingId: string, transactionId: string, options?: LedgerCallOptions): Promise<TelemetryRecord | undefined>;
 
   initHash(key: string, options?: LedgerCallOptions): Promise<HashRecord>;
   updateHash(input: { key: string; sha256: string; cid?: string }, options?: LedgerCallOptions): Promise<HashRecord>;

@@ -363,7 +363,7 @@ describe('FabricLedger: errors', () => {
     await assert.rejects(ledger.initHash('k'), (error: unknown) => error instanceof CommitStatusError && /raise deadlines.commitStatusMs/.test(error.hint ?? ''));
 
     network.contract.commitCodes.push(10);
-    await assert.rejects(ledger.initHash('k'), (error: unknown) => {
+    await assert.rejects(ledger.updateHash({ key: 'k', sha256: ROOT }), (error: unknown) => {
       assert.ok(error instanceof CommitError);
       assert.equal(error.validationCode, 10);
       assert.equal(error.statusName, 'ENDORSEMENT_POLICY_FAILURE');
