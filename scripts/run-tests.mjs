@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every *.test.ts under test/ with Node's test runner and tsx, then the chaincode package's own
-// tests (installing its dependencies first on a fresh checkout). With paths, runs just those files.
+// tests (installing and building it first on a fresh checkout). With paths, runs just those files.
 // Node 20 does not expand globs for --test, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -28,14 +28,22 @@ if (files.length === 0) {
   console.error('no test files found under', roots.join(', '));
   process.exit(1);
 }
-let status = run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files]);
-
-if (args.length === 0 && existsSync('chaincode/package.json')) {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const withChaincode = args.length === 0 && existsSync('chaincode/package.json');
+if (withChaincode) {
+  // The Fabric network tests serve the compiled chaincode: install and build it once, before test files that
+  // may run in parallel would each try to.
   if (!existsSync('chaincode/node_modules')) {
     const installed = run(npm, ['ci', '--no-audit', '--no-fund'], { cwd: 'chaincode' });
     if (installed !== 0) process.exit(installed);
   }
+  const built = run(npm, ['run', '--silent', 'build'], { cwd: 'chaincode' });
+  if (built !== 0) process.exit(built);
+}
+
+let status = run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files]);
+
+if (withChaincode) {
   console.log('\n# chaincode package tests');
   status = run(npm, ['test'], { cwd: 'chaincode' }) || status;
 }

@@ -22,8 +22,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const { values } = parseArgs({
   options: {
     label: { type: 'string', default: process.env.CHAINCODE_LABEL ?? `twinledger_${pkg.version}` },
-    // {{.peername}} is replaced by the peer's ccaas builder with the peer's name.
-    address: { type: 'string', default: process.env.CHAINCODE_CONNECTION_ADDRESS ?? '{{.peername}}_twinledger_ccaas:9999' },
+    // A literal host:port works on any peer. Go templates such as {{.peername}} are filled in by the peer's ccaas
+    // builder from the peer's CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG (JSON); without it the install fails.
+    address: { type: 'string', default: process.env.CHAINCODE_CONNECTION_ADDRESS ?? '127.0.0.1:9999' },
     'dial-timeout': { type: 'string', default: '10s' },
     out: { type: 'string', default: join(root, 'pkg') },
     'tls-root-cert': { type: 'string' },
@@ -41,7 +42,13 @@ function fail(message) {
 if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(values.label)) {
   fail(`label ${JSON.stringify(values.label)} must start with a letter or digit and contain only letters, digits, _ . + -`);
 }
-if (!/^[^\s:]+:[0-9]+$/.test(values.address)) fail(`address ${JSON.stringify(values.address)} must be host:port`);
+// host:port, where host and port may be Go templates ({{.peername}}, {{.ccport}}) that the ccaas builder fills in.
+const TEMPLATE = /\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+const untemplated = values.address.replace(TEMPLATE, '0');
+if (!/^[^\s:{}]+:[0-9]+$/.test(untemplated) && !/^\[[0-9a-fA-F:.]+\]:[0-9]+$/.test(untemplated)) {
+  fail(`address ${JSON.stringify(values.address)} must be host:port (Go templates like {{.peername}} allowed)`);
+}
+const templateKeys = [...new Set([...values.address.matchAll(TEMPLATE)].map((match) => match[1]))];
 if (Boolean(values['client-cert']) !== Boolean(values['client-key'])) fail('--client-cert and --client-key go together');
 
 const connection = { address: values.address, dial_timeout: values['dial-timeout'], tls_required: false };
@@ -98,5 +105,13 @@ writeFileSync(file, packageBytes);
 writeFileSync(join(outDir, `${values.label}.id`), `${packageId}\n`);
 console.error(`package: ${file}`);
 console.error(`connection address: ${values.address}${connection.tls_required ? ' (TLS)' : ''}`);
-console.error(`start the server with: CHAINCODE_ID=${packageId} CHAINCODE_SERVER_ADDRESS=0.0.0.0:9999 npm start`);
+if (templateKeys.length > 0) {
+  const example = Object.fromEntries(templateKeys.map((key) => [key, key === 'peername' ? 'peer0org1' : '...']));
+  console.error(
+    `the address is a template: every peer that installs this package needs CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG='${JSON.stringify(example)}' ` +
+      'in its environment (and the variable in propagateEnvironment of its ccaas builder in core.yaml), or the install fails with "map has no entry for key"',
+  );
+}
+const port = /:([0-9]+)$/.exec(values.address)?.[1] ?? '<port>';
+console.error(`start the server with: CHAINCODE_ID=${packageId} CHAINCODE_SERVER_ADDRESS=0.0.0.0:${port} CORE_PEER_LOCALMSPID=<your MSP ID> npm start`);
 console.log(packageId);

@@ -58,6 +58,32 @@ describe('npm run package', () => {
     assert.notEqual(packageInto(join(temp, 'r3'), '--label', 'cc_1', '--address', 'other:1'), a);
   });
 
+  it('defaults to 127.0.0.1:9999, which a peer needs no builder configuration for', () => {
+    const out = join(temp, 'default');
+    packageInto(out, '--label', 'cc_default');
+    const inner = join(temp, 'default-inner');
+    execFileSync('mkdir', ['-p', inner]);
+    untar(join(out, 'cc_default.tar.gz'), inner);
+    untar(join(inner, 'code.tar.gz'), inner);
+    assert.equal((JSON.parse(readFileSync(join(inner, 'connection.json'), 'utf8')) as { address: string }).address, '127.0.0.1:9999');
+  });
+
+  it('accepts Go templates in the address and names the builder configuration every peer then needs', () => {
+    const script = join(root, 'scripts', 'package-ccaas.mjs');
+    for (const address of ['{{.peername}}_twinledger:9999', '127.0.0.1:{{.ccport}}', '{{ .host }}:{{.port}}']) {
+      const result = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', address], { encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stderr, /needs CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG='\{"/);
+    }
+    const peername = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', '{{.peername}}_cc:9999'], { encoding: 'utf8' });
+    assert.match(peername.stderr, /CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG='\{"peername":"peer0org1"\}'/);
+    for (const address of ['no-port', 'host:', '{{.x}}', 'a b:1', '{{.peername}_cc:9999']) {
+      const result = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', address], { encoding: 'utf8' });
+      assert.equal(result.status, 2, `${address} is refused`);
+      assert.match(result.stderr, /must be host:port/);
+    }
+  });
+
   it('rejects labels Fabric would refuse', () => {
     const result = spawnSync(process.execPath, [join(root, 'scripts', 'package-ccaas.mjs'), '--out', temp, '--label', 'bad label'], { encoding: 'utf8' });
     assert.equal(result.status, 2);
