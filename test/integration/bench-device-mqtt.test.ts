@@ -2,10 +2,10 @@
 // must produce the per-run lines and a summary per QoS with positive rates. No speed is asserted here: timing
 // belongs to `npm run bench`, whose summaries carry the SDK/raw ratio and the target.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { mosquittoProblem } from '../support/mosquitto.js';
+import { runBenchScript } from '../support/bench.js';
 import { skipUnlessAvailable } from '../support/services.js';
 
 const BENCH = fileURLToPath(new URL('../../bench/device-mqtt.bench.ts', import.meta.url));
@@ -22,24 +22,9 @@ interface BenchLine {
   withinTarget?: boolean;
 }
 
-function runBench(): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BENCH], {
-      env: { ...process.env, BENCH_MQTT_MESSAGES: '3000', BENCH_MQTT_ROUNDS: '1', BENCH_MQTT_WINDOW: '100' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 describe('bench/device-mqtt.bench.ts', { skip: skipUnlessAvailable(mosquittoProblem()) }, () => {
   it('runs both clients at QoS 0 and 1 and summarises each QoS', { timeout: 240_000 }, async () => {
-    const { status, stdout, stderr } = await runBench();
+    const { status, stdout, stderr } = await runBenchScript(BENCH, { BENCH_MQTT_MESSAGES: '3000', BENCH_MQTT_ROUNDS: '1', BENCH_MQTT_WINDOW: '100' });
     assert.equal(status, 0, stderr);
     const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as BenchLine);
     assert.ok(lines.every((line) => line.bench === 'device-mqtt'), stdout);

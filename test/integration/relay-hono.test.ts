@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -29,6 +27,8 @@ import {
   UndeliverableError,
 } from '../../src/ledger/index.js';
 import { FakeChaincodeEventLog } from '../support/fake-chaincode-events.js';
+import { FakeHttpAdapter, basicAuthorization } from '../support/fake-http-adapter.js';
+import { until } from '../support/settle.js';
 
 const TENANT = 'org.acme';
 const PASSWORD = 'lamp-secret-4711';
@@ -117,69 +117,10 @@ class EventChain implements GatewayNetwork {
 
 // ---- the Hono HTTP adapter -------------------------------------------------------------------------------
 
-function basic(authId: string, password: string): string {
-  return `Basic ${Buffer.from(`${authId}@${TENANT}:${password}`).toString('base64')}`;
-}
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  status: number;
-}
-
-class FakeHttpAdapter {
-  readonly received: Received[] = [];
-  /** Status codes to answer before accepting, per command body. */
-  readonly failFirst = new Map<string, number[]>();
-  /** Accepted Authorization headers: the registered devices and their passwords. */
-  readonly valid = new Set([basic('lamp-1', PASSWORD), basic('lamp-2', PASSWORD)]);
-  private server: Server | undefined;
-  port = 0;
-
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let status = 202;
-        if (request.method !== 'POST' || request.url !== '/telemetry') status = 404;
-        else if (!this.valid.has(request.headers.authorization ?? '')) status = 401;
-        else if ((this.failFirst.get(body) ?? []).length > 0) status = this.failFirst.get(body)?.shift() as number;
-        this.received.push({ headers: request.headers, body, status });
-        if (status === 202 && request.headers['hono-ttd']) {
-          response.writeHead(200, { 'hono-command': 'switch', 'hono-cmd-req-id': 'req-1', 'content-type': 'application/json' });
-          response.end('{"on":true}');
-          return;
-        }
-        response.writeHead(status, status === 401 ? { 'content-type': 'text/plain' } : {});
-        response.end(status === 401 ? 'unauthorized' : undefined);
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server?.address() as AddressInfo).port;
-  }
-
-  accepted(): Received[] {
-    return this.received.filter((r) => r.status < 300);
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const basic = (authId: string, password: string) => basicAuthorization(authId, TENANT, password);
 
 describe('TelemetryRelay → Hono HTTP adapter', () => {
-  const adapter = new FakeHttpAdapter();
+  const adapter = new FakeHttpAdapter([basic('lamp-1', PASSWORD), basic('lamp-2', PASSWORD)]);
   const dirs: string[] = [];
   const logs: string[] = [];
   const relays: TelemetryRelay[] = [];

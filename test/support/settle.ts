@@ -13,3 +13,12 @@ export async function settlesWithin<T>(promise: Promise<T>, timeoutMs: number, w
     clearTimeout(timer);
   }
 }
+
+/** Resolves once `condition()` holds (polled every 10 ms); rejects naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -15,7 +15,7 @@ import {
   DevicePayloadTooLargeError,
   createDeviceClient,
 } from '../../src/device/index.js';
-import { settlesWithin } from '../support/settle.js';
+import { settlesWithin, until } from '../support/settle.js';
 
 class AdapterConnection {
   readonly subscriptions: string[] = [];
@@ -122,14 +122,6 @@ class FakeMqttAdapter {
 }
 
 const quick = (maxAttempts = Number.POSITIVE_INFINITY) => new ExponentialBackoff({ maxAttempts, initialDelayMs: 5, maxDelayMs: 30, jitter: 'none' });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
   let fake: FakeMqttAdapter;
