@@ -4,6 +4,7 @@
  */
 import { type DeviceClientOptions, type DeviceTransport, deviceEndpointFromConfig } from '../../src/device/index.js';
 import { ENVIRONMENT_VARIABLES, configFromEnv, jsonLineLogger } from '../../src/index.js';
+import { setCloud2EdgeEnvText } from '../support/cloud2edge-env.js';
 
 export function lampOptions(env: NodeJS.ProcessEnv = process.env): DeviceClientOptions {
   const transport = (env.LAMP_TRANSPORT ?? 'mqtt') as DeviceTransport;
@@ -14,8 +15,8 @@ export function lampOptions(env: NodeJS.ProcessEnv = process.env): DeviceClientO
     const described = { ...ENVIRONMENT_VARIABLES, DEMO_DEVICE_PASSWORD: "the device's password (as given to npm run demo)" } as Record<string, string>;
     console.log(`The lamp is a device on a Cloud2Edge installation; these variables are not set: ${missing.join(', ')}.
 
-Set the adapter variables with the script Cloud2Edge's installation notes print, e.g.
-  eval "$(./setCloud2EdgeEnv.sh c2e cloud2edge)"
+Set the adapter variables with Cloud2Edge's script, as its documentation does:
+${setCloud2EdgeEnvText()}
 provision the lamp with \`DEMO_DEVICE_PASSWORD=... npm run demo\`, then set:
 ${missing.map((name) => `  export ${name.split(' ')[0]}=...   # ${described[name] ?? ''}`).join('\n')}
 Optional: LAMP_TRANSPORT=http (default mqtt), DEMO_TENANT, DEMO_THING_ID (defaults as in the quickstart).`);

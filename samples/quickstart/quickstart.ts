@@ -1,13 +1,14 @@
 /**
  * Quickstart: provision a device on Cloud2Edge and update its twin.
  *
- *   eval "$(./setCloud2EdgeEnv.sh c2e)"   # Cloud2Edge prints REGISTRY_BASE_URL, DITTO_API_BASE_URL, ...
+ *   eval "$(./setCloud2EdgeEnv.sh c2e cloud2edge /tmp/c2e_hono_truststore.pem)"   # see samples/support/cloud2edge-env.ts
  *   npm run demo
  *
  * Without those variables it explains what to set and exits.
  */
 import { randomBytes } from 'node:crypto';
 import { Cloud2Edge, ENVIRONMENT_VARIABLES, TwinLedgerError } from '../../src/index.js';
+import { setCloud2EdgeEnvText } from '../support/cloud2edge-env.js';
 import { provisionAndUpdate } from './provision-and-update.js';
 
 const required = ['REGISTRY_BASE_URL', 'DITTO_API_BASE_URL', 'DITTO_DEVOPS_PWD'] as const;
@@ -15,8 +16,8 @@ const missing = required.filter((name) => !process.env[name]);
 if (missing.length > 0) {
   console.log(`The quickstart talks to a Cloud2Edge installation; these variables are not set: ${missing.join(', ')}.
 
-Set them with the script Cloud2Edge's installation notes print, e.g.
-  eval "$(./setCloud2EdgeEnv.sh c2e cloud2edge)"
+Set them with Cloud2Edge's script, as its documentation does:
+${setCloud2EdgeEnvText()}
 or by hand:
 ${required.map((name) => `  export ${name}=...   # ${ENVIRONMENT_VARIABLES[name]}`).join('\n')}
 Then run \`npm run demo\` again. (An embedded Cloud2Edge sandbox that needs none of this is on the roadmap.)`);

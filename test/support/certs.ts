@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,15 @@ export interface TestPki {
   clientKeyFile: string;
   /** The DNS name in the server certificate (like Cloud2Edge's in-cluster service names). */
   serverName: string;
+  /** Deletes the folder with the private keys now (it is deleted when the process exits anyway). */
+  remove(): void;
+}
+
+// Private keys never outlive the test process, whether or not its tests remember to clean up (or fail first).
+const pkiDirs = new Set<string>();
+function removePkiDirs(): void {
+  for (const dir of pkiDirs) rmSync(dir, { recursive: true, force: true });
+  pkiDirs.clear();
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -24,6 +33,8 @@ function openssl(dir: string, args: string[]): void {
 /** A throw-away CA with a server and a client certificate, made with the openssl CLI. */
 export function createTestPki(serverName = 'c2e-hono-service-device-registry-ext'): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'twinledger-pki-'));
+  if (pkiDirs.size === 0) process.once('exit', removePkiDirs);
+  pkiDirs.add(dir);
   openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=TwinLedger Test CA']);
   for (const [name, subject] of [
     ['server', `/CN=${serverName}`],
@@ -46,5 +57,9 @@ export function createTestPki(serverName = 'c2e-hono-service-device-registry-ext
     clientCertFile: join(dir, 'client.crt'),
     clientKeyFile: join(dir, 'client.key'),
     serverName,
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+      pkiDirs.delete(dir);
+    },
   };
 }

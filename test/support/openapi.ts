@@ -26,9 +26,9 @@ import { OpenAPIBackend } from 'openapi-backend';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** `../shared/specs` next to the repository, or `TWINLEDGER_SPECS_DIR`. */
+/** The official specs copied into `test/specs` (see its README), or `TWINLEDGER_SPECS_DIR`. */
 export function specsDir(): string | undefined {
-  const candidates = [process.env.TWINLEDGER_SPECS_DIR, resolve(here, '../../../shared/specs')].filter(
+  const candidates = [process.env.TWINLEDGER_SPECS_DIR, resolve(here, '..', 'specs')].filter(
     (dir): dir is string => typeof dir === 'string' && dir !== '',
   );
   return candidates.find((dir) => existsSync(join(dir, 'hono', 'device-registry-v1.yaml')));
@@ -44,7 +44,7 @@ export function specsAvailable(): boolean {
  */
 export function skipReason(): string | undefined {
   if (specsAvailable() || process.env.TWINLEDGER_REQUIRE_SERVICES === '1') return undefined;
-  return 'official specs not found (expected ../shared/specs next to the repository, or set TWINLEDGER_SPECS_DIR)';
+  return `official specs not found (expected test/specs in the repository${process.env.TWINLEDGER_SPECS_DIR ? `, or ${process.env.TWINLEDGER_SPECS_DIR}` : ''})`;
 }
 
 export interface RecordedRequest {
