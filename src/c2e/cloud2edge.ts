@@ -6,6 +6,7 @@ import {
   Redactor,
   type TwinLedgerConfig,
   ValidationError,
+  checkedConfigEndpoints,
   configFromEnv,
   idRules,
   redactingLogger,
@@ -52,8 +53,9 @@ export class Cloud2Edge {
     return new Cloud2Edge(configFromEnv(env, overrides));
   }
 
+  /** Throws `ValidationError` when an address in `config` is malformed or carries credentials (see `checkedConfigEndpoints`). */
   constructor(config: TwinLedgerConfig) {
-    this.config = config;
+    this.config = checkedConfigEndpoints(config);
     this.redactor = new Redactor();
     this.logger = redactingLogger(config.logger ?? silentLogger, this.redactor);
     this.idRules = idRules(config.idRules);

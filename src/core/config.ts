@@ -1,20 +1,25 @@
 import { ValidationError } from './errors.js';
 import type { IdRules } from './ids.js';
-import { redactUrl } from './redact.js';
+import { checkedHost, checkedHostPort, checkedHttpBaseUrl } from './endpoint.js';
 import { type LogLevel, type Logger, jsonLineLogger } from './logger.js';
 import type { RetryPolicy } from './retry.js';
 import type { TlsOptions } from './tls.js';
 
 export type MessagingType = 'kafka' | 'amqp';
 
+/*
+ * Addresses never carry credentials: a `user:password@` in any base URL, host or bootstrap server is refused
+ * (`ValidationError` without the value, see endpoint.ts); credentials have settings of their own.
+ */
+
 export interface RegistryEndpoint {
-  /** Base URL of the device registry management API, including `/v1`. */
+  /** Base URL of the device registry management API, including `/v1`. No `user:password@`. */
   baseUrl: string;
   tls?: TlsOptions;
 }
 
 export interface DittoEndpoint {
-  /** Base URL of Ditto's HTTP API, without `/api/2`. */
+  /** Base URL of Ditto's HTTP API, without `/api/2`. No `user:password@`: use `username`/`password` or `token`. */
   baseUrl: string;
   /** Basic-auth user for things, policies, search and messages. Cloud2Edge default `ditto`. */
   username?: string;
@@ -28,6 +33,7 @@ export interface DittoEndpoint {
 }
 
 export interface HostPort {
+  /** Host name or IP address only (no scheme, port or `user:password@`). */
   host: string;
   port: number;
   /** TLS port, when the service offers one. */
@@ -37,10 +43,11 @@ export interface HostPort {
 export interface TwinLedgerConfig {
   registry?: RegistryEndpoint;
   ditto?: DittoEndpoint;
-  /** Hono HTTP adapter base URL (device side). */
+  /** Hono HTTP adapter base URL (device side). No `user:password@`: devices log in with their own credentials. */
   httpAdapter?: { baseUrl: string; tls?: TlsOptions };
   mqttAdapter?: HostPort;
   amqpNetwork?: HostPort;
+  /** `host:port` each, no scheme and no `user:password@`. */
   kafka?: { bootstrapServers: string[] };
   /** Which messaging network Hono uses; decides the Ditto connection type. Cloud2Edge default `kafka`. */
   messaging?: MessagingType;
@@ -92,20 +99,33 @@ function get(env: Env, name: EnvironmentVariable): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function checkedUrl(name: string, value: string): string {
-  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
-  let url: URL;
-  try {
-    url = new URL(candidate);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    throw new ValidationError(name, `${JSON.stringify(redactUrl(candidate))} is not an http(s) URL`, 'Use a value like http://192.168.1.10:28080.');
-  }
-  // Credentials in the URL would bypass the redactor and make axios drop the Authorization header.
-  if (url.username !== '' || url.password !== '') {
-    throw new ValidationError(name, `${JSON.stringify(redactUrl(candidate))} carries a user name or password`, 'Put credentials into their own settings (for Ditto: TWINLEDGER_DITTO_USERNAME / TWINLEDGER_DITTO_PASSWORD), not into the URL.');
-  }
-  return candidate.replace(/\/+$/, '');
+/** Where credentials go instead of an address (see endpoint.ts), for the hint of a refusal. */
+const REGISTRY_LOGIN = 'DeviceRegistry\'s `auth` option (Cloud2Edge\'s registry needs none)';
+const DEVICE_LOGIN = 'the device client\'s `authId` and `password`';
+const AMQP_LOGIN = 'AmqpNorthbound\'s `username` and `password` options';
+const KAFKA_LOGIN = 'KafkaNorthbound\'s `sasl` option';
+
+const CREDENTIALS_INSTEAD: Partial<Record<EnvironmentVariable, string>> = {
+  REGISTRY_BASE_URL: REGISTRY_LOGIN,
+  DITTO_API_BASE_URL: 'TWINLEDGER_DITTO_USERNAME / TWINLEDGER_DITTO_PASSWORD (or TWINLEDGER_DITTO_TOKEN), and DITTO_DEVOPS_PWD',
+  HTTP_ADAPTER_BASE_URL: DEVICE_LOGIN,
+  HTTP_ADAPTER_IP: DEVICE_LOGIN,
+  MQTT_ADAPTER_IP: DEVICE_LOGIN,
+  AMQP_NETWORK_IP: AMQP_LOGIN,
+  KAFKA_IP: KAFKA_LOGIN,
+};
+
+/** Cloud2Edge prints some base URLs without a scheme: those get `http://`. */
+function checkedUrl(name: EnvironmentVariable, value: string): string {
+  return checkedHttpBaseUrl(name, value, {
+    example: 'http://192.168.1.10:28080',
+    credentialsIn: CREDENTIALS_INSTEAD[name] ?? 'their own settings',
+    defaultScheme: 'http',
+  });
+}
+
+function checkedHostVariable(name: EnvironmentVariable, value: string): string {
+  return checkedHost(name, value, { example: '192.168.1.10', credentialsIn: CREDENTIALS_INSTEAD[name] ?? 'their own settings' });
 }
 
 function checkedPort(name: string, value: string | undefined): number | undefined {
@@ -118,8 +138,9 @@ function checkedPort(name: string, value: string | undefined): number | undefine
 }
 
 function hostPort(env: Env, host: EnvironmentVariable, plain: EnvironmentVariable, secure: EnvironmentVariable): HostPort | undefined {
-  const hostValue = get(env, host);
-  if (hostValue === undefined) return undefined;
+  const value = get(env, host);
+  if (value === undefined) return undefined;
+  const hostValue = checkedHostVariable(host, value);
   const port = checkedPort(plain, get(env, plain));
   const tlsPort = checkedPort(secure, get(env, secure));
   const chosen = port ?? tlsPort;
@@ -153,7 +174,8 @@ export function configFromEnv(env: Env = process.env, overrides: TwinLedgerConfi
     if (devopsPassword !== undefined) config.ditto.devopsPassword = devopsPassword;
   }
   const httpAdapterUrl = get(env, 'HTTP_ADAPTER_BASE_URL');
-  const httpAdapterIp = get(env, 'HTTP_ADAPTER_IP');
+  const httpAdapterIpValue = get(env, 'HTTP_ADAPTER_IP');
+  const httpAdapterIp = httpAdapterIpValue === undefined ? undefined : checkedHostVariable('HTTP_ADAPTER_IP', httpAdapterIpValue);
   if (httpAdapterUrl !== undefined) {
     config.httpAdapter = { baseUrl: checkedUrl('HTTP_ADAPTER_BASE_URL', httpAdapterUrl) };
   } else if (httpAdapterIp !== undefined) {
@@ -164,18 +186,20 @@ export function configFromEnv(env: Env = process.env, overrides: TwinLedgerConfi
     }
     // As for MQTT: HTTPS when it is the only port or a CA was given (Cloud2Edge's example certificate fails otherwise).
     const secure = https !== undefined && (plain === undefined || get(env, 'TWINLEDGER_CA_FILE') !== undefined);
+    const host = httpAdapterIp.includes(':') ? `[${httpAdapterIp}]` : httpAdapterIp;
     config.httpAdapter = {
-      baseUrl: secure ? `https://${httpAdapterIp}:${https}` : `http://${httpAdapterIp}:${plain}`,
+      baseUrl: secure ? `https://${host}:${https}` : `http://${host}:${plain}`,
     };
   }
   const mqtt = hostPort(env, 'MQTT_ADAPTER_IP', 'MQTT_ADAPTER_PORT_MQTT', 'MQTT_ADAPTER_PORT_MQTTS');
   if (mqtt) config.mqttAdapter = mqtt;
   const amqp = hostPort(env, 'AMQP_NETWORK_IP', 'AMQP_NETWORK_PORT_AMQP', 'AMQP_NETWORK_PORT_AMQPS');
   if (amqp) config.amqpNetwork = amqp;
-  const kafkaIp = get(env, 'KAFKA_IP');
-  if (kafkaIp !== undefined) {
+  const kafkaIpValue = get(env, 'KAFKA_IP');
+  if (kafkaIpValue !== undefined) {
+    const kafkaIp = checkedHostVariable('KAFKA_IP', kafkaIpValue);
     const port = checkedPort('KAFKA_PORT_TCP_KAFKA', get(env, 'KAFKA_PORT_TCP_KAFKA')) ?? 9094;
-    config.kafka = { bootstrapServers: [`${kafkaIp}:${port}`] };
+    config.kafka = { bootstrapServers: [`${kafkaIp.includes(':') ? `[${kafkaIp}]` : kafkaIp}:${port}`] };
   }
   const messaging = get(env, 'TWINLEDGER_MESSAGING');
   if (messaging !== undefined) {
@@ -207,7 +231,30 @@ export function configFromEnv(env: Env = process.env, overrides: TwinLedgerConfi
     }
     config.logger = jsonLineLogger({ level: level as LogLevel });
   }
-  return mergeConfig(config, overrides);
+  return checkedConfigEndpoints(mergeConfig(config, overrides));
+}
+
+/**
+ * Checks every address in a configuration (`registry.baseUrl`, `ditto.baseUrl`, `httpAdapter.baseUrl`,
+ * `mqttAdapter.host`, `amqpNetwork.host`, `kafka.bootstrapServers`) against the endpoint rule: no
+ * credentials inside, and errors that never repeat the value (see endpoint.ts). Returns the configuration.
+ */
+export function checkedConfigEndpoints(config: TwinLedgerConfig): TwinLedgerConfig {
+  const url = (field: string, value: unknown, credentialsIn: string) =>
+    checkedHttpBaseUrl(field, value, { example: 'http://192.168.1.10:28080', credentialsIn });
+  const host = (field: string, value: unknown, credentialsIn: string) => checkedHost(field, value, { example: '192.168.1.10', credentialsIn });
+  if (config.registry !== undefined) url('registry.baseUrl', config.registry.baseUrl, REGISTRY_LOGIN);
+  if (config.ditto !== undefined) url('ditto.baseUrl', config.ditto.baseUrl, '`ditto.username` / `ditto.password` (or `ditto.token`)');
+  if (config.httpAdapter !== undefined) url('httpAdapter.baseUrl', config.httpAdapter.baseUrl, DEVICE_LOGIN);
+  if (config.mqttAdapter !== undefined) host('mqttAdapter.host', config.mqttAdapter.host, DEVICE_LOGIN);
+  if (config.amqpNetwork !== undefined) host('amqpNetwork.host', config.amqpNetwork.host, AMQP_LOGIN);
+  const servers = config.kafka?.bootstrapServers;
+  if (Array.isArray(servers)) {
+    servers.forEach((server, index) => {
+      checkedHostPort(`kafka.bootstrapServers[${index}]`, server, { example: '192.168.1.10:9094', credentialsIn: KAFKA_LOGIN });
+    });
+  }
+  return config;
 }
 
 /** Shallow-merges each endpoint section; values in `overrides` win. */

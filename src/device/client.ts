@@ -1,9 +1,10 @@
+import { checkedHost, checkedHttpBaseUrl } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import type { TwinLedgerConfig } from '../core/config.js';
 import type { TlsOptions } from '../core/tls.js';
 import { HttpDeviceClient } from './http-client.js';
 import { MqttDeviceClient } from './mqtt-client.js';
-import { resolveDeviceOptions } from './options.js';
+import { DEVICE_CREDENTIALS, resolveDeviceOptions } from './options.js';
 import type { DeviceClient, DeviceClientOptions, DeviceTransport } from './types.js';
 
 /**
@@ -39,14 +40,16 @@ export function deviceEndpointFromConfig(config: TwinLedgerConfig, transport: De
       throw new ValidationError('httpAdapter', 'no Hono HTTP adapter configured', 'Set HTTP_ADAPTER_BASE_URL (or HTTP_ADAPTER_IP and HTTP_ADAPTER_PORT_HTTP).');
     }
     const tls = adapter.tls ?? config.tls;
-    return { endpoint: adapter.baseUrl, tls: adapter.baseUrl.startsWith('https:') ? tls : undefined };
+    const endpoint = checkedHttpBaseUrl('httpAdapter.baseUrl', adapter.baseUrl, { example: 'HTTP_ADAPTER_BASE_URL', credentialsIn: DEVICE_CREDENTIALS });
+    return { endpoint, tls: endpoint.startsWith('https:') ? tls : undefined };
   }
   if (transport !== 'mqtt') throw new ValidationError('transport', `must be "http" or "mqtt", got ${String(transport)}`);
   const adapter = config.mqttAdapter;
   if (adapter === undefined) {
     throw new ValidationError('mqttAdapter', 'no Hono MQTT adapter configured', 'Set MQTT_ADAPTER_IP and MQTT_ADAPTER_PORT_MQTT (or MQTT_ADAPTER_PORT_MQTTS).');
   }
-  const host = adapter.host.includes(':') ? `[${adapter.host}]` : adapter.host;
+  const checked = checkedHost('mqttAdapter.host', adapter.host, { example: 'MQTT_ADAPTER_IP', credentialsIn: DEVICE_CREDENTIALS });
+  const host = checked.includes(':') ? `[${checked}]` : checked;
   const secure = adapter.tlsPort !== undefined && (config.tls?.ca !== undefined || config.tls?.caFile !== undefined || adapter.port === adapter.tlsPort);
   return secure
     ? { endpoint: `mqtts://${host}:${adapter.tlsPort}`, tls: config.tls ?? {} }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkedEndpointUrl, checkedHost, checkedHttpBaseUrl } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import { type IdRules, idRules, validateAuthId, validateTenantId, validateThingId } from '../core/ids.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
@@ -178,26 +179,18 @@ function resolveCommon(options: DeviceClientCommonOptions): ResolvedCommonOption
   };
 }
 
+/** Where a device's credentials go instead of the endpoint URL (see src/core/endpoint.ts). */
+export const DEVICE_CREDENTIALS = '`authId` and `password` (or a client certificate in `tls`)';
+
 function resolveHttp(options: HttpDeviceClientOptions, common: ResolvedCommonOptions): ResolvedHttpOptions {
-  if (typeof options.endpoint !== 'string') {
-    throw new ValidationError('endpoint', 'must be the HTTP adapter base URL', 'e.g. "http://192.168.1.10:30080" (HTTP_ADAPTER_BASE_URL)');
-  }
-  let url: URL;
-  try {
-    url = new URL(options.endpoint);
-  } catch {
-    throw new ValidationError('endpoint', `${show(options.endpoint)} is not a URL`, 'e.g. "http://192.168.1.10:30080"');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ValidationError('endpoint', `must be an http(s) URL for the HTTP transport, got ${show(options.endpoint)}`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new ValidationError('endpoint', 'must not contain credentials', 'Pass authId and password as options.');
-  }
+  const baseUrl = checkedHttpBaseUrl('endpoint', options.endpoint, {
+    example: '"http://192.168.1.10:30080" (HTTP_ADAPTER_BASE_URL)',
+    credentialsIn: DEVICE_CREDENTIALS,
+  });
   return {
     ...common,
     transport: 'http',
-    baseUrl: options.endpoint.replace(/\/+$/, ''),
+    baseUrl,
     commandPollSeconds: positiveInt('commandPollSeconds', options.commandPollSeconds, DEFAULT_COMMAND_POLL_SECONDS, MAX_TTD_SECONDS),
   };
 }
@@ -205,18 +198,11 @@ function resolveHttp(options: HttpDeviceClientOptions, common: ResolvedCommonOpt
 function resolveMqttEndpoint(options: MqttDeviceClientOptions): { host: string; port: number; secure: boolean } {
   const endpoint = options.endpoint;
   if (typeof endpoint === 'string') {
-    let url: URL;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      throw new ValidationError('endpoint', `${show(endpoint)} is not a URL`, 'e.g. "mqtt://192.168.1.10:1883" or "mqtts://...:8883"');
-    }
-    if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-      throw new ValidationError('endpoint', `must be an mqtt:// or mqtts:// URL for the MQTT transport, got ${show(endpoint)}`);
-    }
-    if (url.username !== '' || url.password !== '') {
-      throw new ValidationError('endpoint', 'must not contain credentials', 'Pass authId and password as options.');
-    }
+    const url = checkedEndpointUrl('endpoint', endpoint, {
+      schemes: ['mqtt', 'mqtts'],
+      example: '"mqtt://192.168.1.10:1883" or "mqtts://...:8883"',
+      credentialsIn: DEVICE_CREDENTIALS,
+    });
     const secure = url.protocol === 'mqtts:';
     const port = url.port === '' ? (secure ? 8883 : 1883) : Number(url.port);
     return { host: url.hostname.replace(/^\[|\]$/g, ''), port, secure };
@@ -224,8 +210,9 @@ function resolveMqttEndpoint(options: MqttDeviceClientOptions): { host: string; 
   if (typeof endpoint !== 'object' || endpoint === null || typeof endpoint.host !== 'string' || endpoint.host === '') {
     throw new ValidationError('endpoint', 'must be an mqtt(s):// URL or { host, port }', 'e.g. { host: process.env.MQTT_ADAPTER_IP, port: 1883 }');
   }
+  const host = checkedHost('endpoint.host', endpoint.host, { example: 'process.env.MQTT_ADAPTER_IP', credentialsIn: DEVICE_CREDENTIALS });
   const port = positiveInt('endpoint.port', endpoint.port, 0, 65_535);
-  return { host: endpoint.host, port, secure: bool('endpoint.secure', endpoint.secure, options.tls !== undefined) };
+  return { host, port, secure: bool('endpoint.secure', endpoint.secure, options.tls !== undefined) };
 }
 
 function resolveMqtt(options: MqttDeviceClientOptions, common: ResolvedCommonOptions): ResolvedMqttOptions {

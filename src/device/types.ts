@@ -262,13 +262,17 @@ export interface DeviceClientCommonOptions {
 
 export interface HttpDeviceClientOptions extends DeviceClientCommonOptions {
   transport: 'http';
-  /** Hono HTTP adapter base URL, e.g. `http://192.168.1.10:30080` or `https://...:30443`. */
+  /**
+   * Hono HTTP adapter base URL, e.g. `http://192.168.1.10:30080` or `https://...:30443`. A URL with user info
+   * (`user:password@`) is refused: the device logs in with `authId` and `password`.
+   */
   endpoint: string;
   /** `hono-ttd` of the command poll that runs while a command consumer exists (1-60 s). Default 30. */
   commandPollSeconds?: number;
 }
 
 export interface MqttEndpoint {
+  /** Host name or IP address only (no scheme, port or `user:password@`). */
   host: string;
   port: number;
   /** TLS (mqtts). Default: true when `tls` options are given. */
@@ -277,7 +281,10 @@ export interface MqttEndpoint {
 
 export interface MqttDeviceClientOptions extends DeviceClientCommonOptions {
   transport: 'mqtt';
-  /** `mqtt://host:1883`, `mqtts://host:8883`, or `{ host, port, secure }`. */
+  /**
+   * `mqtt://host:1883`, `mqtts://host:8883`, or `{ host, port, secure }`. A URL with user info (`user:password@`)
+   * is refused: the device logs in with `authId` and `password`.
+   */
   endpoint: string | MqttEndpoint;
   /** 4 = MQTT 3.1.1 (default; all Hono 2.6 supports) or 5. */
   protocolVersion?: 4 | 5;

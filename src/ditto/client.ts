@@ -1,3 +1,4 @@
+import { checkedHttpBaseUrl } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import { type CallOptions, type Credentials, HttpClient } from '../core/http.js';
 import { type IdRules, idRules } from '../core/ids.js';
@@ -17,7 +18,10 @@ import { SearchApi } from './search.js';
 import { ThingsApi } from './things.js';
 
 export interface DittoClientOptions {
-  /** Ditto's base URL without `/api/2`, e.g. Cloud2Edge's `DITTO_API_BASE_URL`. */
+  /**
+   * Ditto's base URL without `/api/2`, e.g. Cloud2Edge's `DITTO_API_BASE_URL`. A URL with user info
+   * (`user:password@`) is refused: pass `credentials` instead.
+   */
   baseUrl: string;
   /** Cloud2Edge default: basic `ditto`/`ditto`. */
   credentials?: Credentials;
@@ -58,10 +62,11 @@ export class DittoClient {
   private readonly resource: DittoResource;
 
   constructor(options: DittoClientOptions) {
-    if (typeof options?.baseUrl !== 'string' || !/^https?:\/\/[^/]/i.test(options.baseUrl)) {
-      throw new ValidationError('baseUrl', `must be an http(s) URL, got ${JSON.stringify(options?.baseUrl)}`, 'e.g. "http://ditto.example.com:8080" (without /api/2)');
-    }
-    const baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/api\/2$/, '');
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object with at least baseUrl');
+    const baseUrl = checkedHttpBaseUrl('baseUrl', options.baseUrl, {
+      example: '"http://ditto.example.com:8080" (without /api/2)',
+      credentialsIn: 'the `credentials` option (and `devopsCredentials` for connections)',
+    }).replace(/\/api\/2$/, '');
     const redactor = options.redactor ?? options.http?.redactor ?? new Redactor();
     const logger = redactingLogger(options.logger ?? options.http?.logger ?? silentLogger, redactor);
     const shared = {

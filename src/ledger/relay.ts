@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { checkedHttpBaseUrl } from '../core/endpoint.js';
 import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError } from '../core/errors.js';
 import { HttpClient } from '../core/http.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
@@ -33,7 +34,10 @@ export type RelayCredentialsSource =
 
 export interface TelemetryRelayOptions {
   ledger: Ledger;
-  /** The Hono HTTP adapter (device side), e.g. Cloud2Edge's `HTTP_ADAPTER_BASE_URL`. */
+  /**
+   * The Hono HTTP adapter (device side), e.g. Cloud2Edge's `HTTP_ADAPTER_BASE_URL`. A URL with user info
+   * (`user:password@`) is refused: device passwords come from `credentials`.
+   */
   httpAdapter: { baseUrl: string; tls?: TlsOptions };
   /**
    * Folder for the relay's durable state: `checkpoint.json` (event stream position), `delivered.log`
@@ -196,6 +200,10 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
     if (!options.ledger) throw new ValidationError('ledger', 'is required');
     if (!options.stateDir) throw new ValidationError('stateDir', 'is required: a folder for the checkpoint and the delivered-transactions log');
     if (!options.httpAdapter?.baseUrl) throw new ValidationError('httpAdapter.baseUrl', 'is required, e.g. http://192.168.1.10:18080');
+    const baseUrl = checkedHttpBaseUrl('httpAdapter.baseUrl', options.httpAdapter.baseUrl, {
+      example: 'http://192.168.1.10:18080 (HTTP_ADAPTER_BASE_URL)',
+      credentialsIn: 'the `credentials` option (per device)',
+    });
     const configured = options.ownerMsp ?? options.ledger.mspId;
     const owners = configured === undefined ? [] : typeof configured === 'string' ? [configured] : [...configured];
     if (owners.length === 0 || owners.some((owner) => typeof owner !== 'string' || owner === '')) {
@@ -216,7 +224,7 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
       }
     }
     this.http = new HttpClient({
-      baseUrl: options.httpAdapter.baseUrl,
+      baseUrl,
       service: 'hono-http-adapter',
       tls: options.httpAdapter.tls,
       timeoutMs: options.timeoutMs ?? 60_000,

@@ -1,3 +1,4 @@
+import { checkedHttpBaseUrl } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import { type Credentials, HttpClient } from '../core/http.js';
 import { type IdRules, idRules } from '../core/ids.js';
@@ -12,7 +13,10 @@ import { TenantsApi } from './tenants.js';
 import { RegistryTransport } from './transport.js';
 
 export interface DeviceRegistryOptions {
-  /** Base URL of the management API including `/v1`, e.g. `http://192.168.1.10:28080/v1`. */
+  /**
+   * Base URL of the management API including `/v1`, e.g. `http://192.168.1.10:28080/v1`. A URL with user info
+   * (`user:password@`) is refused: pass `auth` instead.
+   */
   baseUrl: string;
   /** Default deadline per call (read-modify-write helpers: for the whole operation). Default 10 000 ms. */
   timeoutMs?: number;
@@ -40,24 +44,18 @@ export interface DeviceRegistryOptions {
 }
 
 function checkedBaseUrl(baseUrl: unknown): string {
-  if (typeof baseUrl !== 'string') throw new ValidationError('baseUrl', 'must be a string such as "http://registry:28080/v1"');
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new ValidationError('baseUrl', `${JSON.stringify(baseUrl)} is not a URL`, 'Use a value like "http://192.168.1.10:28080/v1".');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ValidationError('baseUrl', `must be an http or https URL, got ${url.protocol}`);
-  }
-  if (!/\/v1\/?$/.test(url.pathname)) {
+  const base = checkedHttpBaseUrl('baseUrl', baseUrl, {
+    example: '"http://192.168.1.10:28080/v1"',
+    credentialsIn: 'the `auth` option (Cloud2Edge\'s registry needs none)',
+  });
+  if (!/\/v1$/.test(base)) {
     throw new ValidationError(
       'baseUrl',
       'must end with /v1 (the management API version)',
       'Cloud2Edge prints REGISTRY_BASE_URL without it: append "/v1".',
     );
   }
-  return baseUrl.replace(/\/+$/, '');
+  return base;
 }
 
 /**
