@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import { AbortError, HttpError, NetworkError, TimeoutError, httpErrorFor } from './errors.js';
+import { AbortError, HttpError, NetworkError, TimeoutError, ValidationError, httpErrorFor } from './errors.js';
+import { checkedHttpBaseUrl } from './endpoint.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Redactor, redactUrl } from './redact.js';
 import { ExponentialBackoff, type RetryPolicy, parseRetryAfter, sleep } from './retry.js';
@@ -69,7 +70,10 @@ export interface Versioned<T> {
 export type HintProvider = (status: number, upstreamCode: string | undefined, request: HttpRequest) => string | undefined;
 
 export interface HttpClientOptions {
-  /** e.g. `http://registry:28443/v1` or `https://ditto.example.com`. */
+  /**
+   * e.g. `http://registry:28443/v1` or `https://ditto.example.com`. No user info (`user:password@`), query or
+   * fragment: credentials go into `credentials` (see `checkedEndpointUrl`). Stored normalised, without trailing slashes.
+   */
   baseUrl: string;
   /** A name for log lines and messages: `hono-registry`, `ditto`, ... */
   service: string;
@@ -99,6 +103,47 @@ const CONDITIONS: ReadonlySet<string> = new Set(['if-match', 'if-none-match']);
 function isConditionalWrite(method: HttpMethod, headers: Record<string, string> | undefined): boolean {
   if (SAFE.has(method) || headers === undefined) return false;
   return Object.keys(headers).some((name) => CONDITIONS.has(name.toLowerCase()));
+}
+
+// RFC 9110: a field name is a token (§5.1); a field value holds HTAB, SP, VCHAR and obs-text only (§5.5). Node's http
+// module throws a TypeError for anything else, and axios strips CR, LF and NUL before that, so a value with a line
+// break would reach the server changed (or as an injected header) instead of failing.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7E\x80-\xFF]/;
+const NAMED_CHARACTERS: Readonly<Record<string, string>> = { '\r': 'a carriage return (CR)', '\n': 'a line feed (LF)', '\0': 'a NUL character' };
+
+/**
+ * Returns `value` when an HTTP header carries it unchanged; otherwise throws a `ValidationError` for `field`
+ * that says which character is wrong and where, without repeating the value (headers carry credentials).
+ */
+export function validateHeaderValue(field: string, value: string): string {
+  const bad = HEADER_VALUE_FORBIDDEN.exec(value);
+  if (bad === null) return value;
+  const code = bad[0].charCodeAt(0);
+  const character = NAMED_CHARACTERS[bad[0]] ?? `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  throw new ValidationError(
+    field,
+    `contains ${character} at index ${bad.index}, which an HTTP header value cannot carry`,
+    code > 0xff
+      ? 'Header values are Latin-1 text; encode other text first (e.g. percent-encoding or Base64) or send it in the body.'
+      : 'Remove line breaks and control characters: in a header they would end it or start another one.',
+  );
+}
+
+/** Checks the names and values of `headers` before anything is sent; `field` prefixes the field names in errors. */
+export function validateHeaders(headers: Readonly<Record<string, string>> | undefined, field = 'headers'): void {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!HEADER_NAME.test(name)) {
+      throw new ValidationError(
+        `${field}[${JSON.stringify(name)}]`,
+        'is not an HTTP header name',
+        'Header names are tokens: letters, digits and !#$%&\'*+-.^_`|~, e.g. "x-request-id".',
+      );
+    }
+    // Plain JavaScript callers may pass undefined (axios leaves such headers out) or numbers.
+    const raw: unknown = value;
+    if (raw !== undefined && raw !== null) validateHeaderValue(`${field}.${name}`, String(raw));
+  }
 }
 
 function encodeQuery(query: Record<string, QueryValue> | undefined): string {
@@ -161,7 +206,7 @@ export class HttpClient {
   private readonly hints: HintProvider | undefined;
 
   constructor(options: HttpClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = checkedHttpBaseUrl('baseUrl', options.baseUrl, { example: 'http://registry:28080/v1', credentialsIn: 'the `credentials` option' });
     this.service = options.service;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retry = options.retry ?? new ExponentialBackoff();
@@ -193,6 +238,7 @@ export class HttpClient {
 
   /** Sends a request and returns the response for 2xx; throws a typed error otherwise. */
   async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
+    validateHeaders({ ...this.defaultHeaders, ...request.headers });
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     const url = `${this.baseUrl}${request.path}${encodeQuery(request.query)}`;
     const safeUrl = this.redactor.redactText(redactUrl(url));

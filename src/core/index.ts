@@ -8,3 +8,4 @@ export * from './ids.js';
 export * from './tls.js';
 export * from './http.js';
 export * from './config.js';
+export * from './endpoint.js';

@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import type { CallOptions, HttpClient } from '../core/http.js';
-import { isDotSegment, pathSegment } from '../core/ids.js';
+import { isDotSegment, pathSegment, requireText } from '../core/ids.js';
 import type { Redactor } from '../core/redact.js';
 import { API_PREFIX, fieldsQuery } from './paths.js';
 import { jsonText, requireObject } from './resource.js';
@@ -36,9 +36,8 @@ export interface ConnectionPutResult {
 const CONNECTION_ID = /^[^\x00-\x1F\x7F/?#%]+$/;
 
 export function validateConnectionId(connectionId: unknown, field = 'connectionId'): string {
+  requireText(field, connectionId, 'connection ID');
   if (
-    typeof connectionId !== 'string' ||
-    connectionId === '' ||
     connectionId.length > 256 ||
     !CONNECTION_ID.test(connectionId) ||
     isDotSegment(connectionId)

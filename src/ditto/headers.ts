@@ -1,5 +1,5 @@
 import { ValidationError } from '../core/errors.js';
-import type { CallOptions } from '../core/http.js';
+import { type CallOptions, validateHeaderValue } from '../core/http.js';
 
 /**
  * Ditto's own headers ("Ditto headers"). The 3.5 spec documents some as HTTP headers (`If-Match`,
@@ -13,8 +13,6 @@ export const DITTO_MAX_TIMEOUT_SECONDS = 60;
 
 /** Ditto's acknowledgement label pattern (`AcknowledgementLabel`). */
 const ACK_LABEL = /^[a-zA-Z0-9\-_:]{3,165}$/;
-// eslint-disable-next-line no-control-regex
-const HEADER_UNSAFE = /[\x00-\x1F\x7F]/;
 
 export type Channel = 'twin' | 'live';
 export type IfEqual = 'update' | 'skip' | 'skip-minimizing-merge';
@@ -61,10 +59,7 @@ export interface DittoReadOptions extends DittoHeaderOptions {
 
 function checkHeaderValue(field: string, value: string): string {
   if (value === '') throw new ValidationError(field, 'must not be empty');
-  if (HEADER_UNSAFE.test(value)) {
-    throw new ValidationError(field, 'contains control characters (line breaks are not allowed in HTTP headers)');
-  }
-  return value;
+  return validateHeaderValue(field, value);
 }
 
 function entityTag(field: string, value: string | number): string {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AbortError, TimeoutError, ValidationError } from '../core/errors.js';
 import { type HttpResponse, readBody } from '../core/http.js';
-import type { IdRules } from '../core/ids.js';
+import { type IdRules, jsonPointerPath, validateMessageSubject } from '../core/ids.js';
 import { redactUrl } from '../core/redact.js';
 import { timerDelay } from '../core/timers.js';
 import { type DittoHeaderOptions, dittoHeaders } from './headers.js';
-import { featurePath, thingPath, withPointer } from './paths.js';
+import { featurePath, thingPath } from './paths.js';
 import { type DittoResource, jsonText } from './resource.js';
 import type { MessageDirection } from './protocol.js';
 import type { JsonValue } from './types.js';
@@ -23,7 +23,10 @@ export interface OutgoingMessage {
   featureId?: string;
   /** `inbox` (default): to the device; `outbox`: on behalf of the device. */
   direction?: MessageDirection;
-  /** On Cloud2Edge the subject becomes the Hono command name. May contain `/`. */
+  /**
+   * On Cloud2Edge the subject becomes the Hono command name. May contain `/` (not at either end) and any character
+   * but control characters and U+007F–U+00FF (Ditto's rule; the Ditto Protocol builder `liveMessage` applies the same).
+   */
   subject: string;
   payload?: MessagePayload;
   /** Default: `text/plain` for strings, `application/octet-stream` for bytes, `application/json` otherwise. */
@@ -112,10 +115,8 @@ export class MessagesApi {
     const base = message.featureId === undefined
       ? thingPath(message.thingId, this.rules)
       : featurePath(message.thingId, message.featureId, this.rules);
-    if (typeof message.subject !== 'string' || message.subject.replace(/\//g, '') === '') {
-      throw new ValidationError('subject', 'must be a non-empty string', 'e.g. "switch" — on Cloud2Edge it is the command name the device receives.');
-    }
-    const path = withPointer(`${base}/${direction}/messages`, message.subject, 'subject');
+    const subject = jsonPointerPath(validateMessageSubject(message.subject), 'subject');
+    const path = `${base}/${direction}/messages/${subject}`;
     const timeout = timeoutSeconds(message.timeoutSeconds, MESSAGE_TIMEOUT);
     return this.post<T>(path, message.payload, message.contentType, timeout, options);
   }

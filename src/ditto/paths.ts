@@ -3,6 +3,7 @@ import {
   type IdRules,
   jsonPointerPath,
   pathSegment,
+  requireText,
   validateFeatureId,
   validatePolicyId,
   validateThingId,
@@ -25,28 +26,35 @@ export function policyPath(policyId: string, rules: IdRules, field = 'policyId')
 
 /**
  * Appends a JSON pointer (`a/b/c`, leading and trailing `/` optional) to `base`, each segment encoded.
- * `undefined`, `''` and `'/'` address `base` itself.
+ * `undefined`, `''` and `'/'` address `base` itself. `key` checks each segment further (e.g. Ditto's key rule).
  */
-export function withPointer(base: string, path: string | undefined, field = 'path'): string {
+export function withPointer(
+  base: string,
+  path: string | undefined,
+  field = 'path',
+  key?: (segment: string, field: string) => void,
+): string {
   if (path === undefined) return base;
   if (typeof path !== 'string') throw new ValidationError(field, `must be a string, got ${String(path)}`);
-  if (path.includes('//')) {
-    throw new ValidationError(field, `${JSON.stringify(path)} has an empty segment ("//")`, 'Write paths like "a/b/c".');
-  }
-  const pointer = jsonPointerPath(path, field);
+  const pointer = jsonPointerPath(path, field, key);
   return pointer === '' ? base : `${base}/${pointer}`;
 }
 
+/** For segments Ditto takes without a character rule of its own (subject IDs, policy resource paths). */
+export function noControlCharacters(segment: string, field: string, hint?: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1F\x7F]/.test(segment)) throw new ValidationError(field, 'contains control characters', hint);
+}
+
 /**
- * A required single path segment such as a policy label or a subject ID. `.` and `..` are refused: as URL
- * dot segments they would address the parent resource (e.g. the whole policy).
+ * A required single path segment such as a policy subject ID: no control characters, and (as every path segment)
+ * not empty, not a lone surrogate, not `.` or `..`.
  */
 export function requiredSegment(field: string, value: unknown, hint?: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new ValidationError(field, `must be a non-empty string, got ${JSON.stringify(value)}`, hint);
   }
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1F\x7F]/.test(value)) throw new ValidationError(field, 'contains control characters', hint);
+  noControlCharacters(value, field, hint);
   return pathSegment(value, field);
 }
 
@@ -57,5 +65,6 @@ export function fieldsQuery(fields: string | readonly string[] | undefined): str
   if (!Array.isArray(list) || list.length === 0 || list.some((item) => typeof item !== 'string' || item.trim() === '')) {
     throw new ValidationError('fields', 'must be a non-empty string or a list of non-empty field paths', 'e.g. ["thingId", "attributes/location"]');
   }
+  list.forEach((item, index) => requireText(typeof fields === 'string' ? 'fields' : `fields[${index}]`, item, 'field path'));
   return list.join(',');
 }

@@ -1,7 +1,7 @@
 import { ValidationError } from '../core/errors.js';
-import { type IdRules, pathSegment, validatePolicyId } from '../core/ids.js';
+import { type IdRules, pathSegment, validateDittoKey, validatePolicyId } from '../core/ids.js';
 import type { DittoHeaderOptions, DittoReadOptions } from './headers.js';
-import { fieldsQuery, policyPath, requiredSegment, withPointer } from './paths.js';
+import { fieldsQuery, noControlCharacters, policyPath, requiredSegment, withPointer } from './paths.js';
 import { type DittoResource, requireObject } from './resource.js';
 import type {
   NewPolicy,
@@ -31,11 +31,9 @@ export interface PolicyPutResult extends WriteResult {
 
 const PERMISSIONS: ReadonlySet<unknown> = new Set(['READ', 'WRITE']);
 const RESOURCE_KEY = /^([a-z][a-z0-9-]*):(\/.*)$/;
-const LABEL_HINT = 'Policy entry labels are non-empty and contain no "/", e.g. "DEFAULT" or "HONO".';
-
+/** Ditto checks labels like keys (`ImmutableLabel`: no "/", no control characters or U+007F–U+00FF, 1-256 long). */
 function labelSegment(field: string, label: unknown): string {
-  if (typeof label === 'string' && label.includes('/')) throw new ValidationError(field, `${JSON.stringify(label)} contains "/"`, LABEL_HINT);
-  return requiredSegment(field, label, LABEL_HINT);
+  return pathSegment(validateDittoKey(label, field, 'policy label'), field);
 }
 
 /** `thing:/features/lamp` → `thing%3A/features/lamp` (the path stays a path, each segment encoded). */
@@ -48,7 +46,7 @@ function resourceKeyPath(field: string, key: unknown): string {
       'Resource keys are "<type>:/<path>", e.g. "thing:/", "policy:/", "message:/", "thing:/features/lamp".',
     );
   }
-  const pointer = match[2] === '/' ? '' : withPointer('', match[2], field).slice(1);
+  const pointer = match[2] === '/' ? '' : withPointer('', match[2], field, noControlCharacters).slice(1);
   return `${pathSegment(`${match[1]}:`)}/${pointer}`;
 }
 

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
-import { type IdRules, defaultIdRules, splitEntityId, validateFeatureId, validateThingId } from '../core/ids.js';
+import {
+  type IdRules,
+  defaultIdRules,
+  dittoJsonKey,
+  pointerSegments,
+  splitEntityId,
+  validateFeatureId,
+  validateMessageSubject,
+  validateThingId,
+} from '../core/ids.js';
 import type { JsonObject, JsonValue } from './types.js';
 
 /**
@@ -29,10 +38,11 @@ export interface DittoTopic {
   /** `namespace:name` for things and policies (`:name` for an empty namespace), the connection ID for connections; absent for `_` placeholders. */
   entityId?: string;
   group: ProtocolGroup;
-  /** Absent for policies, connections and some search errors. */
+  /** Absent for policies, connections, the `none` channel and search errors (`_/_/things/search/errors`). */
   channel?: ProtocolChannel;
+  /** `errors` for every error response, the search error `_/_/things/search/errors` included. */
   criterion: ProtocolCriterion;
-  /** The action of commands, events, search and streaming, e.g. `modify`, `created`, `subscribe`. */
+  /** The action of commands, events, search and streaming (one segment), e.g. `modify`, `created`, `subscribe`. */
   action?: string;
   /** The message subject (may contain `/`), the acknowledgement label or the announcement name (as Ditto's TopicPath has it). */
   subject?: string;
@@ -110,6 +120,8 @@ const CONTROL = /[\x00-\x1F\x7F]/;
 const GROUPS: ReadonlySet<string> = new Set(['things', 'policies', 'connections']);
 const CRITERIA: ReadonlySet<string> = new Set(['commands', 'events', 'search', 'messages', 'errors', 'acks', 'announcements', 'streaming']);
 const MESSAGE_PATH = /^((?:\/features\/[^/]+)?)\/(inbox|outbox)\/messages\/(.+)$/;
+/** Last segment of a search error topic: `error` in Ditto's `TopicPath.SearchAction`, `errors` in its documentation. */
+const SEARCH_ERROR_ACTIONS: ReadonlySet<string> = new Set(['error', 'errors']);
 
 function show(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
@@ -146,16 +158,14 @@ function requireObject(field: string, value: unknown): asserts value is JsonObje
   requireJson(field, value);
 }
 
-/** A relative JSON pointer (`a/b`, leading `/` optional) → `/a/b`. */
+/**
+ * A JSON pointer inside attributes or properties (`a/b`, leading and trailing `/` optional) → `/a/b`. The same
+ * rules as the HTTP client's paths: Ditto's key rule for every key, no empty, `.` or `..` segments.
+ */
 function pointer(field: string, path: string): string {
-  if (typeof path !== 'string') throw new ValidationError(field, `must be a string, got ${show(path)}`);
-  const trimmed = path.startsWith('/') ? path.slice(1) : path;
-  if (trimmed === '') throw new ValidationError(field, 'must not be empty', 'e.g. "value" or "location/lat"');
-  if (CONTROL.test(trimmed)) throw new ValidationError(field, 'contains control characters');
-  if (trimmed.split('/').some((segment) => segment === '')) {
-    throw new ValidationError(field, `${show(path)} has an empty segment`, 'Write paths like "a/b/c".');
-  }
-  return `/${trimmed}`;
+  const segments = pointerSegments(path, field, dittoJsonKey);
+  if (segments.length === 0) throw new ValidationError(field, 'must not be empty', 'e.g. "value" or "location/lat"');
+  return `/${segments.join('/')}`;
 }
 
 function channelOf(channel: ProtocolChannel | undefined): ProtocolChannel {
@@ -306,17 +316,6 @@ export function retrieveThing(thingId: string, options: RetrieveOptions = {}): D
   return envelope;
 }
 
-function messageSubject(subject: string): string {
-  if (typeof subject !== 'string' || subject === '') throw new ValidationError('subject', 'must be a non-empty string');
-  if (CONTROL.test(subject) || /[\s?#]/.test(subject)) {
-    throw new ValidationError('subject', `${show(subject)} may not contain whitespace, control characters, "?" or "#"`);
-  }
-  if (subject.startsWith('/') || subject.endsWith('/') || subject.includes('//')) {
-    throw new ValidationError('subject', `${show(subject)} must not start or end with "/" or contain "//"`);
-  }
-  return subject;
-}
-
 function contentTypeFor(value: JsonValue | undefined, explicit: string | undefined): string | undefined {
   if (explicit !== undefined) {
     if (typeof explicit !== 'string' || explicit === '' || CONTROL.test(explicit)) {
@@ -346,7 +345,7 @@ export function liveMessage(
   if (options.direction !== 'inbox' && options.direction !== 'outbox') {
     throw new ValidationError('direction', `must be "inbox" or "outbox", got ${show(options.direction)}`);
   }
-  const checkedSubject = messageSubject(subject);
+  const checkedSubject = validateMessageSubject(subject);
   const topic = thingTopic(thingId, rules, `live/messages/${checkedSubject}`);
   const feature = options.featureId === undefined ? '' : featurePath(options.featureId, rules);
   if (payload !== undefined) requireJson('payload', payload);
@@ -407,51 +406,71 @@ export function liveMessageResponse(
   return response;
 }
 
-/** Parses a topic; throws `ValidationError` when it is not a Ditto Protocol topic. */
+/**
+ * Parses a topic by Ditto's grammar (`TopicPathParser` in Ditto's protocol module, and the topic specification):
+ * `{namespace}/{name}/things/{twin|live|none}/{criterion}/...`, `{namespace}/{name}/policies/{criterion}/...`,
+ * `_/{connectionId}/connections/{criterion}/...`. Commands, events, search and streaming carry one action segment;
+ * messages a subject (may contain `/`); acks and announcements an optional label or name; errors nothing.
+ *
+ * One topic has no channel although its group is `things`: the error answer to a search command,
+ * `_/_/things/search/errors` (Ditto's `SearchErrorResponseAdapter` builds it as things, channel "none" (omitted),
+ * search, error; its documentation example spells the last segment `errors`). It is an error response like any
+ * other, so it parses as criterion `errors` without channel and without action.
+ *
+ * Throws `ValidationError` when the topic does not follow the grammar.
+ */
 export function parseTopic(topic: string): DittoTopic {
   if (typeof topic !== 'string' || topic === '') throw new ValidationError('topic', `must be a non-empty string, got ${show(topic)}`);
   const fail = (why: string): never => {
-    throw new ValidationError('topic', `${show(topic)} ${why}`, 'Expected {namespace}/{name}/{group}/{channel}/{criterion}/{action}.');
+    throw new ValidationError(
+      'topic',
+      `${show(topic)} ${why}`,
+      'Expected {namespace}/{name}/things/{twin|live}/{criterion}/{action}, {namespace}/{name}/policies/{criterion}/{action} ' +
+        'or _/{connectionId}/connections/announcements/{name}.',
+    );
   };
   const segments = topic.split('/');
   const [namespace = '', name = '', group = ''] = segments;
   if (namespace === '' || name === '') fail('has no namespace or name');
   if (!GROUPS.has(group)) fail(`has unknown group ${show(group)} (things, policies or connections)`);
+  const parsed = (criterion: ProtocolCriterion): DittoTopic => {
+    const topicPath: DittoTopic = { namespace, name, group: group as ProtocolGroup, criterion };
+    if (name !== '_') topicPath.entityId = group === 'connections' ? name : `${namespace === '_' ? '' : namespace}:${name}`;
+    return topicPath;
+  };
   let index = 3;
   let channel: ProtocolChannel | undefined;
-  const maybeChannel = segments[index];
-  if (maybeChannel === 'twin' || maybeChannel === 'live') {
-    channel = maybeChannel;
-    index += 1;
-  } else if (maybeChannel === 'none') {
-    index += 1;
+  if (group === 'things') {
+    const segment = segments[3] ?? '';
+    if (segment === 'search' && SEARCH_ERROR_ACTIONS.has(segments.slice(4).join('/'))) return parsed('errors');
+    if (segment === 'twin' || segment === 'live') channel = segment;
+    else if (segment !== 'none') fail(`has no channel after "things": expected twin, live or none, got ${show(segment)}`);
+    index = 4;
   }
   const criterion = segments[index] ?? '';
   if (!CRITERIA.has(criterion)) fail(`has unknown criterion ${show(criterion)}`);
-  const rest = segments.slice(index + 1).join('/');
-  const parsed: DittoTopic = { namespace, name, group: group as ProtocolGroup, criterion: criterion as ProtocolCriterion };
-  if (name !== '_') {
-    parsed.entityId = group === 'connections' ? name : `${namespace === '_' ? '' : namespace}:${name}`;
-  }
-  if (channel !== undefined) parsed.channel = channel;
-  switch (criterion) {
+  const result = parsed(criterion as ProtocolCriterion);
+  if (channel !== undefined) result.channel = channel;
+  const rest = segments.slice(index + 1);
+  const joined = rest.join('/');
+  switch (result.criterion) {
     case 'messages':
-      if (rest === '') fail('has no message subject');
-      parsed.subject = rest;
+      if (joined === '') fail('has no message subject');
+      result.subject = joined;
       break;
     case 'acks':
     case 'announcements':
-      if (rest !== '') parsed.subject = rest;
+      if (joined !== '') result.subject = joined;
       break;
-    case 'commands':
-    case 'events':
-      if (rest === '') fail(`has no ${criterion === 'commands' ? 'command' : 'event'} action`);
-      parsed.action = rest;
+    case 'errors':
+      if (rest.length > 0) fail('has segments after "errors"');
       break;
     default:
-      if (rest !== '') parsed.action = rest;
+      if (joined === '') fail(`has no action after ${show(criterion)}`);
+      if (rest.length > 1) fail(`has segments after the action ${show(rest[0])}`);
+      result.action = joined;
   }
-  return parsed;
+  return result;
 }
 
 function fromBytes(input: unknown): unknown {

@@ -1,6 +1,6 @@
 import { AbortError, TwinLedgerError, ValidationError } from '../core/errors.js';
 import type { CallOptions, HttpClient, HttpResponse } from '../core/http.js';
-import type { IdRules } from '../core/ids.js';
+import { type IdRules, requireText } from '../core/ids.js';
 import { dittoCallOptions } from './headers.js';
 import { API_PREFIX, fieldsQuery } from './paths.js';
 import { type RqlExpression, type RqlSortOption, type SortField, sortOption } from './rql.js';
@@ -60,6 +60,7 @@ export function filterQuery(filter: RqlExpression | string | undefined): string 
   if (typeof filter !== 'string' || filter.trim() === '') {
     throw new ValidationError('filter', 'must be a non-empty RQL expression', 'Build it with eq(), and(), ... from the rql module.');
   }
+  requireText('filter', filter, 'RQL filter');
   return filter;
 }
 
@@ -75,7 +76,7 @@ export function namespacesQuery(namespaces: readonly string[] | undefined, rules
       throw new ValidationError(
         `namespaces[${index}]`,
         `${JSON.stringify(namespace)} is not a valid namespace`,
-        'Namespaces are dot-separated segments starting with a letter, e.g. "org.acme".',
+        'Namespaces are segments starting with a letter, separated by "." or "-", e.g. "org.acme".',
       );
     }
   });
@@ -106,6 +107,7 @@ function cursorParam(cursor: string | undefined): string | undefined {
   if (typeof cursor !== 'string' || cursor === '' || CURSOR_FORBIDDEN.test(cursor)) {
     throw new ValidationError('cursor', `${JSON.stringify(cursor)} is not a search cursor`, 'Pass the cursor of the previous page unchanged.');
   }
+  requireText('cursor', cursor, 'search cursor');
   return `cursor(${cursor})`;
 }
 

@@ -1,5 +1,5 @@
 import { ValidationError } from '../core/errors.js';
-import { type IdRules, validatePolicyId, validateThingId } from '../core/ids.js';
+import { type IdRules, validateNamespace, validatePolicyId, validateThingId } from '../core/ids.js';
 import { type FeatureHandle, type FeaturesHandle, checkFeatureIds, featureHandle, featuresHandle } from './features.js';
 import type { DittoHeaderOptions, DittoReadOptions } from './headers.js';
 import { API_PREFIX, fieldsQuery, thingPath } from './paths.js';
@@ -33,7 +33,6 @@ export interface ThingPolicyIdHandle {
 /** A patch for `things.merge`: RFC 7396 merge patch, `null` deletes. */
 export type ThingPatch = { [key: string]: unknown };
 
-const NAMESPACE = /^[a-zA-Z]\w*(?:\.[a-zA-Z]\w*)*$/;
 /** Keeps `GET /things?ids=` well below Ditto's 8k URI limit (414). */
 const MAX_IDS_QUERY_CHARS = 6000;
 
@@ -88,9 +87,7 @@ export class ThingsApi {
   /** `POST /things`: Ditto picks the ID (and creates a default policy unless the body brings one). */
   async create(thing: NewThing = {}, options: ThingCreateOptions = {}): Promise<Thing> {
     checkThingBody('thing', thing, this.rules);
-    if (options.namespace !== undefined && (typeof options.namespace !== 'string' || !NAMESPACE.test(options.namespace))) {
-      throw new ValidationError('namespace', `${JSON.stringify(options.namespace)} is not a namespace`, 'Use dot-separated segments starting with a letter, e.g. "org.acme".');
-    }
+    if (options.namespace !== undefined) validateNamespace(options.namespace);
     if (options.responseRequired === false || options.dittoTimeout === 0 || options.dittoTimeout === '0') {
       throw new ValidationError('responseRequired', 'create() needs Ditto\'s answer to learn the generated thing ID', 'Use things.put(thingId, thing) for fire-and-forget.');
     }

@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/errors.js';
+import { dittoJsonKey } from '../core/ids.js';
 import type { DittoHeaderOptions, DittoReadOptions } from './headers.js';
 import { fieldsQuery, withPointer } from './paths.js';
 import { type DittoResource, requireObject } from './resource.js';
@@ -19,9 +20,12 @@ export interface JsonTreeHandle {
   delete(path?: string, options?: DittoHeaderOptions): Promise<WriteResult>;
 }
 
-/** @param base builds (and validates) the tree's path; called inside each operation so bad IDs reject. */
+/**
+ * @param base builds (and validates) the tree's path; called inside each operation so bad IDs reject. Each key of
+ * `path` must pass Ditto's key rule (`validateDittoKey`).
+ */
 export function jsonTree(resource: DittoResource, base: () => string, name: string): JsonTreeHandle {
-  const target = (path: string | undefined) => ({ path: withPointer(base(), path, 'path'), root: isRoot(path) });
+  const target = (path: string | undefined) => ({ path: withPointer(base(), path, 'path', dittoJsonKey), root: isRoot(path) });
   const read = <T>(path: string | undefined, options: DittoReadOptions = {}) => {
     const { path: url, root } = target(path);
     const fields = fieldsQuery(options.fields);

@@ -7,7 +7,15 @@ import {
   ValidationError,
   httpErrorFor,
 } from '../core/errors.js';
-import type { CallOptions, HintProvider, HttpClient, HttpRequest, HttpResponse } from '../core/http.js';
+import {
+  type CallOptions,
+  type HintProvider,
+  type HttpClient,
+  type HttpRequest,
+  type HttpResponse,
+  validateHeaderValue,
+  validateHeaders,
+} from '../core/http.js';
 import type { IdRules } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { registryHints } from './hints.js';
@@ -40,15 +48,17 @@ export function validateCallOptions(options: unknown): void {
     for (const [name, value] of Object.entries(headers)) {
       if (typeof value !== 'string') throw new ValidationError(`options.headers.${name}`, 'must be a string');
     }
+    validateHeaders(headers as Record<string, string>, 'options.headers');
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new ValidationError('options.signal', 'must be an AbortSignal');
   }
   if ('ifMatch' in options && options.ifMatch !== undefined) {
     const ifMatch = options.ifMatch;
-    if (typeof ifMatch !== 'string' || ifMatch === '' || /[\r\n]/.test(ifMatch)) {
+    if (typeof ifMatch !== 'string' || ifMatch === '') {
       throw new ValidationError('options.ifMatch', 'must be a non-empty ETag string (from get, create or update)');
     }
+    validateHeaderValue('options.ifMatch', ifMatch);
   }
   if ('maxAttempts' in options && options.maxAttempts !== undefined) {
     const max = options.maxAttempts;

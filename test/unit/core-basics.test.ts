@@ -25,6 +25,9 @@ import {
   validatePolicyId,
   validateTenantId,
   validateThingId,
+  validateDittoKey,
+  validateMessageSubject,
+  validateNamespace,
   AbortError,
   raceAbort,
 } from '../../src/core/index.js';
@@ -112,6 +115,80 @@ describe('ID rules', () => {
     assert.equal(validateThingId('org.acme:..'), 'org.acme:..');
     assert.equal(pathSegment('a.b'), 'a.b');
     assert.equal(jsonPointerPath('a.b/.../c..d/.x'), 'a.b/.../c..d/.x');
+  });
+});
+
+describe('ID rules: one step for unencodable strings, Ditto\'s and Hono\'s exact character rules', () => {
+  const isValidation = (field: string, message?: RegExp) => (error: unknown) =>
+    error instanceof ValidationError && error.field === field && (message === undefined || message.test(error.message));
+  const LONE = ['a\uD800b', '\uDC00', 'x\uD83D', '\uDE42x'];
+
+  it('refuses lone surrogates everywhere with a ValidationError naming the field (encodeURIComponent threw a URIError)', () => {
+    const surrogate = /unpaired UTF-16 surrogate \(U\+D[89A-F][0-9A-F]{2} at index \d+\)/;
+    const anything = idRules({ tenant: /^.+$/, device: /^.+$/, authId: /^.+$/, feature: /^.+$/ });
+    for (const value of LONE) {
+      assert.throws(() => pathSegment(value, 'label'), isValidation('label', surrogate), JSON.stringify(value));
+      assert.throws(() => jsonPointerPath(`a/${value}`, 'path'), isValidation('path', surrogate));
+      assert.throws(() => validateTenantId(value, anything), isValidation('tenantId', surrogate));
+      assert.throws(() => validateDeviceId(value, anything), isValidation('deviceId', surrogate));
+      assert.throws(() => validateAuthId(value, anything), isValidation('authId', surrogate));
+      assert.throws(() => validateThingId(`org.acme:${value}`), isValidation('thingId', surrogate));
+      assert.throws(() => validatePolicyId(`org.acme:${value}`), isValidation('policyId', surrogate));
+      assert.throws(() => validateFeatureId(value, anything), isValidation('featureId', surrogate));
+      assert.throws(() => validateMessageSubject(`a/${value}`), isValidation('subject', surrogate));
+    }
+    // A whole surrogate pair (an emoji) is one character and fine.
+    assert.equal(pathSegment('🙂'), '%F0%9F%99%82');
+    assert.equal(validateThingId('org.acme:🙂'), 'org.acme:🙂');
+  });
+
+  it('pathSegment refuses the empty string (it would address the collection)', () => {
+    assert.throws(() => pathSegment('', 'connectionId'), isValidation('connectionId'));
+  });
+
+  it('Ditto names, feature IDs and keys: U+0100 and up are fine, control characters and U+007F–U+00FF are not', () => {
+    // Ditto RegexPatterns.ENTITY_NAME_REGEX / NO_CONTROL_CHARS_NO_SLASHES: [^\x00-\x1F\x7F-\xFF/], at most 256 long.
+    const accepted = ['温度', '\u0100', '~', ' ', 'a b', 'a%2Fb', '?#', '🙂', 'Z\u0101hler', 'k'.repeat(256)];
+    const refused = ['température', '\u007f', '\u0080', '\u00a0', '\u00ff', '\u001f', '\u0000', 'a/b', 'k'.repeat(257)];
+    for (const name of accepted) {
+      assert.equal(validateFeatureId(name), name, JSON.stringify(name));
+      assert.equal(validateDittoKey(name, 'path'), name, JSON.stringify(name));
+      if (name.length <= 200) assert.equal(validateThingId(`org.acme:${name}`), `org.acme:${name}`, JSON.stringify(name));
+    }
+    for (const name of refused) {
+      assert.throws(() => validateFeatureId(name), isValidation('featureId'), JSON.stringify(name));
+      assert.throws(() => validateDittoKey(name, 'path'), isValidation('path'), JSON.stringify(name));
+      if (name.length <= 200) assert.throws(() => validatePolicyId(`org.acme:${name}`), isValidation('policyId'), JSON.stringify(name));
+    }
+    assert.throws(() => validateFeatureId('temp\u00e9rature'), isValidation('featureId', /contains U\+00E9 at index 4/));
+    // The whole entity ID is at most 256 characters long.
+    assert.equal(validateThingId(`a:${'x'.repeat(254)}`).length, 256);
+    assert.throws(() => validateThingId(`a:${'x'.repeat(255)}`), isValidation('thingId', /at most 256/));
+  });
+
+  it('Ditto namespaces: segments separated by "." or "-" (Ditto 2.2+), each starting with a letter', () => {
+    for (const namespace of ['org.acme', 'com.some-domain', 'foo.bar_42', 'a-b-c', 'A1']) {
+      assert.equal(validateNamespace(namespace), namespace);
+      assert.equal(validateThingId(`${namespace}:x`), `${namespace}:x`);
+    }
+    for (const namespace of ['1org', 'org.', '-org', 'org..acme', 'org.-acme', 'org.1acme', 'org acme', 'o温', 'é']) {
+      assert.throws(() => validateNamespace(namespace), isValidation('namespace'), namespace);
+      assert.throws(() => validateThingId(`${namespace}:x`), isValidation('thingId'), namespace);
+    }
+  });
+
+  it('Hono IDs: ASCII only, as in Hono\'s defaults (tenant [a-zA-Z0-9-_.], device adds ":", auth-id adds "=")', () => {
+    const long = 'x'.repeat(1000);
+    for (const tenant of ['a-b_c.D9', long]) assert.equal(validateTenantId(tenant), tenant);
+    for (const tenant of ['a:b', 'a=b', '温度', 'caf\u00e9', '\u0100', '~', 'a b', '%2F', 'a/b', '\u007f']) {
+      assert.throws(() => validateTenantId(tenant), isValidation('tenantId'), tenant);
+    }
+    for (const device of ['org.acme:lamp-1', long]) assert.equal(validateDeviceId(device), device);
+    for (const device of ['a=b', 'org.acme:温度', 'caf\u00e9', '~', 'a/b', 'a?b', 'a#b']) {
+      assert.throws(() => validateDeviceId(device), isValidation('deviceId'), device);
+    }
+    for (const authId of ['lamp-1', 'a=b', 'a.b_c']) assert.equal(validateAuthId(authId), authId);
+    for (const authId of ['a:b', 'a@b', '温度', 'caf\u00e9', 'a b']) assert.throws(() => validateAuthId(authId), isValidation('authId'), authId);
   });
 });
 

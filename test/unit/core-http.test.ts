@@ -19,6 +19,7 @@ import {
   TimeoutError,
   TooManyRequestsError,
   UnauthorizedError,
+  ValidationError,
   type LogFields,
   type Logger,
 } from '../../src/core/index.js';
@@ -301,6 +302,50 @@ describe('HttpClient', () => {
     const bearer = nock(BASE, { reqheaders: { authorization: 'Bearer jwt-token' } }).get('/r').reply(200, {});
     await client({ credentials: { type: 'bearer', token: 'jwt-token' } }).request({ method: 'GET', path: '/r' });
     bearer.done();
+  });
+
+  it('refuses header values a header cannot carry unchanged, naming the header and never the value', async () => {
+    const sent: string[] = [];
+    nock(BASE)
+      .persist()
+      .get('/h')
+      .reply(function () {
+        sent.push(String(this.req.headers['x-test']));
+        return [200, {}];
+      });
+    const secret = 'tok-Zq81';
+    // Without the check axios strips CR, LF and NUL (`a\r\nb` arrived as `ab`) and Node throws a TypeError above U+00FF.
+    const cases: [string, RegExp][] = [
+      [`${secret}\r\nX-Injected: 1`, /carriage return \(CR\) at index 8/],
+      [`${secret}\n`, /line feed \(LF\) at index 8/],
+      [`a\u0000b`, /NUL character at index 1/],
+      ['a\u001fb', /U\+001F at index 1/],
+      ['a\u007fb', /U\+007F at index 1/],
+      ['温度', /U\+6E29 at index 0/],
+      ['a\uD800', /U\+D800 at index 1/],
+    ];
+    for (const [value, message] of cases) {
+      const error = await client()
+        .request({ method: 'GET', path: '/h', headers: { 'x-test': value } })
+        .catch((e: unknown) => e);
+      assert.ok(error instanceof ValidationError, `${JSON.stringify(value)}: ${String(error)}`);
+      assert.equal(error.field, 'headers.x-test');
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes(secret) && !(error.hint ?? '').includes(secret), 'the value is not repeated');
+    }
+    // Default headers of the client and header names go through the same check.
+    await assert.rejects(client({ headers: { 'x-test': 'a\nb' } }).request({ method: 'GET', path: '/h' }), (error: unknown) => {
+      return error instanceof ValidationError && error.field === 'headers.x-test';
+    });
+    await assert.rejects(client().request({ method: 'GET', path: '/h', headers: { 'x test': 'v' } }), (error: unknown) => {
+      return error instanceof ValidationError && error.field === 'headers["x test"]';
+    });
+    assert.deepEqual(sent, []);
+    // What a header can carry goes out unchanged: tab, space, visible ASCII, Latin-1 (obs-text), empty.
+    for (const value of ['a\tb c', '~!#"', 'caf\u00e9', '\u00ff', '']) {
+      await client().request({ method: 'GET', path: '/h', headers: { 'x-test': value } });
+    }
+    assert.deepEqual(sent, ['a\tb c', '~!#"', 'caf\u00e9', '\u00ff', '']);
   });
 
   it('returns non-JSON bodies as text and empty bodies as undefined', async () => {

@@ -153,6 +153,10 @@ describe('ConnectionsApi', () => {
     await assert.rejects(connections.put(ID, { ...newConnection, uri: '' }), isValidation('connection.uri'));
     await assert.rejects(connections.put(ID, { ...newConnection, sources: undefined as never }), isValidation('connection.sources'));
     await assert.rejects(connections.command(ID, 'connectivity.commands:explode' as never), isValidation('command'));
+    // A line break in a caller header would have been dropped silently by axios.
+    await assert.rejects(connections.get(ID, { headers: { 'x-trace': 'a\r\nX-Evil: 1' } }), isValidation('headers.x-trace'));
+    await assert.rejects(connections.delete(ID, { headers: { 'x-trace': 'a\nb' } }), isValidation('headers.x-trace'));
+    await assert.rejects(connections.get('hono-\uD800'), isValidation('connectionId'));
     unmatched.stop();
     assert.equal(unmatched.count(), 0);
   });

@@ -85,6 +85,11 @@ describe('dittoHeaders', () => {
     ['empty correlation id', { correlationId: '' }, 'correlationId'],
     ['non-boolean response-required', { responseRequired: 'no' as unknown as boolean }, 'responseRequired'],
     ['bad caller header', { headers: { 'x-a': 'a\nb' } }, 'headers.x-a'],
+    ['carriage return in a caller header', { headers: { 'x-a': 'a\rb' } }, 'headers.x-a'],
+    ['NUL in a correlation ID', { correlationId: 'c\u0000' }, 'correlationId'],
+    // Node cannot send header text beyond Latin-1 (it threw a TypeError); Ditto headers get the same check.
+    ['CJK in a condition', { condition: 'eq(attributes/温度,1)' }, 'condition'],
+    ['a lone surrogate in If-Match', { ifMatch: '"\uD800"' }, 'ifMatch'],
   ];
   for (const [name, options, field] of bad) {
     it(`rejects ${name} with a ValidationError naming ${field}`, () => {

@@ -8,6 +8,7 @@ import {
   TimeoutError,
   ValidationError,
 } from '../../src/core/index.js';
+import { liveMessage } from '../../src/ditto/index.js';
 import { BASE, BASIC, THING, THING_SEG, errorBody, makeClient, route, watchUnmatched } from '../fixtures/ditto/kit.js';
 
 const INBOX = `/api/2/things/${THING_SEG}/inbox/messages`;
@@ -176,6 +177,34 @@ describe('MessagesApi', () => {
     await assert.rejects(messages.claim(THING, undefined, { timeoutSeconds: 601 }), isValidation('timeoutSeconds'));
     unmatched.stop();
     assert.equal(unmatched.count(), 0);
+  });
+
+  it('accepts and refuses exactly the subjects the Ditto Protocol builder does (one rule for both)', async () => {
+    const sent: string[] = [];
+    nock(BASE)
+      .persist()
+      .post(() => true)
+      .reply(function (uri) {
+        sent.push(uri.split('?')[0] ?? '');
+        return [202];
+      });
+    const accepted = ['switch', 'state/changed now', 'a?b#c', '100%', '温度/설정', 'ping🙂', 'x'.repeat(256)];
+    // NUL and LF were percent-encoded and sent before, while the builder refused them.
+    const refused = ['a\u0000b', 'a\nb', 'a\r\nb', 'a\u007fb', 'caf\u00e9', '\u0080', 'x'.repeat(257), 'a\uD800b', '/s', 's/', 'a//b', '..', 'a/./b', ''];
+    const messages = makeClient().messages;
+    for (const subject of accepted) {
+      assert.equal(liveMessage(THING, subject, undefined, { direction: 'inbox' }).path, `/inbox/messages/${subject}`);
+      sent.length = 0;
+      await messages.send({ thingId: THING, subject, timeoutSeconds: 0 });
+      const encoded = subject.split('/').map(encodeURIComponent).join('/');
+      assert.deepEqual(sent, [`${INBOX}/${encoded}`], subject);
+    }
+    sent.length = 0;
+    for (const subject of refused) {
+      assert.throws(() => liveMessage(THING, subject, undefined, { direction: 'inbox' }), isValidation('subject'), JSON.stringify(subject));
+      await assert.rejects(messages.send({ thingId: THING, subject, timeoutSeconds: 0 }), isValidation('subject'), JSON.stringify(subject));
+    }
+    assert.deepEqual(sent, []);
   });
 
   describe('claim', () => {

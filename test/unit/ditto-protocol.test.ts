@@ -170,11 +170,46 @@ describe('Ditto Protocol builders', () => {
     assert.throws(() => modifyAttribute('a:b', 'x', 1, { responseRequired: 'no' as never }), isValidation('responseRequired'));
     assert.throws(() => liveMessage('a:b', 's', 1, { direction: 'sideways' as never }), isValidation('direction'));
     assert.throws(() => liveMessage('a:b', '/s', 1, { direction: 'inbox' }), isValidation('subject'));
-    assert.throws(() => liveMessage('a:b', 'with space', 1, { direction: 'inbox' }), isValidation('subject'));
     assert.throws(() => liveMessage('a:b', 's', 1, undefined as never), isValidation('options'));
     // Custom ID rules apply.
     const strict = idRules({ feature: /^[a-z]+$/ });
     assert.throws(() => modifyProperty('a:b', 'Temp1', 'v', 1, { rules: strict }), isValidation('featureId'));
+  });
+});
+
+describe('one subject and path rule for the builders and the HTTP client', () => {
+  const subjectError = (subject: string) => () => liveMessage('a:b', subject, 1, { direction: 'inbox' });
+
+  it('message subjects follow Ditto\'s rule: no control characters or U+007F–U+00FF, at most 256 characters', () => {
+    // Allowed by Ditto (and percent-encoded by the HTTP client): spaces, "?", "#", "%", CJK, emoji, U+0100.
+    for (const subject of ['with space', 'a?b#c', '100%', '温度/설정', 'ping🙂', '\u0100', 'x'.repeat(256), '~', 'a/b/c']) {
+      const envelope = liveMessage('a:b', subject, 1, { direction: 'inbox' });
+      assert.equal(envelope.topic, `a/b/things/live/messages/${subject}`, subject);
+      assert.equal(envelope.path, `/inbox/messages/${subject}`, subject);
+    }
+    // Refused: control characters (NUL, LF, DEL), the Latin-1 range (U+0080, é, U+00FF), too long, lone surrogates.
+    for (const subject of ['a\u0000b', 'a\nb', 'a\rb', '\u001f', 'a\u007fb', '\u0080', 'caf\u00e9', '\u00ff', 'x'.repeat(257), 'a\uD800b', '\uDC00']) {
+      assert.throws(subjectError(subject), isValidation('subject'), JSON.stringify(subject));
+    }
+    // Refused because the subject is a path in both transports.
+    for (const subject of ['', '/', '/s', 's/', 'a//b', '..', 'a/./b', 'a/..']) {
+      assert.throws(subjectError(subject), isValidation('subject'), JSON.stringify(subject));
+    }
+  });
+
+  it('attribute and property paths follow Ditto\'s key rule in the builders, as in the HTTP client', () => {
+    assert.equal(modifyAttribute('a:b', '温度/설정', 1).path, '/attributes/温度/설정');
+    assert.equal(modifyProperty('a:b', 'f', '/\u0100/', 1).path, '/features/f/properties/\u0100');
+    assert.equal(modifyAttribute('a:b', 'k'.repeat(256), 1).path, `/attributes/${'k'.repeat(256)}`);
+    for (const path of ['caf\u00e9', 'a/\u0080', 'a/\u007f', 'a\tb', 'a\u0000', 'k'.repeat(257), 'a\uD800b', '..', 'a/./b']) {
+      assert.throws(() => modifyAttribute('a:b', path, 1), isValidation('path'), JSON.stringify(path));
+      assert.throws(() => mergeProperty('a:b', 'f', path, 1), isValidation('path'), JSON.stringify(path));
+    }
+    assert.equal(modifyFeature('a:b', '温度', {}).path, '/features/温度');
+    assert.throws(() => modifyFeature('a:b', 'temp\u00e9rature', {}), isValidation('featureId'));
+    assert.throws(() => modifyFeature('a:b', 'a\uDBFFb', {}), isValidation('featureId'));
+    assert.equal(modifyAttribute('org.acme:温度-1', 'x', 1).topic, 'org.acme/温度-1/things/twin/commands/modify');
+    assert.throws(() => modifyAttribute('org.acme:\uD83D', 'x', 1), isValidation('thingId'));
   });
 });
 
@@ -229,7 +264,6 @@ describe('parseTopic', () => {
       criterion: 'search',
       action: 'subscribe',
     });
-    assert.equal(parseTopic('_/_/things/search/errors').channel, undefined);
     assert.equal(parseTopic('org.acme/lamp-1/things/twin/acks/my-ack').subject, 'my-ack');
     assert.equal(parseTopic('org.acme/lamp-1/things/twin/acks').subject, undefined);
     assert.deepEqual(parseTopic('_/conn-1/connections/announcements/opened'), {
@@ -243,6 +277,45 @@ describe('parseTopic', () => {
     assert.equal(parseTopic('_/lamp-1/things/twin/events/created').entityId, ':lamp-1');
     assert.equal(parseTopic('org.acme/p1/policies/announcements/subjectDeletion').subject, 'subjectDeletion');
     assert.equal(parseTopic('org.acme/lamp-1/things/none/events/modified').channel, undefined);
+  });
+
+  it('reads the search error topic (no channel) as an error response, as Ditto writes it', () => {
+    const searchError = { namespace: '_', name: '_', group: 'things', criterion: 'errors' };
+    // `errors` in Ditto's documentation example, `error` as Ditto's TopicPath.SearchAction names it.
+    assert.deepEqual(parseTopic('_/_/things/search/errors'), searchError);
+    assert.deepEqual(parseTopic('_/_/things/search/error'), searchError);
+    assert.deepEqual(parseTopic('org.acme/_/things/twin/search/subscribe'), {
+      namespace: 'org.acme',
+      name: '_',
+      group: 'things',
+      channel: 'twin',
+      criterion: 'search',
+      action: 'subscribe',
+    });
+  });
+
+  it('follows Ditto\'s grammar: things need a channel, policies and connections have none, one action segment', () => {
+    const bad = [
+      // things without a channel, apart from the search error
+      'org.acme/lamp-1/things/commands/modify',
+      '_/_/things/search/subscribe',
+      '_/_/things/search',
+      '_/_/things/search/errors/x',
+      'org.acme/lamp-1/things/errors',
+      // policies and connections take no channel
+      'org.acme/p1/policies/twin/commands/create',
+      '_/conn-1/connections/live/announcements/opened',
+      // actions are one segment and required for commands, events, search and streaming
+      'org.acme/lamp-1/things/twin/commands/modify/extra',
+      '_/_/things/twin/search',
+      'org.acme/lamp-1/things/twin/streaming',
+      'org.acme/lamp-1/things/twin/events/',
+      // errors end the topic
+      'org.acme/lamp-1/things/twin/errors/x',
+    ];
+    for (const topic of bad) assert.throws(() => parseTopic(topic), isValidation('topic'), topic);
+    assert.equal(parseTopic('org.acme/lamp-1/things/twin/streaming/subscribeForPersistedEvents').action, 'subscribeForPersistedEvents');
+    assert.equal(parseTopic('org.acme/lamp-1/things/live/messages/a/b/c').subject, 'a/b/c');
   });
 
   it('throws ValidationError on garbage', () => {

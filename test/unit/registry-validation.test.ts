@@ -264,6 +264,11 @@ describe('registry input validation (no request is sent)', () => {
       await rejectsValidation((r) => r.tenants.get(T, { headers: { a: 1 as never } }), 'options.headers.a');
       await rejectsValidation((r) => r.tenants.get(T, { signal: {} as never }), 'options.signal');
       await rejectsValidation((r) => r.tenants.delete(T, { ifMatch: 'a\r\nb' }), 'options.ifMatch');
+      // axios stripped CR and LF from header values silently (`a\r\nb` went out as `ab`).
+      await rejectsValidation((r) => r.tenants.get(T, { headers: { 'x-a': 'a\r\nb' } }), 'options.headers.x-a');
+      await rejectsValidation((r) => r.devices.get(T, D, { headers: { 'x-a': 'a\nb' } }), 'options.headers.x-a');
+      await rejectsValidation((r) => r.credentials.get(T, D, { headers: { 'x-a': '温度' } }), 'options.headers.x-a');
+      await rejectsValidation((r) => r.tenants.get(T, { headers: { 'x a': 'v' } }), 'options.headers["x a"]');
     });
   });
 });
