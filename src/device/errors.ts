@@ -102,6 +102,23 @@ export class DeviceConnectError extends TwinLedgerError {
   }
 }
 
+/**
+ * An established MQTT connection was lost: reset, closed by the adapter, or silent beyond the keepalive. The
+ * client reconnects by itself (`reconnecting` event); this is the `error` of `disconnected` and `reconnecting`.
+ */
+export class DeviceConnectionLostError extends TwinLedgerError {
+  readonly endpoint: string;
+
+  constructor(endpoint: string, detail: string, cause?: unknown) {
+    super(`the MQTT connection to ${endpoint} was lost: ${detail}`, {
+      code: 'device.connection-lost',
+      hint: 'The client reconnects with reconnect.policy and then sends queued and unacknowledged QoS 1 messages again. Frequent losses: check the network and keepaliveSeconds; the adapter also closes the connection after a message it refuses when reportErrors is off.',
+      cause,
+    });
+    this.endpoint = endpoint;
+  }
+}
+
 export interface DevicePayloadTooLargeDetails extends HttpErrorDetails {
   /** The limit the SDK checks against (`maxPayloadBytes`, Hono's default 2048). */
   limitBytes: number;

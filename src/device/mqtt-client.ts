@@ -8,6 +8,7 @@ import {
   type AdapterErrorReport,
   DeviceClientStateError,
   DeviceConnectError,
+  DeviceConnectionLostError,
   DeviceOfflineError,
   type MessageKind,
   deviceHttpError,
@@ -451,9 +452,13 @@ export class MqttDeviceClient extends BaseDeviceClient {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       client.on('error', (error) => {
-        connection.lastError = this.connectError(error);
-        if (!connection.established) fail(connection.lastError);
-        else this.options.logger.warn('mqtt connection error', { error: connection.lastError });
+        if (!connection.established) {
+          connection.lastError = this.connectError(error);
+          fail(connection.lastError);
+          return;
+        }
+        connection.lastError = this.lostError(error);
+        this.options.logger.warn('mqtt connection error', { error: connection.lastError });
       });
       client.on('close', () => {
         if (!connection.established) fail(connection.lastError ?? new DeviceConnectError(this.mqtt.url, 'the connection closed before the adapter accepted it'));
@@ -560,7 +565,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.queue.requeue(unacked);
     void this.endClient(connection, true);
     if (this.state === 'closed') return;
-    const error = connection.lastError ?? new NetworkError('MQTT', this.mqtt.url, 'the connection was lost');
+    const error = connection.lastError ?? new DeviceConnectionLostError(this.mqtt.url, 'the connection was closed');
     this.options.logger.warn('lost the MQTT connection', { url: this.mqtt.url, error, requeued: unacked.length });
     this.scheduleReconnect(error, true);
   }
@@ -619,6 +624,13 @@ export class MqttDeviceClient extends BaseDeviceClient {
         resolve();
       });
     });
+  }
+
+  /** An error of an established connection: what happened to it, not a failed CONNECT. */
+  private lostError(error: Error): DeviceConnectionLostError {
+    const code = (error as { code?: unknown }).code;
+    const text = typeof code === 'string' && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
+    return new DeviceConnectionLostError(this.mqtt.url, this.options.redactor.redactText(text), error);
   }
 
   private connectError(error: Error): Error {

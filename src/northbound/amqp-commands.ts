@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.js';
 import { type AmqpConnectionManager, type AmqpLinkOwner, isPermanentLinkError } from './amqp-connection.js';
 import { NorthboundLinkError } from './amqp-consumer.js';
 import { decodeCommandResponse } from './amqp-message.js';
+import { countCreditOvershoot } from './amqp-overshoot.js';
 import { resolveAddress, type ResolvedAmqpOptions } from './amqp-options.js';
 import {
   type CommandError,
@@ -20,6 +21,7 @@ import {
   DeviceNotConnectedError,
   MalformedMessageError,
   NoCommandConsumerError,
+  NorthboundNotConnectedError,
 } from './errors.js';
 import type { CommandResponse, PropertyValue } from './types.js';
 import type { ReconnectBackoff } from '../core/reconnect-backoff.js';
@@ -124,6 +126,9 @@ class TenantCommandLinks implements AmqpLinkOwner {
     this.replyOpen = false;
     const receiver = session.open_receiver({ source: { address: this.replyAddress }, credit_window: 64, autoaccept: true });
     this.replyReceiver = receiver;
+    countCreditOvershoot(session, receiver, () =>
+      this.parent.context.logger.debug('a command response arrived beyond the granted credit', { address: this.replyAddress }),
+    );
     receiver.on('receiver_open', () => {
       if (this.replyReceiver !== receiver) return;
       this.replyOpen = true;
@@ -299,6 +304,10 @@ export class AmqpCommandClient {
     const started = Date.now();
     const deadline = started + timeoutMs;
     if (signal?.aborted) throw new AbortError(`command "${target.name}"`, signal.reason);
+    const down = this.context.manager.downBecause;
+    if (down !== undefined && this.context.options.commandsWhileDisconnected === 'fail') {
+      throw new NorthboundNotConnectedError(`command "${target.name}" to ${target.tenantId}/${target.deviceId}`, 'disconnected', { transport: 'amqp', cause: down });
+    }
     const timeoutError = (): CommandError => new CommandTimeoutError(target, timeoutMs);
 
     if (this.context.manager.current === undefined) {

@@ -102,6 +102,7 @@ export class AmqpConnectionManager {
   private readonly backoff: ReconnectBackoff;
   private readonly relinkTimers = new Set<NodeJS.Timeout>();
   private openWaiters = new Set<{ resolve: (c: Connection) => void; reject: (e: Error) => void }>();
+  private lossError: Error | undefined;
   readonly endpoint: string;
 
   constructor(
@@ -115,6 +116,12 @@ export class AmqpConnectionManager {
 
   get currentState(): AmqpConnectionState {
     return this.state;
+  }
+
+  /** While the connection is lost and being re-established: why it was lost. */
+  get downBecause(): Error | undefined {
+    if (this.state !== 'reconnecting') return undefined;
+    return this.lossError ?? new NetworkError('AMQP', this.endpoint, 'the connection was lost');
   }
 
   /** The open connection, if there is one right now. */
@@ -367,6 +374,7 @@ export class AmqpConnectionManager {
 
   private lost(connection: Connection, error: Error | undefined): void {
     this.connection = undefined;
+    this.lossError = error;
     this.backoff.disconnected();
     // Pending relinks belong to the lost connection; the reconnect attaches every owner afresh.
     for (const timer of this.relinkTimers) clearTimeout(timer);

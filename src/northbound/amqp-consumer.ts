@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { type AmqpConnectionManager, type AmqpLinkOwner, isPermanentLinkError } from './amqp-connection.js';
 import { decodeDownstream } from './amqp-message.js';
 import type { AmqpFailureOutcome, TerminusDurability } from './amqp-options.js';
+import { countCreditOvershoot } from './amqp-overshoot.js';
 import { MalformedMessageError } from './errors.js';
 import type { DeviceNotification, DownstreamKind, DownstreamMessage } from './types.js';
 import type { ReconnectBackoff } from '../core/reconnect-backoff.js';
@@ -137,6 +138,7 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
   private failure: Error | undefined;
   private readonly relinkBackoff: ReconnectBackoff;
   private readonly creditBatch: number;
+  private overshoot = 0;
   private readonly onAbort = () => this.stop('aborted');
   private readonly settler = new Settler((error) => this.context.logger.debug('AMQP settle failed', { address: this.address, error }));
 
@@ -217,6 +219,7 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
     });
     this.session = session;
     this.receiver = receiver;
+    countCreditOvershoot(session, receiver, () => this.onOvershoot());
     receiver.on('receiver_open', () => {
       this.relinkBackoff.connected();
       this.topUp();
@@ -264,6 +267,17 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
       this.waiter = undefined;
       this.stop('failed');
       waiter.reject(error);
+    }
+  }
+
+  /** Transfers beyond our credit are buffered like any other; `topUp` grants nothing until there is room again. */
+  private onOvershoot(): void {
+    this.overshoot += 1;
+    if (this.overshoot === 1 || this.overshoot % 1000 === 0) {
+      this.context.logger.debug('the broker sent messages beyond the granted credit (RabbitMQ 3.x does while flow frames cross transfers)', {
+        address: this.address,
+        transfersBeyondCredit: this.overshoot,
+      });
     }
   }
 
@@ -354,7 +368,7 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
       if (receiver) this.safely(() => receiver.close());
       if (session) this.safely(() => session.close());
     });
-    this.context.logger.debug('stream ended', { address: this.address, reason });
+    this.context.logger.debug('stream ended', { address: this.address, reason, transfersBeyondCredit: this.overshoot });
     if (this.waiter) {
       const waiter = this.waiter;
       this.waiter = undefined;

@@ -3,6 +3,7 @@
  * addresses (`telemetry/{tenant}`, ...) to whatever the messaging network calls them.
  */
 import { randomUUID } from 'node:crypto';
+import { checkedHost } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import type { IdRules } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
@@ -10,6 +11,8 @@ import type { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
 import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
+import { validateCommandsWhileDisconnected } from './decode.js';
+import type { CommandsWhileDisconnected } from './types.js';
 
 /** The addresses the client uses. Placeholders: `{tenant}`, `{deviceId}` (commandTo only), `{replyId}` (commandResponse only). */
 export interface AmqpAddressTemplates {
@@ -57,7 +60,10 @@ export type TerminusDurability = 0 | 1 | 2;
 export type AmqpFailureOutcome = 'released' | 'modified';
 
 export interface AmqpNorthboundOptions {
-  /** Host of the AMQP messaging network (Cloud2Edge: `AMQP_NETWORK_IP`). Required. */
+  /**
+   * Host of the AMQP messaging network (Cloud2Edge: `AMQP_NETWORK_IP`). Required. A host name or IP address
+   * only: no scheme, port or `user:password@` (credentials go into `username` and `password`).
+   */
   host: string;
   /** Default 15672, or 15671 with `tls` (the ports of Hono's example Dispatch Router service). */
   port?: number;
@@ -107,6 +113,12 @@ export interface AmqpNorthboundOptions {
    */
   commandCreditWaitMs?: number;
   /**
+   * `sendCommand` / `sendOneWayCommand` called while the connection is lost and being re-established (state
+   * `reconnecting`): `'wait'` (default) for it until the command's timeout, or `'fail'` at once with
+   * `NorthboundNotConnectedError`.
+   */
+  commandsWhileDisconnected?: CommandsWhileDisconnected;
+  /**
    * Outcome for a message whose loop body threw or broke out. `released` (default) is understood by every broker
    * (RabbitMQ 3.x refuses `modified`); `modified` (delivery-failed) lets brokers count redeliveries.
    */
@@ -137,6 +149,7 @@ export interface ResolvedAmqpOptions {
   prefetch: number;
   commandTimeoutMs: number;
   commandCreditWaitMs: number;
+  commandsWhileDisconnected: CommandsWhileDisconnected;
   failureOutcome: AmqpFailureOutcome;
 }
 
@@ -200,6 +213,7 @@ export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqp
   if (typeof options.host !== 'string' || options.host.trim() === '') {
     throw new ValidationError('host', 'must be the AMQP messaging network host', 'Cloud2Edge prints it as AMQP_NETWORK_IP (AMQP profile only).');
   }
+  const host = checkedHost('host', options.host, { example: 'AMQP_NETWORK_IP', credentialsIn: 'the `username` and `password` options' });
   const tls = options.tls === true ? {} : options.tls === false || options.tls === undefined ? undefined : options.tls;
   const port = options.port ?? (tls ? AMQP_DEFAULTS.tlsPort : AMQP_DEFAULTS.port);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ValidationError('port', `must be a TCP port, got ${JSON.stringify(port)}`);
@@ -228,7 +242,7 @@ export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqp
   }
   const commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, AMQP_DEFAULTS.commandTimeoutMs);
   return {
-    host: options.host,
+    host,
     port,
     tls,
     username: options.username,
@@ -246,6 +260,7 @@ export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqp
     prefetch: options.prefetch === undefined ? AMQP_DEFAULTS.prefetch : validatePrefetch(options.prefetch),
     commandTimeoutMs,
     commandCreditWaitMs: positive('commandCreditWaitMs', options.commandCreditWaitMs, AMQP_DEFAULTS.commandCreditWaitMs),
+    commandsWhileDisconnected: validateCommandsWhileDisconnected(options.commandsWhileDisconnected),
     failureOutcome,
   };
 }

@@ -8,6 +8,7 @@ import { MalformedMessageError } from './errors.js';
 import type {
   CommandPayload,
   CommandResponse,
+  CommandsWhileDisconnected,
   DeviceNotification,
   DownstreamKind,
   DownstreamMessage,
@@ -304,5 +305,12 @@ export function validateTimeoutMs(value: unknown, field = 'timeoutMs'): number |
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new ValidationError(field, `must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+/** Validates the `commandsWhileDisconnected` option of both transports; default `'wait'`. */
+export function validateCommandsWhileDisconnected(value: unknown, field = 'commandsWhileDisconnected'): CommandsWhileDisconnected {
+  if (value === undefined) return 'wait';
+  if (value !== 'wait' && value !== 'fail') throw new ValidationError(field, `must be "wait" or "fail", got ${JSON.stringify(value)}`);
   return value;
 }

@@ -79,6 +79,44 @@ export class NoCommandConsumerError extends CommandError {
   }
 }
 
+/**
+ * Why a northbound client refused a call at once: `closed` (during or after `close()`), `not-connected` (no
+ * connection was set up), `disconnected` (the connection was lost and is not back yet; only with
+ * `commandsWhileDisconnected: 'fail'`).
+ */
+export type NotConnectedReason = 'closed' | 'not-connected' | 'disconnected';
+
+/**
+ * The northbound client cannot talk to the messaging network right now, so nothing was sent. Not about the
+ * device (that is `DeviceNotConnectedError`): a command refused with this error never left the application.
+ */
+export class NorthboundNotConnectedError extends TwinLedgerError {
+  readonly reason: NotConnectedReason;
+
+  constructor(what: string, reason: NotConnectedReason, options: { transport: 'amqp' | 'kafka'; cause?: unknown }) {
+    const name = options.transport === 'amqp' ? 'AMQP' : 'Kafka';
+    const state = reason === 'closed' ? 'closed' : reason === 'not-connected' ? 'not connected' : `disconnected${causeText(options.cause)}`;
+    const back =
+      options.transport === 'amqp' ? "after the client's `connected` event" : 'in a moment: the client notices by itself when Kafka answers again';
+    super(`${what}: the ${name} northbound client is ${state}`, {
+      code: 'northbound.not-connected',
+      hint:
+        reason === 'disconnected'
+          ? `Nothing was sent; try again ${back}, or use commandsWhileDisconnected: 'wait' to wait up to the command's timeout.`
+          : reason === 'closed'
+            ? 'The client is closing; call it again once close() finished (the client connects again on use).'
+            : 'Call and await connect() first.',
+      cause: options.cause,
+    });
+    this.reason = reason;
+  }
+}
+
+function causeText(cause: unknown): string {
+  if (cause instanceof Error) return ` (${cause.message})`;
+  return cause === undefined ? '' : ` (${String(cause)})`;
+}
+
 /** A downstream message could not be decoded (missing device_id, bad properties). The stream goes on. */
 export class MalformedMessageError extends TwinLedgerError {
   constructor(message: string, cause?: unknown) {

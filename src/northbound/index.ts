@@ -20,4 +20,4 @@ export {
 export { AmqpAuthenticationError, type AmqpConnectionState } from './amqp-connection.js';
 export { NorthboundLinkError } from './amqp-consumer.js';
 export { KafkaNorthbound, type KafkaNorthboundClientOptions, type KafkaNorthboundOptions, type KafkaSaslOptions } from './kafka.js';
-export { KafkaConnectError, KafkaConsumerError, NorthboundNotConnectedError } from './kafka-errors.js';
+export { KafkaCommitError, KafkaConnectError, KafkaConsumerError } from './kafka-errors.js';

@@ -33,6 +33,10 @@ export interface ResponseHost {
   admin(): Admin;
   readonly options: ResolvedKafkaOptions;
   malformed(error: MalformedMessageError): void;
+  /** Watches the consumer's requests: any answer from Kafka shows that it is reachable. */
+  watch(consumer: Consumer): void;
+  /** The consumer crashed (kafkajs may restart it). */
+  crashed(error: Error): void;
   /** The consumer stopped for good (kafkajs did not restart it); the next command starts a new one. */
   responseConsumerLost(consumer: CommandResponseConsumer, error: Error): void;
 }
@@ -93,8 +97,10 @@ export class CommandResponseConsumer {
       retry: { restartOnFailure: async () => !this.closed },
     });
     this.consumer = consumer;
+    this.host.watch(consumer);
     consumer.on(consumer.events.CRASH, (event) => {
       options.logger.warn('command response consumer crashed', { topic: this.topic, restart: event.payload.restart, error: event.payload.error });
+      if (!this.closed) this.host.crashed(event.payload.error);
       if (!event.payload.restart && !this.closed) this.host.responseConsumerLost(this, event.payload.error);
     });
     try {

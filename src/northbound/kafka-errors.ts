@@ -27,12 +27,43 @@ export class KafkaConsumerError extends TwinLedgerError {
   }
 }
 
-/** The client is not connected (before `connect()` or after `close()`). */
-export class NorthboundNotConnectedError extends TwinLedgerError {
-  constructor(what: string, closed: boolean) {
-    super(`${what}: the Kafka northbound client is ${closed ? 'closed' : 'not connected'}`, {
-      code: 'northbound.not-connected',
-      hint: closed ? 'Create a new client; a closed one cannot be reused.' : 'Call and await connect() first.',
-    });
+export interface KafkaCommitFailure {
+  topic: string;
+  groupId: string;
+  failedAttempts: number;
+  failingForMs: number;
+  uncommittedRecords: number;
+  cause: unknown;
+}
+
+/**
+ * A stream's offset commits have kept failing for `commitErrorAfterMs` (the `error` event). The stream goes on
+ * and keeps trying; until a commit succeeds, the next consumer of the group processes `uncommittedRecords` again.
+ */
+export class KafkaCommitError extends TwinLedgerError {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly failedAttempts: number;
+  readonly failingForMs: number;
+  readonly uncommittedRecords: number;
+
+  constructor(failure: KafkaCommitFailure) {
+    super(
+      `offsets of ${failure.topic} (group ${failure.groupId}) have not been committed for ${failure.failingForMs} ms ` +
+        `(${failure.failedAttempts} failed attempts; ${failure.uncommittedRecords} processed records not committed): ${describe(failure.cause)}`,
+      {
+        code: 'northbound.kafka-commit',
+        hint: 'The stream keeps consuming and committing; check that the brokers are reachable. End the stream if the records a restarted consumer would process again must stay few.',
+        cause: failure.cause,
+      },
+    );
+    this.topic = failure.topic;
+    this.groupId = failure.groupId;
+    this.failedAttempts = failure.failedAttempts;
+    this.failingForMs = failure.failingForMs;
+    this.uncommittedRecords = failure.uncommittedRecords;
   }
 }
+
+/** Moved to errors.ts (shared by both transports); still importable from here. */
+export { NorthboundNotConnectedError } from './errors.js';

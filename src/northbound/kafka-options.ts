@@ -4,12 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { checkedHostPort } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
 import { resolveTls, type TlsOptions } from '../core/tls.js';
 import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
+import { validateCommandsWhileDisconnected } from './decode.js';
+import type { CommandsWhileDisconnected } from './types.js';
 
 /**
  * SASL credentials. Cloud2Edge's Kafka (SASL_SSL on NodePort 9094) knows `ditto-c2e`/`verysecret` with
@@ -22,7 +25,10 @@ export interface KafkaSaslOptions {
 }
 
 export interface KafkaNorthboundOptions {
-  /** Bootstrap servers, `host:port` each (Cloud2Edge: `${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`, NodePort 9094). Required. */
+  /**
+   * Bootstrap servers, `host:port` each (Cloud2Edge: `${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`, NodePort 9094). Required.
+   * No scheme and no `user:password@`: credentials go into `sasl`.
+   */
   brokers: string[];
   /** Kafka client ID (broker logs, quotas). Default `twinledger`. */
   clientId?: string;
@@ -63,6 +69,16 @@ export interface KafkaNorthboundOptions {
   /** ... or as soon as this many records were processed since the last commit. Default 200. */
   commitThreshold?: number;
   /**
+   * A failed commit is tried again every `commitIntervalMs`; when commits have failed for this long without a
+   * success, the client emits `error` with `KafkaCommitError` (once per run of failures). Default 30 000 ms.
+   */
+  commitErrorAfterMs?: number;
+  /**
+   * `sendCommand` / `sendOneWayCommand` called while the client knows Kafka to be unreachable: `'wait'` (default)
+   * until the command's timeout, or `'fail'` at once with `NorthboundNotConnectedError`.
+   */
+  commandsWhileDisconnected?: CommandsWhileDisconnected;
+  /**
    * When a consumer fails for good (after kafkajs' own retries), how long to wait before starting it again.
    * Default `ExponentialBackoff({ maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30 000 })`; a policy
    * that gives up ends the stream with the error.
@@ -89,6 +105,8 @@ export interface ResolvedKafkaOptions {
   fetchMaxWaitMs: number;
   commitIntervalMs: number;
   commitThreshold: number;
+  commitErrorAfterMs: number;
+  commandsWhileDisconnected: CommandsWhileDisconnected;
   retry: RetryPolicy;
   logger: Logger;
   redactor: Redactor;
@@ -98,7 +116,6 @@ export interface ResolvedKafkaOptions {
 
 /** Ditto's Kafka connection uses `<tenant>_<connection id>`; TwinLedger's provisioning names them `hono-kafka-connection-for-…`. */
 const DITTO_GROUP = /_(?:\{\{\s*connection:id\s*\}\}|hono-(?:kafka|amqp)-connection-for-)/;
-const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const GROUP_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 function positiveInteger(field: string, value: number | undefined, fallback: number): number {
@@ -121,9 +138,7 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
     throw new ValidationError('brokers', 'must list at least one bootstrap server', 'Cloud2Edge: [`${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`] (NodePort 9094).');
   }
   brokers.forEach((broker, index) => {
-    if (typeof broker !== 'string' || !BROKER.test(broker)) {
-      throw new ValidationError(`brokers[${index}]`, `${JSON.stringify(broker)} is not host:port`, 'Use e.g. "192.168.1.10:9094".');
-    }
+    checkedHostPort(`brokers[${index}]`, broker, { example: '"192.168.1.10:9094"', credentialsIn: 'the `sasl` option ({ mechanism, username, password })' });
   });
   const clientId = options.clientId ?? 'twinledger';
   if (typeof clientId !== 'string' || clientId === '') throw new ValidationError('clientId', 'must be a non-empty string');
@@ -181,6 +196,8 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
     fetchMaxWaitMs: positiveInteger('fetchMaxWaitMs', options.fetchMaxWaitMs, 500),
     commitIntervalMs: positiveInteger('commitIntervalMs', options.commitIntervalMs, 1_000),
     commitThreshold: positiveInteger('commitThreshold', options.commitThreshold, 200),
+    commitErrorAfterMs: positiveInteger('commitErrorAfterMs', options.commitErrorAfterMs, 30_000),
+    commandsWhileDisconnected: validateCommandsWhileDisconnected(options.commandsWhileDisconnected),
     retry: options.retry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 500, maxDelayMs: 30_000 }),
     logger,
     redactor,

@@ -3,9 +3,9 @@
  * in its own group, feeding a bounded queue that the `for await` loop drains.
  *
  * At-least-once: a record counts as processed only when the loop asks for the next one (its body finished).
- * Processed offsets are committed in order per partition, batched (`commitThreshold` / `commitIntervalMs`)
- * and flushed when the loop ends. If the body throws or breaks out, the record it was working on is not
- * committed; the consumer leaves the group and the next consumer of the group gets that record again.
+ * Processed offsets are committed by an `OffsetCommitter` (batched, retried after failures) and flushed when the
+ * loop ends. If the body throws or breaks out, the record it was working on is not committed; the consumer leaves
+ * the group and the next consumer of the group gets that record again.
  *
  * Back-pressure: when `prefetch` records wait in the queue, the batch handler waits (heartbeating, so the
  * group does not evict a consumer behind a slow loop) and kafkajs fetches nothing more, so memory stays at
@@ -15,7 +15,8 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { downstreamMessage, numberProperty, parseCreationTime } from './decode.js';
 import { MalformedMessageError } from './errors.js';
-import { KafkaConsumerError } from './kafka-errors.js';
+import { OffsetCommitter, type PartitionOffset } from './kafka-commit.js';
+import { type KafkaCommitError, KafkaConsumerError } from './kafka-errors.js';
 import { decodeHeaders, HEADER } from './kafka-headers.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { honoTopic, subscribeCreatingTopic } from './kafka-topics.js';
@@ -31,6 +32,10 @@ export interface StreamHost {
   consumerLost(error: Error): void;
   reconnecting(attempt: number, delayMs: number): void;
   consumerRecovered(): void;
+  /** Offset commits have failed for `commitErrorAfterMs`; the stream goes on. */
+  commitsFailing(error: KafkaCommitError): void;
+  /** Watches a consumer's requests: any answer from Kafka shows that it is reachable. */
+  watch(consumer: Consumer): void;
   /** The iteration ended (for any reason); the client forgets it. */
   ended(stream: KafkaDownstreamStream): void;
 }
@@ -55,10 +60,9 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
   private inFlight: Entry | undefined;
   /** Per partition: the offset after the last record queued (records below it are duplicates after a rejoin). */
   private readonly nextExpected = new Map<number, number>();
-  /** Per partition: the highest processed offset not committed yet. */
-  private readonly processed = new Map<number, number>();
-  private uncommitted = 0;
-  private assigned: Set<number> | undefined;
+  private readonly committer: OffsetCommitter;
+  /** Commits kafkajs confirmed (its COMMIT_OFFSETS event); see `sendCommit`. */
+  private confirmedCommits = 0;
 
   private consumer: Consumer | undefined;
   private started = false;
@@ -67,8 +71,6 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
   private attempt = 0;
   private recovering = false;
   private restartTimer: NodeJS.Timeout | undefined;
-  private commitTimer: NodeJS.Timeout | undefined;
-  private committing: Promise<void> = Promise.resolve();
   private dataWaiter: (() => void) | undefined;
   private spaceWaiter: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -85,6 +87,17 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     this.groupId = `${host.options.groupId}.${kind}.${tenantId}`;
     this.prefetch = prefetch;
     this.resumeAt = Math.max(0, Math.floor(prefetch / 2));
+    const { logger, commitIntervalMs, commitThreshold, commitErrorAfterMs } = host.options;
+    this.committer = new OffsetCommitter({
+      topic: this.topic,
+      groupId: this.groupId,
+      logger,
+      commitIntervalMs,
+      commitThreshold,
+      commitErrorAfterMs,
+      send: (offsets) => this.sendCommit(offsets),
+      failing: (error) => host.commitsFailing(error),
+    });
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -145,6 +158,11 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     throw error;
   }
 
+  /** Records processed but not covered by a successful commit yet. */
+  get uncommittedRecords(): number {
+    return this.committer.uncommittedRecords;
+  }
+
   /** Ends the iteration: commits what was processed, leaves the group. Idempotent. */
   shutdown(): Promise<void> {
     this.closing ??= this.doShutdown();
@@ -162,18 +180,25 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
       // Bounded: with the broker gone, a commit would wait for kafkajs' retries; the records it would have
       // committed are then simply delivered again.
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.commit().catch(() => undefined),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, SHUTDOWN_COMMIT_WAIT_MS);
+      const committed = await Promise.race([
+        this.committer.flush(),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), SHUTDOWN_COMMIT_WAIT_MS);
         }),
       ]);
       clearTimeout(timer);
+      if (!committed) {
+        this.host.options.logger.warn('the final offset commit of a Kafka stream did not succeed; the next consumer of the group gets those records again', {
+          topic: this.topic,
+          groupId: this.groupId,
+          uncommittedRecords: this.committer.uncommittedRecords,
+        });
+      }
       await consumer.disconnect().catch((error: unknown) => {
         this.host.options.logger.warn('Kafka consumer did not disconnect cleanly', { topic: this.topic, error });
       });
     }
-    clearTimeout(this.commitTimer);
+    this.committer.stop();
     this.queue = [];
     this.head = 0;
     this.inFlight = undefined;
@@ -239,45 +264,20 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
 
   private markProcessed(entry: Entry): void {
     if (this.finished) return;
-    if (this.assigned !== undefined && !this.assigned.has(entry.partition)) return;
-    this.processed.set(entry.partition, entry.offset);
-    this.uncommitted += 1;
-    if (this.uncommitted >= this.host.options.commitThreshold) void this.commit().catch(() => undefined);
-    else this.scheduleCommit();
+    this.committer.processed(entry.partition, entry.offset);
   }
 
-  private scheduleCommit(): void {
-    this.commitTimer ??= setTimeout(() => {
-      this.commitTimer = undefined;
-      void this.commit().catch(() => undefined);
-    }, this.host.options.commitIntervalMs);
-  }
-
-  /** Commits the processed offsets (serialised; a failed commit is retried with the next one). */
-  private commit(): Promise<void> {
-    this.committing = this.committing.then(async () => {
-      const consumer = this.consumer;
-      if (consumer === undefined || this.processed.size === 0) return;
-      const offsets = [...this.processed].map(([partition, offset]) => ({ topic: this.topic, partition, offset: String(offset + 1) }));
-      const snapshot = new Map(this.processed);
-      this.processed.clear();
-      this.uncommitted = 0;
-      clearTimeout(this.commitTimer);
-      this.commitTimer = undefined;
-      try {
-        await consumer.commitOffsets(offsets);
-      } catch (error) {
-        for (const [partition, offset] of snapshot) {
-          const newer = this.processed.get(partition);
-          if (newer === undefined || newer < offset) this.processed.set(partition, offset);
-        }
-        this.uncommitted += snapshot.size;
-        this.host.options.logger.warn('committing Kafka offsets failed; retrying with the next commit', { topic: this.topic, error });
-        if (!this.finished) this.scheduleCommit();
-        throw error;
-      }
-    });
-    return this.committing;
+  /**
+   * One commit through the current consumer. kafkajs resolves without committing anything when its consumer is
+   * not running (joining its group for the first time, stopping after a crash), so only its COMMIT_OFFSETS event
+   * shows that Kafka took the offsets.
+   */
+  private async sendCommit(offsets: PartitionOffset[]): Promise<void> {
+    const consumer = this.consumer;
+    if (consumer === undefined) throw new Error('no consumer: it is being started again');
+    const confirmed = this.confirmedCommits;
+    await consumer.commitOffsets(offsets.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })));
+    if (this.confirmedCommits === confirmed) throw new Error('kafkajs did not send the commit: its consumer is not running (joining the group or stopping)');
   }
 
   private async startConsumer(): Promise<void> {
@@ -292,6 +292,10 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
       retry: { restartOnFailure: async () => false },
     });
     this.consumer = consumer;
+    this.host.watch(consumer);
+    consumer.on(consumer.events.COMMIT_OFFSETS, () => {
+      this.confirmedCommits += 1;
+    });
     consumer.on(consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment[this.topic] ?? []));
     consumer.on(consumer.events.CRASH, (event) => {
       if (this.consumer === consumer) this.onCrash(event.payload.error);
@@ -317,24 +321,17 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
 
   private onGroupJoin(partitions: number[]): void {
     const assigned = new Set(partitions);
-    for (const partition of [...this.nextExpected.keys(), ...this.processed.keys()]) {
-      if (!assigned.has(partition)) {
-        this.nextExpected.delete(partition);
-        this.processed.delete(partition);
-      }
-    }
+    for (const partition of [...this.nextExpected.keys()]) if (!assigned.has(partition)) this.nextExpected.delete(partition);
+    this.committer.retain(assigned);
     // Records of partitions another member now owns will be delivered there.
     const kept = this.queue.slice(this.head).filter((entry) => assigned.has(entry.partition));
     this.queue = kept;
     this.head = 0;
-    this.assigned = assigned;
     this.attempt = 0;
     if (this.recovering) {
       this.recovering = false;
       this.host.consumerRecovered();
     }
-    // Not at once: during a new consumer's first join kafkajs is not "running" yet and silently drops commits.
-    if (this.processed.size > 0) this.scheduleCommit();
   }
 
   private onCrash(error: Error): void {

@@ -13,11 +13,12 @@ import type { CallOptions } from '../core/http.js';
 import { AbortError, TimeoutError, ValidationError } from '../core/errors.js';
 import { type IdRules, idRules, validateDeviceId, validateTenantId } from '../core/ids.js';
 import { encodeCommandPayload, validateCommandName, validateTimeoutMs } from './decode.js';
-import { CommandError, type CommandTarget, CommandTimeoutError } from './errors.js';
+import { CommandError, type CommandTarget, CommandTimeoutError, NorthboundNotConnectedError } from './errors.js';
 import { CommandResponseConsumer, type PendingCommand, type ResponseHost } from './kafka-commands.js';
-import { KafkaConnectError, NorthboundNotConnectedError } from './kafka-errors.js';
+import { KafkaConnectError } from './kafka-errors.js';
 import { encodeHeaders, HEADER } from './kafka-headers.js';
 import { type KafkaNorthboundOptions, resolveKafkaOptions, type ResolvedKafkaOptions } from './kafka-options.js';
+import { KafkaReachability } from './kafka-reachability.js';
 import { KafkaDownstreamStream, type StreamHost } from './kafka-stream.js';
 import { honoTopic } from './kafka-topics.js';
 import { NorthboundEmitter, NorthboundEventSource } from './events.js';
@@ -65,6 +66,8 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
   private readonly pending = new Map<string, PendingCommand>();
   private readonly streamHost: StreamHost;
   private readonly responseHost: ResponseHost;
+  private readonly reachability = new KafkaReachability();
+  private probing = false;
 
   constructor(options: KafkaNorthboundClientOptions) {
     super();
@@ -85,9 +88,14 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
       notification: (notification) => {
         this.emitter.notify(notification);
       },
-      consumerLost: (error) => this.emit('disconnected', error),
+      consumerLost: (error) => {
+        this.reachability.failed(error);
+        this.emit('disconnected', error);
+      },
       reconnecting: (attempt, delayMs) => this.emit('reconnecting', attempt, delayMs),
       consumerRecovered: () => this.emit('connected'),
+      commitsFailing: (error) => this.emit('error', error),
+      watch: (consumer) => this.reachability.watch(consumer),
       ended: (stream) => {
         this.streams.delete(stream);
       },
@@ -99,10 +107,12 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
       kafka: this.kafka,
       options: this.options,
       admin: () => {
-        if (this.admin === undefined) throw new NorthboundNotConnectedError('command', this.state === 'closing');
+        if (this.admin === undefined) throw notConnected('command', this.state === 'closing');
         return this.admin;
       },
       malformed: (error) => this.emit('error', error),
+      watch: (consumer) => this.reachability.watch(consumer),
+      crashed: (error) => void this.reachability.failed(error),
       responseConsumerLost: (consumer, error) => {
         // The entry may still be starting, and its start may fail (close() meanwhile): nothing to clean up then.
         void this.responseConsumers
@@ -139,7 +149,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
    * `KafkaConnectError`, `TimeoutError` (default `connectTimeoutMs`) or `AbortError`.
    */
   connect(options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {}): Promise<void> {
-    if (this.state === 'closing') return Promise.reject(new NorthboundNotConnectedError('connect', true));
+    if (this.state === 'closing') return Promise.reject(notConnected('connect', true));
     if (this.state === 'connected') return Promise.resolve();
     const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.connectTimeoutMs;
     this.connecting ??= this.doConnect(timeoutMs, options.signal).finally(() => {
@@ -162,10 +172,13 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     }
     if ((this.state as State) === 'closing') {
       await Promise.all([producer.disconnect().catch(() => undefined), admin.disconnect().catch(() => undefined)]);
-      throw new NorthboundNotConnectedError('connect', true);
+      throw notConnected('connect', true);
     }
     this.producer = producer;
     this.admin = admin;
+    this.reachability.watch(producer);
+    this.reachability.watch(admin);
+    this.reachability.reachable();
     this.state = 'connected';
     this.options.logger.info('connected to Kafka', { brokers: this.options.brokers, groupId: this.groupId });
     this.emit('connected');
@@ -197,6 +210,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     await Promise.all([this.producer?.disconnect().catch(() => undefined), this.admin?.disconnect().catch(() => undefined)]);
     this.producer = undefined;
     this.admin = undefined;
+    this.reachability.reachable();
     this.state = 'new';
     if (wasConnected) this.emit('disconnected', undefined);
   }
@@ -215,7 +229,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     if (!Number.isInteger(prefetch) || prefetch <= 0) throw new ValidationError('prefetch', `must be a positive integer, got ${JSON.stringify(prefetch)}`);
     return {
       [Symbol.asyncIterator]: () => {
-        if (this.state === 'closing') throw new NorthboundNotConnectedError(`${kind} of ${tenant}`, true);
+        if (this.state === 'closing') throw notConnected(`${kind} of ${tenant}`, true);
         const stream = new KafkaDownstreamStream(this.streamHost, kind, tenant, prefetch, options.signal);
         this.streams.add(stream);
         return stream;
@@ -233,6 +247,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     const { target, body, contentType, extra } = this.validCommand(tenantId, deviceId, name, payload, options);
     const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.commandTimeoutMs;
     if (options.signal?.aborted) throw commandAborted(target, options.signal);
+    this.refuseWhileDown(`command "${name}" to ${target.tenantId}/${target.deviceId}`);
     const correlationId = randomUUID();
     return new Promise<CommandResponse>((resolve, reject) => {
       const signal = options.signal;
@@ -276,6 +291,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
         if (!this.pending.has(correlationId)) return;
         await producer.send({ topic: honoTopic('command', target.tenantId), acks: -1, messages: [{ key: target.deviceId, value: body, headers }] });
       })().catch((error: unknown) => {
+        this.reachability.failed(error);
         if (this.pending.get(correlationId) !== pending) return;
         pending.reject(error instanceof NorthboundNotConnectedError ? error : sendFailed(target, error));
       });
@@ -293,6 +309,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.commandTimeoutMs;
     const headers = encodeHeaders({ ...extra, [HEADER.deviceId]: target.deviceId, [HEADER.subject]: name, [HEADER.contentType]: contentType });
     const what = `one-way command "${name}" to ${target.tenantId}/${target.deviceId}`;
+    this.refuseWhileDown(what);
     try {
       await withDeadline(
         this.connectedProducer(what).then((producer) => producer.send({ topic: honoTopic('command', target.tenantId), acks: -1, messages: [{ key: target.deviceId, value: body, headers }] })),
@@ -301,9 +318,36 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
         what,
       );
     } catch (error) {
+      this.reachability.failed(error);
       if (error instanceof TimeoutError || error instanceof AbortError || error instanceof NorthboundNotConnectedError) throw error;
       throw sendFailed(target, error);
     }
+  }
+
+  /** `commandsWhileDisconnected: 'fail'`: refuses a command at once while Kafka is known to be unreachable. */
+  private refuseWhileDown(what: string): void {
+    const reason = this.reachability.downBecause;
+    if (reason === undefined || this.options.commandsWhileDisconnected !== 'fail') return;
+    this.probe();
+    throw new NorthboundNotConnectedError(what, 'disconnected', { transport: 'kafka', cause: reason });
+  }
+
+  /**
+   * With commands refused and no stream running, nothing else would find out that Kafka is back: one metadata
+   * request (or, before the first successful connect, one connect) at a time does.
+   */
+  private probe(): void {
+    if (this.probing) return;
+    this.probing = true;
+    const admin = this.admin;
+    (admin === undefined ? this.connect() : admin.describeCluster())
+      .then(
+        () => this.reachability.reachable(),
+        (error: unknown) => void this.reachability.failed(error),
+      )
+      .finally(() => {
+        this.probing = false;
+      });
   }
 
   private emit<E extends keyof NorthboundEvents>(event: E, ...args: NorthboundEvents[E]): void {
@@ -339,9 +383,9 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
 
   /** The producer, connecting first when needed (commands connect on first use). */
   private async connectedProducer(what: string): Promise<Producer> {
-    if (this.state === 'closing') throw new NorthboundNotConnectedError(what, true);
+    if (this.state === 'closing') throw notConnected(what, true);
     if (this.state !== 'connected') await this.connect();
-    if (this.producer === undefined) throw new NorthboundNotConnectedError(what, (this.state as State) === 'closing');
+    if (this.producer === undefined) throw notConnected(what, (this.state as State) === 'closing');
     return this.producer;
   }
 
@@ -361,6 +405,10 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     }
     return consumer;
   }
+}
+
+function notConnected(what: string, closed: boolean): NorthboundNotConnectedError {
+  return new NorthboundNotConnectedError(what, closed ? 'closed' : 'not-connected', { transport: 'kafka' });
 }
 
 function commandAborted(target: CommandTarget, signal: AbortSignal | undefined): AbortError {

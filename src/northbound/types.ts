@@ -83,6 +83,13 @@ export interface CommandOptions extends Pick<CallOptions, 'signal'> {
 
 export type CommandPayload = Uint8Array | string | object | undefined;
 
+/**
+ * What `sendCommand` / `sendOneWayCommand` do when called while the client knows its connection to the messaging
+ * network is down (lost and not back yet): `'wait'` for it until the command's `timeoutMs`, or `'fail'` at once
+ * with `NorthboundNotConnectedError` (nothing is sent).
+ */
+export type CommandsWhileDisconnected = 'wait' | 'fail';
+
 export interface CommandResponse {
   /** The status the device answered with (2xx success, 4xx/5xx failure reported by the device). */
   status: number;

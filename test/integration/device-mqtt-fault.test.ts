@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type MqttClient, connectAsync } from 'mqtt';
 import { ExponentialBackoff } from '../../src/core/index.js';
-import { type DeviceClient, type DeviceClientEvents, createDeviceClient } from '../../src/device/index.js';
+import { type DeviceClient, type DeviceClientEvents, DeviceConnectionLostError, createDeviceClient } from '../../src/device/index.js';
 import { type Mosquitto, mosquittoProblem, startMosquitto } from '../support/mosquitto.js';
 import { skipUnlessAvailable } from '../support/services.js';
 
@@ -67,6 +67,10 @@ describe('device MQTT client survives a broker restart (fault injection)', { ski
     for (const name of ['connected', 'disconnected', 'reconnecting'] as const) {
       device.on(name, (...args: DeviceClientEvents[typeof name]) => lifecycle.push(`${name}:${JSON.stringify(args[0], ['reconnected', 'willReconnect', 'attempt'])}`));
     }
+    const losses: Array<Error | undefined> = [];
+    device.on('disconnected', ({ error, willReconnect }) => {
+      if (willReconnect) losses.push(error);
+    });
     await device.connect();
 
     const sent = new Map<number, string>();
@@ -102,5 +106,12 @@ describe('device MQTT client survives a broker restart (fault injection)', { ski
     for (const [seq, body] of sent) assert.equal(bodies.get(seq), body, `content of event ${seq}`);
     assert.ok(lifecycle.some((entry) => entry.startsWith('disconnected:') && entry.includes('"willReconnect":true')), lifecycle.join(' '));
     assert.ok(lifecycle.some((entry) => entry.includes('"reconnected":true')), lifecycle.join(' '));
+    // The broker going away is reported as a lost connection, not as a failed CONNECT.
+    t.diagnostic(`reported loss: ${losses.map((error) => error?.message).join('; ')}`);
+    assert.ok(losses.length > 0);
+    for (const error of losses) {
+      assert.ok(error instanceof DeviceConnectionLostError, String(error));
+      assert.match(error.message, /^the MQTT connection to mqtt:\/\/.* was lost: /);
+    }
   });
 });

@@ -99,6 +99,52 @@ describe('northbound over AMQP 1.0 (RabbitMQ)', { skip: skipUnlessAvailable(prob
       }
     });
 
+    it("consumes through RabbitMQ's credit overshoot without printing anything (rhea's warning goes to the logger as a count)", { timeout: 240_000 }, async (t) => {
+      const env = await rabbitMqNorthboundEnv(broker!);
+      let beyondCredit = -1;
+      const logger = {
+        debug: (message: string, fields?: Record<string, unknown>) => {
+          if (message === 'stream ended') beyondCredit = Number(fields?.transfersBeyondCredit);
+        },
+        info() {},
+        warn() {},
+        error() {},
+      };
+      const nb = new AmqpNorthbound(rabbitMqClientOptions(broker!, { logger }));
+      const tenant = `tl-overshoot-${process.pid}`;
+      const count = 3_000;
+      const printed: string[] = [];
+      const methods = ['error', 'warn', 'log', 'info', 'debug', 'trace'] as const;
+      const originals = methods.map((name) => console[name]);
+      const stderrWrite = process.stderr.write;
+      try {
+        const payload = Buffer.from('x'.repeat(100));
+        for (let i = 0; i < count; i += 1) await env.publishDownstream('telemetry', tenant, { deviceId: 'd', payload });
+        for (const name of methods) console[name] = (...args: unknown[]) => void printed.push(`console.${name}: ${args.map(String).join(' ')}`);
+        process.stderr.write = ((chunk: string | Uint8Array) => {
+          printed.push(`stderr: ${String(chunk)}`);
+          return true;
+        }) as typeof process.stderr.write;
+        let received = 0;
+        for await (const _ of nb.telemetry(tenant, { prefetch: 32 })) {
+          received += 1;
+          if (received === count) break;
+        }
+      } finally {
+        methods.forEach((name, index) => {
+          console[name] = originals[index]!;
+        });
+        process.stderr.write = stderrWrite;
+        await nb.close();
+        await env.teardown();
+      }
+      t.diagnostic(`${count} messages with prefetch 32: RabbitMQ sent ${beyondCredit} of them beyond the granted credit`);
+      assert.deepEqual(printed.slice(0, 5), [], `${printed.length} lines printed`);
+      // Whether RabbitMQ overshoots depends on timing (it did in every run on the CI machine); the unit test with a
+      // scripted broker proves the mechanism either way. Here: the real broker's overshoot, when it happens, prints nothing.
+      assert.ok(beyondCredit >= 0, 'the stream reported how many transfers arrived beyond the credit');
+    });
+
     it('ends a stream when its AbortSignal fires and hands the unprocessed messages back', async () => {
       const env = await rabbitMqNorthboundEnv(broker!);
       const nb = new AmqpNorthbound(rabbitMqClientOptions(broker!));

@@ -7,6 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KafkaMessage } from 'kafkajs';
+import type { Logger } from '../../src/core/logger.js';
 import { AbortError, TimeoutError } from '../../src/core/errors.js';
 import {
   CommandFailedError,
@@ -14,9 +15,10 @@ import {
   CommandTimeoutError,
   DeviceNotConnectedError,
   MalformedMessageError,
+  NorthboundNotConnectedError,
 } from '../../src/northbound/errors.js';
 import type { KafkaNorthbound, KafkaNorthboundClientOptions } from '../../src/northbound/kafka.js';
-import { KafkaConnectError } from '../../src/northbound/kafka-errors.js';
+import { KafkaCommitError, KafkaConnectError } from '../../src/northbound/kafka-errors.js';
 import type { KafkaDownstreamStream } from '../../src/northbound/kafka-stream.js';
 import { subscribeCreatingTopic } from '../../src/northbound/kafka-topics.js';
 import type { CommandResponse } from '../../src/northbound/types.js';
@@ -80,6 +82,44 @@ describe('northbound over Kafka (single KRaft node)', { skip: skipUnlessAvailabl
     const committed = async (groupId: string, topic: string): Promise<number> => {
       const [entry] = await env.admin.fetchOffsets({ groupId, topics: [topic] });
       return Number(entry?.partitions[0]?.offset ?? -1);
+    };
+    /** Polls the group's committed offset until it is `expected`; fails with the last value seen. */
+    const committedReaches = async (groupId: string, topic: string, expected: number, timeoutMs: number): Promise<number> => {
+      const deadline = Date.now() + timeoutMs;
+      let last = -1;
+      while (Date.now() < deadline) {
+        last = await committed(groupId, topic).catch(() => -1);
+        if (last === expected) return last;
+        await delay(200);
+      }
+      return assert.fail(`the committed offset of ${groupId} stayed at ${last}; ${expected} records were processed`);
+    };
+    /**
+     * Consumes `tenant`'s events in the background; the loop body of record number `gateAt` waits for `release()`,
+     * so the records behind it wait in the stream's buffer. The loop ends when the stream does.
+     */
+    const gatedLoop = (nb: KafkaNorthbound, tenant: string, gateAt: number) => {
+      const controller = new AbortController();
+      const stream = nb.events(tenant, { prefetch: 16, signal: controller.signal })[Symbol.asyncIterator]() as KafkaDownstreamStream;
+      const processed: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const loop = (async () => {
+        for (;;) {
+          const next = await stream.next(); // asking for the next record acknowledges the previous one
+          if (next.done) return;
+          processed.push(next.value.text());
+          if (processed.length === gateAt) await gate;
+        }
+      })();
+      cleanups.push(async () => {
+        release();
+        controller.abort();
+        await loop;
+      });
+      return { stream, processed, release, loop };
     };
     /** A raw kafkajs consumer on a topic, recording every record (plays a Hono component that reads it). */
     const rawReader = async (topic: string) => {
@@ -356,6 +396,126 @@ describe('northbound over Kafka (single KRaft node)', { skip: skipUnlessAvailabl
       await nb.sendOneWayCommand(tenant, 'dev-1', 'again');
       await waitUntil(() => records.some((r) => r.headers?.subject?.toString() === 'again'));
       assert.equal(events.at(-1), 'connected');
+    });
+
+    it('offset commits recover after a broker restart: the committed offset catches up, close commits, a new consumer re-reads nothing', { timeout: 300_000 }, async (t) => {
+      const tenant = newTenant();
+      const topic = `hono.event.${tenant}`;
+      const group = `${env.groupId}.event.${tenant}`;
+      const warnings: string[] = [];
+      const logger: Logger = { debug() {}, info() {}, warn: (message) => void warnings.push(message), error() {} };
+      const first = Array.from({ length: 40 }, (_, i) => `c${i}`);
+      const second = Array.from({ length: 40 }, (_, i) => `c${40 + i}`);
+      await publishEvents(tenant, first);
+      const nb = client({ logger, commitIntervalMs: 200, commitThreshold: 5, commitErrorAfterMs: 1_000 });
+      const commitErrors: KafkaCommitError[] = [];
+      nb.on('error', (error) => {
+        if (error instanceof KafkaCommitError) commitErrors.push(error);
+      });
+      const { stream, processed, release, loop } = gatedLoop(nb, tenant, 10);
+      await waitUntil(() => processed.length === 10 && stream.buffered > 0, 60_000);
+      await broker!.stop();
+      // The buffered records are processed while the broker is down: their commits fail until it is back.
+      release();
+      await waitUntil(() => warnings.some((w) => w.startsWith('committing Kafka offsets failed')), 120_000);
+      await waitUntil(() => commitErrors.length > 0, 120_000);
+      const during = { processed: processed.length, uncommitted: stream.uncommittedRecords };
+      await broker!.start();
+      await publishEvents(tenant, second);
+      await waitUntil(() => processed.length === first.length + second.length, 120_000);
+      // While the stream still runs (the loop waits for the next record), the group's committed offset catches up
+      // with every processed record.
+      const restarted = Date.now();
+      const offset = await committedReaches(group, topic, processed.length, 120_000);
+      t.diagnostic(
+        `during the outage: ${during.processed} processed, ${during.uncommitted} not committed; after the restart the committed offset reached ` +
+          `${offset} (= every processed record) within ${Date.now() - restarted} ms of processing the last record; commit error: ${commitErrors[0]!.message}`,
+      );
+      assert.ok(commitErrors[0]!.failedAttempts >= 1);
+      assert.ok(commitErrors[0]!.uncommittedRecords > 0);
+      assert.equal(commitErrors[0]!.groupId, group);
+      // close() ends the stream with a final commit (the loop waits for a next record, so all 80 are processed).
+      await nb.close();
+      await loop;
+      assert.equal(await committed(group, topic), processed.length);
+      // The next consumer of the group starts after the last processed record: nothing is processed twice.
+      await publishEvents(tenant, ['after']);
+      const next = client();
+      const reread: string[] = [];
+      for await (const message of next.events(tenant)) {
+        reread.push(message.text());
+        if (message.text() === 'after') break;
+      }
+      assert.deepEqual(reread, ['after']);
+    });
+
+    it('close() makes the final commit although commits failed during a broker outage', { timeout: 300_000 }, async () => {
+      const tenant = newTenant();
+      const topic = `hono.event.${tenant}`;
+      const group = `${env.groupId}.event.${tenant}`;
+      const warnings: string[] = [];
+      const logger: Logger = { debug() {}, info() {}, warn: (message) => void warnings.push(message), error() {} };
+      await publishEvents(tenant, Array.from({ length: 12 }, (_, i) => `f${i}`));
+      // No timed commits during the test: before the outage commits come from the threshold, afterwards only close() commits.
+      const nb = client({ logger, commitIntervalMs: 600_000, commitThreshold: 5 });
+      const { stream, processed, release, loop } = gatedLoop(nb, tenant, 6);
+      await waitUntil(() => processed.length === 6 && stream.buffered > 0, 60_000);
+      assert.equal(await committedReaches(group, topic, 5, 60_000), 5);
+      await broker!.stop();
+      release();
+      await waitUntil(() => warnings.some((w) => w.startsWith('committing Kafka offsets failed')), 120_000);
+      await broker!.start();
+      await publishEvents(tenant, ['g0', 'g1', 'g2']);
+      await waitUntil(() => processed.length === 15, 120_000); // the consumer is back in its group
+      assert.equal(await committed(group, topic), 5, 'nothing committed since the failure (the retry timer is 10 minutes away)');
+      await nb.close();
+      await loop;
+      assert.equal(await committed(group, topic), 15);
+    });
+
+    it("commandsWhileDisconnected 'fail': refuses commands at once while Kafka is known to be down, sends again once it is back", { timeout: 300_000 }, async (t) => {
+      const tenant = newTenant();
+      const peer = await env.startCommandPeer(tenant, (command) => ({ status: 200, payload: Buffer.from(`pong ${command.name}`) }));
+      cleanups.push(peer.stop);
+      const nb = client({ commandsWhileDisconnected: 'fail' });
+      assert.equal((await nb.sendCommand(tenant, 'dev-1', 'before', undefined, { timeoutMs: 15_000 })).text(), 'pong before');
+      await broker!.stop();
+      const beforeKnown: string[] = [];
+      let refused: unknown;
+      try {
+        // The client learns that Kafka is gone from its own failures (its response consumer, a command's write).
+        const deadline = Date.now() + 120_000;
+        while (!(refused instanceof NorthboundNotConnectedError)) {
+          if (Date.now() > deadline) assert.fail(`commands were never refused as not connected: ${beforeKnown.join(', ')}`);
+          refused = await nb.sendCommand(tenant, 'dev-1', 'during', undefined, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+          if (!(refused instanceof NorthboundNotConnectedError)) beforeKnown.push(String((refused as Error).name));
+        }
+        // From then on every command is refused without being sent, however long its timeout.
+        const oneWay = await nb.sendOneWayCommand(tenant, 'dev-1', 'blink', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+        const request = await nb.sendCommand(tenant, 'dev-1', 'switch', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+        for (const error of [refused, oneWay, request]) {
+          assert.ok(error instanceof NorthboundNotConnectedError, String(error));
+          assert.equal(error.reason, 'disconnected');
+          assert.equal(error.code, 'northbound.not-connected');
+          assert.ok(!(error instanceof DeviceNotConnectedError));
+        }
+        assert.match((request as Error).message, /command "switch" to .*: the Kafka northbound client is disconnected/);
+      } finally {
+        await broker!.start();
+      }
+      t.diagnostic(`before the client knew: ${beforeKnown.join(', ') || 'nothing'}; then: ${(refused as Error).message}`);
+      // Back: the client notices by itself (its consumers, or the probe a refused command starts).
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const result = await nb.sendCommand(tenant, 'dev-1', 'after', undefined, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+        if (!(result instanceof Error)) {
+          assert.equal((result as CommandResponse).text(), 'pong after');
+          break;
+        }
+        if (Date.now() > deadline) assert.fail(`commands did not go through again: ${String(result)}`);
+        await delay(500);
+      }
+      assert.ok(peer.received.every((command) => command.name !== 'switch' && command.name !== 'blink'), 'a refused command reached the device');
     });
 
     it('sends commands and gets responses again after a broker restart', { timeout: 120_000 }, async () => {

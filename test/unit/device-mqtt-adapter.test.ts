@@ -11,6 +11,7 @@ import {
   type DeviceClientOptions,
   DeviceClientStateError,
   DeviceConnectError,
+  DeviceConnectionLostError,
   DeviceOfflineError,
   DevicePayloadTooLargeError,
   createDeviceClient,
@@ -298,6 +299,32 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     assert.equal(fake.publishes.length, 2);
     assert.equal(fake.connects.length, 2);
     assert.deepEqual(fake.publishes.map((p) => p.payload.toString()), ['{"n":1}', '{"n":1}']);
+  });
+
+  it('reports a lost connection as lost (reset, closed by the adapter), not as a failed CONNECT', async () => {
+    const lamp = device();
+    const disconnects: Array<Error | undefined> = [];
+    const reconnects: Error[] = [];
+    lamp.on('disconnected', ({ error }) => disconnects.push(error));
+    lamp.on('reconnecting', ({ error }) => reconnects.push(error));
+    await lamp.connect();
+    fake.current.socket.resetAndDestroy(); // TCP RST: the client reads ECONNRESET
+    await until(() => fake.connects.length === 2 && lamp.state === 'connected', 'the reconnect after the reset');
+    fake.current.socket.end(); // closed by the adapter without an error
+    await until(() => fake.connects.length === 3 && lamp.state === 'connected', 'the reconnect after the close');
+    assert.equal(disconnects.length, 2);
+    assert.equal(reconnects.length, 2);
+    const [reset, closed] = disconnects as [Error, Error];
+    for (const error of [reset, closed, ...reconnects]) {
+      assert.ok(error instanceof DeviceConnectionLostError, `${error.name}: ${error.message}`);
+      assert.equal(error.code, 'device.connection-lost');
+      assert.equal(error.endpoint, fake.url);
+      assert.doesNotMatch(error.message, /CONNECT|failed/);
+    }
+    assert.match(reset.message, new RegExp(`^the MQTT connection to ${fake.url.replaceAll('.', '\\.')} was lost: .*ECONNRESET`));
+    assert.equal((reset.cause as NodeJS.ErrnoException).code, 'ECONNRESET');
+    assert.match(closed.message, /was lost: the connection was closed/);
+    assert.equal(reconnects[0], reset);
   });
 
   it('sends a QoS 1 message again when the link dies silently (keepalive timeout) instead of failing it', async () => {

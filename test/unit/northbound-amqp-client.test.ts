@@ -21,6 +21,7 @@ import {
   DeviceNotConnectedError,
   MalformedMessageError,
   NoCommandConsumerError,
+  NorthboundNotConnectedError,
 } from '../../src/northbound/errors.js';
 import type { DownstreamMessage } from '../../src/northbound/types.js';
 import { settlesWithin } from '../support/settle.js';
@@ -269,6 +270,50 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       assert.match(logger.lines.join('\n'), /no error listener/);
     });
 
+    it('takes messages sent beyond the granted credit (RabbitMQ overshoot) without printing anything: counted in the debug log', async () => {
+      const logger = captureLogger();
+      const nb = make({ logger });
+      const printed: string[] = [];
+      const methods = ['error', 'warn', 'log', 'info', 'debug', 'trace'] as const;
+      const originals = methods.map((name) => console[name]);
+      const stderrWrite = process.stderr.write;
+      for (const name of methods) console[name] = (...args: unknown[]) => void printed.push(`console.${name}: ${args.map(String).join(' ')}`);
+      process.stderr.write = ((chunk: string | Uint8Array) => {
+        printed.push(`stderr: ${String(chunk)}`);
+        return true;
+      }) as typeof process.stderr.write;
+      const received: string[] = [];
+      try {
+        const controller = new AbortController();
+        const run = (async () => {
+          for await (const message of nb.telemetry('t1', { prefetch: 2, signal: controller.signal })) received.push(message.text());
+        })();
+        await waitUntil('credit 2 on telemetry/t1', () => router.credit('telemetry/t1') === 2);
+        // The broker counts eight more credits than the client granted (RabbitMQ 3.x, when flow frames cross
+        // transfers) and sends ten messages at once.
+        const sender = router.sender('telemetry/t1')!;
+        (sender as unknown as { credit: number }).credit += 8;
+        for (let i = 0; i < 10; i += 1) sender.send(downstream('d1', `m${i}`));
+        await waitUntil('all ten messages in the loop', () => received.length === 10);
+        controller.abort();
+        await run;
+      } finally {
+        methods.forEach((name, index) => {
+          console[name] = originals[index]!;
+        });
+        process.stderr.write = stderrWrite;
+      }
+      assert.deepEqual(received, Array.from({ length: 10 }, (_, i) => `m${i}`));
+      assert.deepEqual(printed, [], 'library code printed');
+      assert.ok(
+        logger.lines.some((line) => line.startsWith('debug the broker sent messages beyond the granted credit') && line.includes('"transfersBeyondCredit":1')),
+        logger.lines.join('\n'),
+      );
+      const ended = logger.lines.find((line) => line.startsWith('debug stream ended'));
+      const counted = Number(/"transfersBeyondCredit":(\d+)/.exec(ended ?? '')?.[1]);
+      assert.ok(counted >= 1 && counted <= 8, ended);
+    });
+
     it('emits deviceReady for ttd messages as they reach the loop', async () => {
       const nb = make();
       const ready: number[] = [];
@@ -500,6 +545,29 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       router.commandReceivers.at(-1)?.close(); // a detach without an error condition
       await waitUntil('the re-attached command sender', () => router.attachOrder.filter((a) => a === 'sender:command/t1').length === 2);
       assert.equal((await nb.sendCommand('t1', 'd1', 'ping', undefined, { timeoutMs: 3_000 })).text(), 'pong');
+    });
+
+    it("commandsWhileDisconnected 'fail' refuses a command at once while the connection is being re-established; 'wait' (default) waits", async () => {
+      const fast = make({ commandsWhileDisconnected: 'fail' });
+      const patient = make();
+      router.onCommand = (command) => void router.respond(command, 200, 'pong');
+      assert.equal((await fast.sendCommand('t1', 'd1', 'ping')).text(), 'pong');
+      await patient.connect();
+      await router.stop(); // drops both connections and takes no new ones
+      await waitUntil('both clients reconnecting', () => fast.state === 'reconnecting' && patient.state === 'reconnecting');
+      const commands = router.commands.length;
+      const refused = await settlesWithin(fast.sendCommand('t1', 'd1', 'switch', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e), 10_000, 'the refused command');
+      const oneWay = await settlesWithin(fast.sendOneWayCommand('t1', 'd1', 'blink', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e), 10_000, 'the refused one-way command');
+      for (const error of [refused, oneWay]) {
+        assert.ok(error instanceof NorthboundNotConnectedError, String(error));
+        assert.equal(error.reason, 'disconnected');
+        assert.equal(error.code, 'northbound.not-connected');
+        assert.ok(!(error instanceof DeviceNotConnectedError));
+      }
+      assert.match((refused as Error).message, /^command "switch" to t1\/d1: the AMQP northbound client is disconnected/);
+      const waited = await patient.sendCommand('t1', 'd1', 'switch', undefined, { timeoutMs: 300 }).catch((e: unknown) => e);
+      assert.ok(waited instanceof CommandTimeoutError, String(waited));
+      assert.equal(router.commands.length, commands);
     });
 
     it('rejects pending commands when the client closes', async () => {

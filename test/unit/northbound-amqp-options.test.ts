@@ -28,6 +28,7 @@ describe('resolveAmqpOptions', () => {
     assert.equal(o.prefetch, 32);
     assert.equal(o.commandTimeoutMs, 10_000);
     assert.equal(o.commandCreditWaitMs, 5_000);
+    assert.equal(o.commandsWhileDisconnected, 'wait');
     assert.equal(o.failureOutcome, 'released');
     assert.equal(o.terminusDurability, 0);
     assert.deepEqual(o.addresses, HONO_ADDRESSES);
@@ -48,8 +49,10 @@ describe('resolveAmqpOptions', () => {
       retry: noRetry,
       prefetch: 100,
       failureOutcome: 'modified',
+      commandsWhileDisconnected: 'fail',
       addresses: { telemetry: 'tele/{tenant}' },
     });
+    assert.equal(o.commandsWhileDisconnected, 'fail');
     assert.equal(o.port, 5671);
     assert.equal(o.containerId, 'app-1');
     assert.equal(o.prefetch, 100);
@@ -78,6 +81,7 @@ describe('resolveAmqpOptions', () => {
       [{ host: 'h', addresses: { commandResponse: 'command_response/{tenant}' } }, 'addresses.commandResponse'],
       [{ host: 'h', failureOutcome: 'rejected' }, 'failureOutcome'],
       [{ host: 'h', terminusDurability: 3 }, 'terminusDurability'],
+      [{ host: 'h', commandsWhileDisconnected: 'queue' }, 'commandsWhileDisconnected'],
     ];
     for (const [options, field] of cases) {
       assert.throws(

@@ -20,7 +20,8 @@ import {
 } from '../../src/northbound/errors.js';
 import { KafkaNorthbound } from '../../src/northbound/kafka.js';
 import { settleCommand, type PendingCommand } from '../../src/northbound/kafka-commands.js';
-import { NorthboundNotConnectedError } from '../../src/northbound/kafka-errors.js';
+import { NorthboundNotConnectedError } from '../../src/northbound/errors.js';
+import { isConnectionError } from '../../src/northbound/kafka-reachability.js';
 import { decodeHeaders, decodeHeaderValue, encodeHeaders, encodeHeaderValue } from '../../src/northbound/kafka-headers.js';
 import { resolveKafkaOptions } from '../../src/northbound/kafka-options.js';
 import { honoTopic, isUnknownTopic } from '../../src/northbound/kafka-topics.js';
@@ -117,6 +118,8 @@ describe('KafkaNorthbound options', () => {
     assert.equal(options.fetchMaxWaitMs, 500);
     assert.equal(options.commitIntervalMs, 1_000);
     assert.equal(options.commitThreshold, 200);
+    assert.equal(options.commitErrorAfterMs, 30_000);
+    assert.equal(options.commandsWhileDisconnected, 'wait');
     assert.equal(options.discardExpired, true);
     assert.ok(options.retry instanceof ExponentialBackoff);
     assert.equal((options.retry as ExponentialBackoff).maxAttempts, Number.POSITIVE_INFINITY);
@@ -136,6 +139,8 @@ describe('KafkaNorthbound options', () => {
       [{ brokers: BROKERS, prefetch: 0 }, 'prefetch'],
       [{ brokers: BROKERS, commitIntervalMs: 1.5 }, 'commitIntervalMs'],
       [{ brokers: BROKERS, commandTimeoutMs: 2 ** 31 }, 'commandTimeoutMs'],
+      [{ brokers: BROKERS, commitErrorAfterMs: 0 }, 'commitErrorAfterMs'],
+      [{ brokers: BROKERS, commandsWhileDisconnected: 'never' as 'fail' }, 'commandsWhileDisconnected'],
       [{ brokers: BROKERS, sasl: { mechanism: 'gssapi' as 'plain', username: 'u', password: 'p' } }, 'sasl.mechanism'],
       [{ brokers: BROKERS, sasl: { mechanism: 'plain', username: '', password: 'p' } }, 'sasl.username'],
       [{ brokers: BROKERS, tls: { caFile: '/nonexistent/ca.crt' } }, 'tls.caFile'],
@@ -270,7 +275,21 @@ describe('KafkaNorthbound input validation (no broker needed)', () => {
   it('reports a closed client while it closes', async () => {
     const client = new KafkaNorthbound({ brokers: BROKERS });
     const closing = client.close();
-    assert.throws(() => client.telemetry('org.acme')[Symbol.asyncIterator](), NorthboundNotConnectedError);
+    assert.throws(
+      () => client.telemetry('org.acme')[Symbol.asyncIterator](),
+      (error: unknown) => error instanceof NorthboundNotConnectedError && error.reason === 'closed' && /Kafka northbound client is closed/.test(error.message),
+    );
     await closing;
+  });
+
+  it('tells connection failures (which make Kafka "known down") from other errors, through kafkajs wrappers', () => {
+    const named = (name: string, message: string, cause?: unknown) => Object.assign(new Error(message, { cause }), { name });
+    assert.equal(isConnectionError(named('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092')), true);
+    assert.equal(isConnectionError(named('KafkaJSNonRetriableError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092')), true);
+    assert.equal(isConnectionError(named('KafkaJSNumberOfRetriesExceeded', 'x', named('KafkaJSConnectionClosedError', 'Closed connection'))), true);
+    assert.equal(isConnectionError(named('KafkaJSRequestTimeoutError', 'Request Produce(key: 0, version: 7) timed out')), true);
+    assert.equal(isConnectionError(named('KafkaJSProtocolError', 'Not authorized to access topics: [Topic authorization failed.]')), false);
+    assert.equal(isConnectionError(new Error('something else')), false);
+    assert.equal(isConnectionError('Connection error'), false);
   });
 });
