@@ -4,7 +4,7 @@
  * These builders produce the same JSON as the chart's post-install templates (Kafka default, AMQP
  * profile), with the tenant and the connection credentials filled in.
  */
-import { type MessagingType, ValidationError, validateTenantId } from '../core/index.js';
+import { type MessagingType, ValidationError, encodeComponent, validateTenantId } from '../core/index.js';
 import type { ConnectionSource, ConnectionTarget, NewConnection } from '../ditto/index.js';
 
 /** Connection ID the Cloud2Edge post-install script uses: dots of the tenant become underscores. */
@@ -61,7 +61,7 @@ function credentialsOf(settings: HonoConnectionSettings): { release: string; use
   const username = settings.username ?? 'ditto-c2e';
   const password = settings.password ?? 'verysecret';
   if (/[:@/]/.test(username)) throw new ValidationError('connection.username', 'may not contain ":", "@" or "/"');
-  return { release, userInfo: `${encodeURIComponent(username)}:${encodeURIComponent(password)}` };
+  return { release, userInfo: `${encodeComponent('connection.username', username)}:${encodeComponent('connection.password', password)}` };
 }
 
 /** The Kafka flavour (Cloud2Edge's default messaging). */

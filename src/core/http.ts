@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { AbortError, HttpError, NetworkError, TimeoutError, ValidationError, httpErrorFor } from './errors.js';
 import { checkedHttpBaseUrl } from './endpoint.js';
+import { encodeComponent } from './ids.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Redactor, redactUrl } from './redact.js';
 import { ExponentialBackoff, type RetryPolicy, parseRetryAfter, sleep } from './retry.js';
@@ -152,7 +153,7 @@ function encodeQuery(query: Record<string, QueryValue> | undefined): string {
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined || value === null) continue;
     const values = Array.isArray(value) ? value : [String(value)];
-    for (const item of values) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(item)}`);
+    for (const item of values) parts.push(`${encodeComponent('query', key)}=${encodeComponent(`query.${key}`, item)}`);
   }
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }

@@ -260,6 +260,22 @@ export function splitEntityId(entityId: string): { namespace: string; name: stri
 }
 
 /**
+ * `encodeURIComponent` for any text the SDK puts into a URL, a query or an MQTT topic: a lone surrogate, which has
+ * no encoding (`encodeURIComponent` throws an untyped `URIError`), is a `ValidationError` for `field` instead.
+ */
+export function encodeComponent(field: string, value: string): string {
+  const at = unencodable(value);
+  if (at !== undefined) {
+    throw new ValidationError(
+      field,
+      `contains an unpaired UTF-16 surrogate (${at}), which no URL or UTF-8 encoding can carry`,
+      'Pass whole characters: a string cut in the middle of an emoji or decoded from bytes with the wrong encoding ends up like this.',
+    );
+  }
+  return encodeURIComponent(value);
+}
+
+/**
  * One URL path segment, percent-encoded (`:` becomes `%3A`, which Hono and Ditto decode). Every segment the SDK
  * puts into a URL goes through here: an empty string (it would address the collection), a lone surrogate (no
  * encoding exists; `encodeURIComponent` would throw a `URIError`) and `.` or `..` (URL resolution removes them,

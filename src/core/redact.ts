@@ -37,7 +37,12 @@ export function redactUrl(url: string): string {
 
 /** The forms a secret takes in text: as is, URL-encoded (component and userinfo rules), Base64. */
 function secretForms(value: string): string[] {
-  const forms = [value, encodeURIComponent(value), Buffer.from(value, 'utf8').toString('base64')];
+  const forms = [value, Buffer.from(value, 'utf8').toString('base64')];
+  try {
+    forms.push(encodeURIComponent(value));
+  } catch {
+    // A lone surrogate has no URL encoding, so the secret cannot appear encoded either.
+  }
   try {
     const url = new URL('http://host');
     url.password = value;

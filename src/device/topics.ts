@@ -2,6 +2,7 @@
  * Hono MQTT adapter topics (Hono 2.6 user guide, "MQTT Adapter"): what an authenticated device or gateway
  * publishes to and subscribes to, and parsers for what the adapter publishes back.
  */
+import { encodeComponent } from '../core/ids.js';
 
 export interface TopicNames {
   telemetry: 'telemetry' | 't';
@@ -35,7 +36,9 @@ export const SHORT_TOPICS: Readonly<TopicNames> = Object.freeze({
 export function encodePropertyBag(properties: Readonly<Record<string, string>> | undefined): string {
   if (properties === undefined) return '';
   const parts: string[] = [];
-  for (const [name, value] of Object.entries(properties)) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  for (const [name, value] of Object.entries(properties)) {
+    parts.push(`${encodeComponent('properties', name)}=${encodeComponent(`properties.${name}`, value)}`);
+  }
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }
 

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import nock from 'nock';
-import { type IdRules, ValidationError } from '../../src/core/index.js';
+import { HttpClient, type IdRules, Redactor, ValidationError } from '../../src/core/index.js';
+import { honoAmqpConnection, honoKafkaConnection } from '../../src/c2e/connections.js';
+import { encodePropertyBag, publishTopic } from '../../src/device/topics.js';
 import { BASE as DITTO, THING, makeClient } from '../fixtures/ditto/kit.js';
 import { ORIGIN as REGISTRY_ORIGIN, newRegistry } from '../fixtures/registry/support.js';
 
@@ -237,5 +239,41 @@ describe('hostile IDs and path segments: a typed error or an intact request path
       });
     }
     assert.deepEqual(seen, []);
+  });
+});
+
+describe('unencodable text outside IDs and paths: a typed error, never a URIError', () => {
+  const surrogate = 'a\uD800b';
+
+  function refusesNaming(run: () => unknown, field: string): void {
+    assert.throws(run, (error: unknown) => {
+      assert.ok(error instanceof ValidationError, `a ValidationError, not ${String(error)}`);
+      assert.equal(error.field, field);
+      assert.match(error.message, /unpaired UTF-16 surrogate/);
+      return true;
+    });
+  }
+
+  it('query values of a request', async () => {
+    const http = new HttpClient({ baseUrl: 'http://127.0.0.1:9' });
+    await assert.rejects(http.request({ method: 'GET', path: '/x', query: { q: surrogate } }), (error: unknown) => error instanceof ValidationError && error.field === 'query.q');
+    await assert.rejects(http.request({ method: 'GET', path: '/x', query: { [surrogate]: '1' } }), (error: unknown) => error instanceof ValidationError && error.field === 'query');
+  });
+
+  it('MQTT property bags of a device', () => {
+    refusesNaming(() => publishTopic('telemetry', undefined, { 'content-type': surrogate }), 'properties.content-type');
+    refusesNaming(() => encodePropertyBag({ [surrogate]: 'x' }), 'properties');
+    assert.equal(encodePropertyBag({ note: '温度 🙂' }), `?note=${encodeURIComponent('温度 🙂')}`, 'whole characters are encoded');
+  });
+
+  it("the messaging password in a tenant's Ditto connection", () => {
+    refusesNaming(() => honoKafkaConnection('org.acme', { password: surrogate }), 'connection.password');
+    refusesNaming(() => honoAmqpConnection('org.acme', { password: surrogate }), 'connection.password');
+  });
+
+  it('a secret given to the redactor is masked, not a crash', () => {
+    const redactor = new Redactor();
+    redactor.addSecret(`pw-${surrogate}`);
+    assert.equal(redactor.redactText(`login with pw-${surrogate} failed`).includes(surrogate), false);
   });
 });
