@@ -255,7 +255,7 @@ describe('unencodable text outside IDs and paths: a typed error, never a URIErro
   }
 
   it('query values of a request', async () => {
-    const http = new HttpClient({ baseUrl: 'http://127.0.0.1:9' });
+    const http = new HttpClient({ service: 'test', baseUrl: 'http://127.0.0.1:9' });
     await assert.rejects(http.request({ method: 'GET', path: '/x', query: { q: surrogate } }), (error: unknown) => error instanceof ValidationError && error.field === 'query.q');
     await assert.rejects(http.request({ method: 'GET', path: '/x', query: { [surrogate]: '1' } }), (error: unknown) => error instanceof ValidationError && error.field === 'query');
   });
