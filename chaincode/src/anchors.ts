@@ -3,7 +3,7 @@ import { callerMsp, emitEvent, readJson, setOwnerEndorsement, txTimestamp, write
 import { ContractError } from './errors';
 import { canonicalJson } from './json';
 import { batchKey, headKey, recordKey } from './keys';
-import { type AnchoredRecord, type BatchRecord, EVENTS, type StreamHead } from './types';
+import { type AnchoredRecord, type BatchAnchored, type BatchRecord, EVENTS, type RecordAnchored, type StreamHead } from './types';
 import * as v from './validate';
 
 /**
@@ -124,7 +124,7 @@ export async function anchorBatch(
   // The first batch creates the head key: from then on, moving the head needs an endorsement by the owner's peers
   // (the policy stays on the key for every later batch).
   if (head.owner === null) await setOwnerEndorsement(ctx, headKey(ctx, stream), caller);
-  emitEvent(ctx, EVENTS.batchAnchored, { stream, batchId, seq: record.seq, root, treeSize, prevRoot, owner: caller, txId });
+  emitEvent(ctx, EVENTS.batchAnchored, { stream, batchId, seq: record.seq, root, treeSize, prevRoot, owner: caller, txId } satisfies BatchAnchored);
   return record;
 }
 
@@ -156,7 +156,7 @@ export async function anchorRecord(ctx: Context, keyArg: string, sha256Arg: stri
   await writeJson(ctx, recordKey(ctx, key), record);
   // Write-once in the contract; the key-level policy makes a rewrite without the owner's peers invalid too.
   await setOwnerEndorsement(ctx, recordKey(ctx, key), record.owner);
-  emitEvent(ctx, EVENTS.recordAnchored, { key, sha256, cid, owner: record.owner, txId: record.txId });
+  emitEvent(ctx, EVENTS.recordAnchored, { key, sha256, cid, owner: record.owner, txId: record.txId } satisfies RecordAnchored);
   return record;
 }
 

@@ -1,6 +1,5 @@
 // A value import on purpose: emitDecoratorMetadata records `Context` as the first parameter type, and
-// fabric-contract-api recognises the context parameter by it.
-// eslint-disable-next-line @typescript-eslint/consistent-type-imports
+// fabric-contract-api recognises the context parameter by it (eslint.config.js tells ESLint about the metadata).
 import { Context, Contract, Info, Param, Returns, Transaction } from 'fabric-contract-api';
 import * as anchors from './anchors';
 import * as devices from './devices';

@@ -3,7 +3,14 @@ import { callerMsp, emitEvent, peerMsp, readJson, setOwnerEndorsement, sha256, t
 import { ContractError, invalid } from './errors';
 import { canonicalBytes, parseJsonBytes } from './json';
 import { collectionFor, credentialsKey, deviceKey } from './keys';
-import { type CredentialCommitment, type DeviceCredentials, type DeviceRecord, EVENTS } from './types';
+import {
+  type CredentialCommitment,
+  type CredentialsSet,
+  type DeviceCredentials,
+  type DeviceRecord,
+  type DeviceRegistered,
+  EVENTS,
+} from './types';
 import * as v from './validate';
 
 /**
@@ -70,7 +77,7 @@ export async function registerDevice(ctx: Context, tenantArg: string, deviceArg:
   await writeJson(ctx, key, record);
   // Key-level endorsement: later changes to this record (credentials) need an endorsement by the owner's peers.
   await setOwnerEndorsement(ctx, key, owner);
-  emitEvent(ctx, EVENTS.deviceRegistered, { tenant, deviceId, owner, txId: record.txId });
+  emitEvent(ctx, EVENTS.deviceRegistered, { tenant, deviceId, owner, txId: record.txId } satisfies DeviceRegistered);
   return record;
 }
 
@@ -127,7 +134,7 @@ export async function setCredentials(ctx: Context, tenantArg: string, deviceArg:
     timestamp,
   };
   await writeJson(ctx, deviceKey(ctx, tenant, deviceId), { ...device, credentials });
-  emitEvent(ctx, EVENTS.credentialsSet, { tenant, deviceId, owner: device.owner, commitment: credentials.commitment, txId });
+  emitEvent(ctx, EVENTS.credentialsSet, { tenant, deviceId, owner: device.owner, commitment: credentials.commitment, txId } satisfies CredentialsSet);
   return credentials;
 }
 

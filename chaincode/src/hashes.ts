@@ -3,7 +3,7 @@ import { callerMsp, emitEvent, formatTimestamp, readJson, setOwnerEndorsement, t
 import { ContractError } from './errors';
 import { parseJsonBytes } from './json';
 import { hashKey } from './keys';
-import { EVENTS, type HashHistoryEntry, type HashRecord } from './types';
+import { EVENTS, type HashHistoryEntry, type HashRecord, type HashUpdated } from './types';
 import * as v from './validate';
 
 /** PoC 1's hash registry (`init` / `update` / `query`): one mutable hash (and CID) per key, with history. */
@@ -57,7 +57,7 @@ export async function updateHash(ctx: Context, keyArg: string, sha256Arg: string
     timestamp: txTimestamp(ctx),
   };
   await writeJson(ctx, hashKey(ctx, key), record);
-  emitEvent(ctx, EVENTS.hashUpdated, { key, sha256, cid, version: record.version, owner: record.owner, txId: record.txId });
+  emitEvent(ctx, EVENTS.hashUpdated, { key, sha256, cid, version: record.version, owner: record.owner, txId: record.txId } satisfies HashUpdated);
   return record;
 }
 

@@ -117,6 +117,64 @@ export interface AnchoredRecord {
   timestamp: string;
 }
 
+/** Payload of the `DeviceRegistered` event. */
+export interface DeviceRegistered {
+  tenant: string;
+  deviceId: string;
+  owner: string;
+  txId: string;
+}
+
+/** Payload of the `CredentialsSet` event: the new commitment, never the credentials. */
+export interface CredentialsSet {
+  tenant: string;
+  deviceId: string;
+  owner: string;
+  commitment: string;
+  txId: string;
+}
+
+/** Payload of the `HashUpdated` event. */
+export interface HashUpdated {
+  key: string;
+  sha256: string;
+  cid: string | null;
+  version: number;
+  owner: string;
+  txId: string;
+}
+
+/** Payload of the `BatchAnchored` event. */
+export interface BatchAnchored {
+  stream: string;
+  batchId: string;
+  seq: number;
+  root: string;
+  treeSize: number;
+  prevRoot: string;
+  owner: string;
+  txId: string;
+}
+
+/** Payload of the `RecordAnchored` event. */
+export interface RecordAnchored {
+  key: string;
+  sha256: string;
+  cid: string | null;
+  owner: string;
+  txId: string;
+}
+
+/** Each event's payload, by event name. */
+export interface EventPayloads {
+  DeviceRegistered: DeviceRegistered;
+  CredentialsSet: CredentialsSet;
+  TelemetryPublishRequested: TelemetryPublishRequested;
+  HashUpdated: HashUpdated;
+  BatchAnchored: BatchAnchored;
+  RecordAnchored: RecordAnchored;
+}
+
 /** Names of the chaincode events; at most one per transaction. */
 export const EVENTS = {
   deviceRegistered: 'DeviceRegistered',

@@ -4,7 +4,7 @@ import { KeyEndorsementPolicy } from 'fabric-shim';
 import { credentialCommitment } from '../src/devices';
 import type { CredentialCommitment, DeviceCredentials, DeviceRecord } from '../src/types';
 import { FakeWorld } from './fake-ledger';
-import { ORG1, ORG2, TENANT, THING, contract, evaluate, json, registerDevice, rejects, sha256, submit } from './helpers';
+import { ORG1, ORG2, TENANT, THING, contract, evaluate, json, registerDevice, rejects, submit } from './helpers';
 
 const SALT = '5a'.repeat(32);
 const secret = { authId: 'auth-lamp-one', password: 's3cret-Passw0rd', salt: SALT };

@@ -1,5 +1,6 @@
 import {
   type CallOptions,
+  ClientClosedError,
   type Credentials,
   type IdRules,
   type Logger,
@@ -10,9 +11,28 @@ import {
   configFromEnv,
   idRules,
   redactingLogger,
+  showValue,
   silentLogger,
+  splitEntityId,
+  validateThingId,
 } from '../core/index.js';
+import {
+  type DeviceClient,
+  type DeviceClientOptions,
+  type HttpDeviceClientOptions,
+  type MqttDeviceClientOptions,
+  createDeviceClient,
+  deviceEndpointFromConfig,
+} from '../device/index.js';
 import { DittoClient } from '../ditto/index.js';
+import {
+  AmqpNorthbound,
+  type AmqpNorthboundOptions,
+  KafkaNorthbound,
+  type KafkaNorthboundClientOptions,
+  type Northbound,
+  createNorthbound,
+} from '../northbound/index.js';
 import { DeviceRegistry } from '../registry/index.js';
 import {
   type DeprovisionDeviceRequest,
@@ -31,14 +51,36 @@ function dittoCredentials(username: string | undefined, password: string | undef
 }
 
 /**
+ * `Cloud2Edge.device()`'s options: the device client's (`createDeviceClient`), where `endpoint` and `tls` default to
+ * the configured adapter, and `authId` to the name part of `thingId` when a `password` is given (as
+ * `provisionDevice()` registers it).
+ */
+export type Cloud2EdgeDeviceOptions =
+  | (Omit<HttpDeviceClientOptions, 'endpoint'> & { endpoint?: HttpDeviceClientOptions['endpoint'] })
+  | (Omit<MqttDeviceClientOptions, 'endpoint'> & { endpoint?: MqttDeviceClientOptions['endpoint'] });
+
+/**
+ * `Cloud2Edge.northbound()`'s options: the transport's (`createNorthbound`), where the network's address, TLS, the
+ * logger and the ID rules default to the configuration. Kafka `credentials` are not part of it: pass them here.
+ */
+export type Cloud2EdgeNorthboundOptions =
+  | ({ transport: 'amqp' } & Partial<AmqpNorthboundOptions>)
+  | ({ transport: 'kafka' } & Partial<KafkaNorthboundClientOptions>);
+
+/**
  * The Cloud2Edge facade: the Hono device registry and Ditto, configured together (one redactor, one
- * logger), plus provisioning that ties them the way Cloud2Edge expects (device ID = thing ID, a policy
- * with the HONO entry, a Ditto connection per tenant).
+ * logger), provisioning that ties them the way Cloud2Edge expects (device ID = thing ID, a policy
+ * with the HONO entry, a Ditto connection per tenant), and device and northbound clients for the same installation.
  *
  * ```ts
  * const c2e = Cloud2Edge.fromEnv();
  * await c2e.provisionDevice({ tenant: 'org.acme', thingId: 'org.acme:lamp-1', password: process.env.LAMP_PWD });
+ * const lamp = c2e.device({ transport: 'mqtt', tenant: 'org.acme', thingId: 'org.acme:lamp-1', password: process.env.LAMP_PWD });
+ * const app = c2e.northbound({ transport: 'kafka', groupId: 'lamp-dashboard', credentials });
  * ```
+ *
+ * `close()` closes the registry and Ditto clients; it is final, as for every client of the SDK. Device and
+ * northbound clients it created are yours: close them yourself.
  */
 export class Cloud2Edge {
   readonly config: Readonly<TwinLedgerConfig>;
@@ -47,6 +89,7 @@ export class Cloud2Edge {
   readonly idRules: IdRules;
   private registryClient: DeviceRegistry | undefined;
   private dittoClient: DittoClient | undefined;
+  private closed = false;
 
   /** Reads the variables Cloud2Edge's `setCloud2EdgeEnv.sh` prints; `overrides` win. */
   static fromEnv(overrides: TwinLedgerConfig = {}, env: Readonly<Record<string, string | undefined>> = process.env): Cloud2Edge {
@@ -63,6 +106,7 @@ export class Cloud2Edge {
 
   /** The Hono device registry client. Throws `ValidationError` when no registry is configured. */
   get registry(): DeviceRegistry {
+    this.assertOpen('registry');
     if (this.registryClient === undefined) {
       const endpoint = this.config.registry;
       if (endpoint === undefined) {
@@ -83,6 +127,7 @@ export class Cloud2Edge {
 
   /** The Ditto client. Throws `ValidationError` when Ditto is not configured. */
   get ditto(): DittoClient {
+    this.assertOpen('ditto');
     if (this.dittoClient === undefined) {
       const endpoint = this.config.ditto;
       if (endpoint === undefined) {
@@ -103,6 +148,70 @@ export class Cloud2Edge {
     return this.dittoClient;
   }
 
+  /**
+   * A device client for this installation's Hono HTTP or MQTT adapter (`createDeviceClient`), sharing the logger
+   * and redactor; `endpoint` and `tls` default to the configured adapter (see `deviceEndpointFromConfig`),
+   * `timeoutMs` to the configuration's. A new client each call; close it yourself. Nothing connects until `connect()`.
+   */
+  device(options: Cloud2EdgeDeviceOptions): DeviceClient {
+    this.assertOpen('device()');
+    if (typeof options !== 'object' || options === null) {
+      throw new ValidationError('options', `must be an object, got ${showValue(options)}`, 'e.g. { transport: "mqtt", tenant, thingId, password }');
+    }
+    const defaults: Partial<DeviceClientOptions> = { logger: this.logger, redactor: this.redactor };
+    if (this.config.timeoutMs !== undefined) defaults.timeoutMs = this.config.timeoutMs;
+    if (this.config.idRules !== undefined) defaults.idRules = this.config.idRules;
+    if (options.endpoint === undefined) {
+      const { endpoint, tls } = deviceEndpointFromConfig(this.config, options.transport);
+      defaults.endpoint = endpoint;
+      if (tls !== undefined) defaults.tls = tls;
+    }
+    if (options.authId === undefined && options.password !== undefined && options.thingId !== undefined) {
+      defaults.authId = splitEntityId(validateThingId(options.thingId, this.idRules, 'thingId')).name;
+    }
+    return createDeviceClient({ ...defaults, ...options } as DeviceClientOptions);
+  }
+
+  /**
+   * A northbound client for this installation's messaging network (`createNorthbound`): `transport` defaults to
+   * the configured `messaging` (Cloud2Edge: Kafka); the address (`KAFKA_IP` / `AMQP_NETWORK_IP`), TLS, the logger,
+   * redactor and ID rules come from the configuration, `options` win. A new client each call; close it yourself.
+   */
+  northbound(options?: Cloud2EdgeNorthboundOptions): Northbound {
+    this.assertOpen('northbound()');
+    const chosen: Cloud2EdgeNorthboundOptions = options ?? { transport: this.config.messaging ?? 'kafka' };
+    if (typeof chosen !== 'object' || chosen === null) {
+      throw new ValidationError('options', `must be an object, got ${showValue(chosen)}`, 'e.g. { transport: "kafka", groupId, credentials }');
+    }
+    const shared = { logger: this.logger, redactor: this.redactor };
+    if (chosen.transport === 'amqp') {
+      const { transport, ...overrides } = chosen;
+      if (this.config.amqpNetwork === undefined && overrides.host === undefined) {
+        throw new ValidationError('amqpNetwork', 'no AMQP messaging network configured', 'Set AMQP_NETWORK_IP and AMQP_NETWORK_PORT_AMQP (Cloud2Edge\'s AMQP profile) or pass host.');
+      }
+      return createNorthbound({ transport, ...AmqpNorthbound.optionsFromConfig(this.config, { ...shared, ...overrides }) });
+    }
+    if (chosen.transport === 'kafka') {
+      const { transport, ...overrides } = chosen;
+      if (this.config.kafka === undefined && overrides.brokers === undefined) {
+        throw new ValidationError('kafka', 'no Kafka bootstrap server configured', 'Set KAFKA_IP and KAFKA_PORT_TCP_KAFKA or pass brokers.');
+      }
+      return createNorthbound({ transport, ...KafkaNorthbound.optionsFromConfig(this.config, { ...shared, ...overrides }) });
+    }
+    throw new ValidationError('transport', `must be "amqp" or "kafka", got ${showValue((chosen as { transport?: unknown }).transport)}`);
+  }
+
+  /** Closes the registry and Ditto clients (when they were used). Idempotent and final: afterwards every member throws `ClientClosedError`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.registryClient?.close(), this.dittoClient?.close()]);
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new ClientClosedError('Cloud2Edge', what);
+  }
+
   private context(): ProvisioningContext {
     return {
       registry: this.registry,
@@ -118,12 +227,12 @@ export class Cloud2Edge {
    * Creates (or finds) the tenant, the device, its password credential, the tenant's Ditto connection,
    * the policy with the HONO entry and the thing. Idempotent; rolls back what it created on failure.
    */
-  provisionDevice(request: ProvisionDeviceRequest, options?: CallOptions): Promise<ProvisionDeviceResult> {
+  async provisionDevice(request: ProvisionDeviceRequest, options?: CallOptions): Promise<ProvisionDeviceResult> {
     return provisionDevice(this.context(), request, options);
   }
 
   /** Deletes the thing, its policy and the device (with its credentials); the connection and tenant on request. */
-  deprovisionDevice(request: DeprovisionDeviceRequest, options?: CallOptions): Promise<DeprovisionDeviceResult> {
+  async deprovisionDevice(request: DeprovisionDeviceRequest, options?: CallOptions): Promise<DeprovisionDeviceResult> {
     return deprovisionDevice(this.context(), request, options);
   }
 }

@@ -15,7 +15,6 @@ import {
   ConflictError,
   NotFoundError,
   PreconditionFailedError,
-  TwinLedgerError,
   ValidationError,
   type IdRules,
   type Logger,
@@ -36,6 +35,7 @@ import {
   honoKafkaConnection,
   honoSubject,
 } from './connections.js';
+import { ProvisioningError } from './errors.js';
 
 export interface ConnectionProvisioning {
   /** Which messaging network Hono uses. Default: the client's configuration, else `kafka` (Cloud2Edge's default). */
@@ -96,38 +96,6 @@ export interface ProvisionDeviceResult {
 
 export type ProvisioningStep = keyof ProvisionDeviceResult['steps'] | 'preparation';
 
-/** A provisioning step failed. `cause` has the original error. */
-export class ProvisioningError extends TwinLedgerError {
-  readonly step: ProvisioningStep;
-  /** What this call had created or changed before it failed. */
-  readonly created: string[];
-  /** What was removed or restored again. */
-  readonly rolledBack: string[];
-  /** What is still there and needs cleaning up by hand (empty when rollback succeeded). */
-  readonly leftBehind: string[];
-
-  constructor(step: ProvisioningStep, cause: unknown, created: string[], rolledBack: string[], leftBehind: string[]) {
-    let reason = cause instanceof Error ? cause.message : String(cause);
-    // The cause's hint is repeated at the end of this message; say it once.
-    if (cause instanceof TwinLedgerError && cause.hint !== undefined) reason = reason.replace(` (hint: ${cause.hint})`, '');
-    const tail =
-      leftBehind.length > 0
-        ? ` Left behind (remove by hand or run deprovisionDevice): ${leftBehind.join(', ')}.`
-        : created.length > 0
-          ? ' Everything this call created was removed again.'
-          : ' Nothing was changed.';
-    super(`provisioning failed at step "${step}": ${reason}.${tail}`, {
-      code: 'provisioning',
-      hint: cause instanceof TwinLedgerError ? cause.hint : undefined,
-      cause,
-    });
-    this.step = step;
-    this.created = created;
-    this.rolledBack = rolledBack;
-    this.leftBehind = leftBehind;
-  }
-}
-
 export interface ProvisioningContext {
   registry: DeviceRegistry;
   ditto: DittoClient;
@@ -140,7 +108,7 @@ export interface ProvisioningContext {
 
 interface Undo {
   label: string;
-  run(): Promise<void>;
+  run(): Promise<unknown>;
 }
 
 async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -270,6 +238,88 @@ function prepare(request: ProvisionDeviceRequest, context: ProvisioningContext):
   return { tenant, thingId, policyId, authId, password: request.password, connection };
 }
 
+/** One resource of the chain: looked up, created when missing, removed again when a later step fails. */
+interface ResourceStep {
+  step: Exclude<ProvisioningStep, 'preparation' | 'credentials'>;
+  /** How `created`, `rolledBack` and `leftBehind` name it. */
+  label: string;
+  exists(): Promise<boolean>;
+  /** True when this call created it; false when a concurrent caller was first (see `createTolerantly`). */
+  create(): Promise<boolean>;
+  remove(): Promise<unknown>;
+  /** For a resource that was there already: what this call adds to it, if anything (the policy's Hono entry). */
+  complete?(): Promise<Undo | undefined>;
+}
+
+/** The steps in the order Cloud2Edge needs them; a step without anything to do is left out. */
+function resourceSteps(
+  context: ProvisioningContext,
+  request: ProvisionDeviceRequest,
+  prepared: PreparedRequest,
+  call: CallOptions,
+  before: { ownerSubject: string | undefined; connectionExists: boolean },
+): ResourceStep[] {
+  const { registry, ditto } = context;
+  const { tenant, thingId, policyId, connection } = prepared;
+  const found = async (read: () => Promise<unknown>) => Boolean(await readOrUndefined(read));
+  let existingPolicy: NewPolicy | undefined;
+  const steps: Array<ResourceStep | undefined> = [
+    {
+      step: 'tenant',
+      label: `tenant ${tenant}`,
+      exists: () => found(() => registry.tenants.get(tenant, call)),
+      create: () => createTolerantly(() => registry.tenants.create(request.tenantConfig ?? {}, { ...call, tenantId: tenant })),
+      remove: () => registry.tenants.delete(tenant, call),
+    },
+    {
+      step: 'device',
+      label: `device ${tenant}/${thingId} (with its credentials)`,
+      exists: () => found(() => registry.devices.get(tenant, thingId, call)),
+      create: () => createTolerantly(() => registry.devices.create(tenant, request.device ?? {}, { ...call, deviceId: thingId })),
+      remove: () => registry.devices.delete(tenant, thingId, call),
+    },
+    connection && {
+      step: 'connection',
+      label: `Ditto connection ${connection.id}`,
+      // Looked up before the first write, to know whether the CA is needed.
+      exists: async () => before.connectionExists,
+      // Ditto answers 204 instead of 201 when a concurrent caller created it between our look and our PUT.
+      create: async () => (await ditto.connections.put(connection.id, connection.body, call)).created,
+      remove: () => ditto.connections.delete(connection.id, call),
+    },
+    {
+      step: 'policy',
+      label: `policy ${policyId}`,
+      exists: async () => {
+        existingPolicy = await readOrUndefined(() => ditto.policies.get(policyId, call));
+        return Boolean(existingPolicy);
+      },
+      create: () => {
+        const policy = request.policy ?? defaultDevicePolicy(tenant, before.ownerSubject ?? '');
+        const label = honoEntryLabel(policy, tenant, policyId);
+        const body: NewPolicy = label === undefined ? policy : { ...policy, entries: { ...policy.entries, [label]: honoPolicyEntry(tenant) } };
+        return createTolerantly(() => ditto.policies.put(policyId, body, { ...call, ifNoneMatch: '*' }));
+      },
+      remove: () => ditto.policies.delete(policyId, call),
+      complete: async () => {
+        const policy = existingPolicy ?? (await ditto.policies.get(policyId, call));
+        const label = honoEntryLabel(policy, tenant, policyId);
+        if (label === undefined) return undefined;
+        await ditto.policies.entries(policyId).put(label, honoPolicyEntry(tenant), call);
+        return { label: `${label} entry of policy ${policyId}`, run: () => ditto.policies.entries(policyId).delete(label, call) };
+      },
+    },
+    {
+      step: 'thing',
+      label: `thing ${thingId}`,
+      exists: () => found(() => ditto.things.get(thingId, { ...call, fields: 'thingId' })),
+      create: () => createTolerantly(() => ditto.things.put(thingId, { ...request.thing, policyId }, { ...call, ifNoneMatch: '*' })),
+      remove: () => ditto.things.delete(thingId, call),
+    },
+  ];
+  return steps.filter((step): step is ResourceStep => step !== undefined);
+}
+
 /** Provisions one device end to end. See the module comment. */
 export async function provisionDevice(
   context: ProvisioningContext,
@@ -290,9 +340,9 @@ export async function provisionDevice(
     thing: 'skipped',
   };
   let step: ProvisioningStep = 'preparation';
-  const record = (label: string, run: () => Promise<void>) => {
-    created.push(label);
-    undo.push({ label, run });
+  const record = (action: Undo) => {
+    created.push(action.label);
+    undo.push(action);
   };
   const call = { signal: options.signal, timeoutMs: options.timeoutMs };
 
@@ -303,77 +353,20 @@ export async function provisionDevice(
     const connectionExists = connection !== undefined && (await readOrUndefined(() => ditto.connections.get(connection.id, call))) !== undefined;
     if (connection?.needsCa && !connectionExists) connection.body = { ...connection.body, ca: await kafkaCaOfCloud2Edge(ditto, call) };
 
-    step = 'tenant';
-    if (await readOrUndefined(() => registry.tenants.get(tenant, call))) {
-      steps.tenant = 'existing';
-    } else if (await createTolerantly(() => registry.tenants.create(request.tenantConfig ?? {}, { ...call, tenantId: tenant }))) {
-      steps.tenant = 'created';
-      record(`tenant ${tenant}`, () => registry.tenants.delete(tenant, call));
-    } else {
-      steps.tenant = 'existing';
-    }
-
-    step = 'device';
-    if (await readOrUndefined(() => registry.devices.get(tenant, thingId, call))) {
-      steps.device = 'existing';
-    } else if (await createTolerantly(() => registry.devices.create(tenant, request.device ?? {}, { ...call, deviceId: thingId }))) {
-      steps.device = 'created';
-      record(`device ${tenant}/${thingId} (with its credentials)`, () => registry.devices.delete(tenant, thingId, call));
-    } else {
-      steps.device = 'existing';
-    }
-
-    step = 'connection';
-    if (connection) {
-      const { id, body } = connection;
-      if (connectionExists) {
-        steps.connection = 'existing';
-      } else if ((await ditto.connections.put(id, body, call)).created) {
-        steps.connection = 'created';
-        record(`Ditto connection ${id}`, () => ditto.connections.delete(id, call));
-      } else {
-        steps.connection = 'existing'; // created concurrently between our look and our PUT (Ditto answered 204)
+    for (const resource of resourceSteps(context, request, prepared, call, { ownerSubject, connectionExists })) {
+      step = resource.step;
+      let outcome: StepOutcome = 'existing';
+      if (!(await resource.exists()) && (await resource.create())) {
+        outcome = 'created';
+        record({ label: resource.label, run: resource.remove });
+      } else if (resource.complete) {
+        const change = await resource.complete();
+        if (change) {
+          outcome = 'updated';
+          record(change);
+        }
       }
-    }
-
-    step = 'policy';
-    let existingPolicy = await readOrUndefined(() => ditto.policies.get(policyId, call));
-    if (!existingPolicy) {
-      const policy = request.policy ?? defaultDevicePolicy(tenant, ownerSubject ?? '');
-      const label = honoEntryLabel(policy, tenant, policyId);
-      const body: NewPolicy = label === undefined ? policy : { ...policy, entries: { ...policy.entries, [label]: honoPolicyEntry(tenant) } };
-      if (await createTolerantly(() => ditto.policies.put(policyId, body, { ...call, ifNoneMatch: '*' }))) {
-        steps.policy = 'created';
-        record(`policy ${policyId}`, async () => {
-          await ditto.policies.delete(policyId, call);
-        });
-      } else {
-        existingPolicy = await ditto.policies.get(policyId, call);
-      }
-    }
-    if (existingPolicy) {
-      const label = honoEntryLabel(existingPolicy, tenant, policyId);
-      if (label !== undefined) {
-        await ditto.policies.entries(policyId).put(label, honoPolicyEntry(tenant), call);
-        steps.policy = 'updated';
-        record(`${label} entry of policy ${policyId}`, async () => {
-          await ditto.policies.entries(policyId).delete(label, call);
-        });
-      } else {
-        steps.policy = 'existing';
-      }
-    }
-
-    step = 'thing';
-    if (await readOrUndefined(() => ditto.things.get(thingId, { ...call, fields: 'thingId' }))) {
-      steps.thing = 'existing';
-    } else if (await createTolerantly(() => ditto.things.put(thingId, { ...request.thing, policyId }, { ...call, ifNoneMatch: '*' }))) {
-      steps.thing = 'created';
-      record(`thing ${thingId}`, async () => {
-        await ditto.things.delete(thingId, call);
-      });
-    } else {
-      steps.thing = 'existing';
+      steps[resource.step] = outcome;
     }
 
     // Last: nothing after it can fail, so the password of an existing device changes only on success.

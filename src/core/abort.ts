@@ -1,3 +1,5 @@
+import { asError } from './errors.js';
+
 /**
  * Settles like `promise`, but rejects with `abortError()` as soon as `signal` fires (also when it already
  * has). The promise itself is not cancelled; a later rejection of it is observed so it is never unhandled.
@@ -18,7 +20,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(asError(error));
       },
     );
   });

@@ -2,6 +2,7 @@ import { ValidationError } from './errors.js';
 import type { IdRules } from './ids.js';
 import { checkedHost, checkedHostPort, checkedHttpBaseUrl } from './endpoint.js';
 import { type LogLevel, type Logger, jsonLineLogger } from './logger.js';
+import { durationMs, integerOption } from './options.js';
 import type { RetryPolicy } from './retry.js';
 import type { TlsOptions } from './tls.js';
 
@@ -100,10 +101,10 @@ function get(env: Env, name: EnvironmentVariable): string | undefined {
 }
 
 /** Where credentials go instead of an address (see endpoint.ts), for the hint of a refusal. */
-const REGISTRY_LOGIN = 'DeviceRegistry\'s `auth` option (Cloud2Edge\'s registry needs none)';
+const REGISTRY_LOGIN = 'DeviceRegistry\'s `credentials` option (Cloud2Edge\'s registry needs none)';
 const DEVICE_LOGIN = 'the device client\'s `authId` and `password`';
-const AMQP_LOGIN = 'AmqpNorthbound\'s `username` and `password` options';
-const KAFKA_LOGIN = 'KafkaNorthbound\'s `sasl` option';
+const AMQP_LOGIN = 'AmqpNorthbound\'s `credentials` option ({ username, password })';
+const KAFKA_LOGIN = 'KafkaNorthbound\'s `credentials` option ({ mechanism, username, password })';
 
 const CREDENTIALS_INSTEAD: Partial<Record<EnvironmentVariable, string>> = {
   REGISTRY_BASE_URL: REGISTRY_LOGIN,
@@ -128,13 +129,13 @@ function checkedHostVariable(name: EnvironmentVariable, value: string): string {
   return checkedHost(name, value, { example: '192.168.1.10', credentialsIn: CREDENTIALS_INSTEAD[name] ?? 'their own settings' });
 }
 
+/** A variable's digits as a number for the shared validators (options.ts); anything else stays text and fails them. */
+function envNumber(value: string): unknown {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 function checkedPort(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ValidationError(name, `${JSON.stringify(value)} is not a TCP port (1-65535)`);
-  }
-  return port;
+  return value === undefined ? undefined : integerOption(name, envNumber(value), { min: 1, max: 65_535, hint: 'A TCP port.' });
 }
 
 function hostPort(env: Env, host: EnvironmentVariable, plain: EnvironmentVariable, secure: EnvironmentVariable): HostPort | undefined {
@@ -220,9 +221,7 @@ export function configFromEnv(env: Env = process.env, overrides: TwinLedgerConfi
   if (Object.keys(tls).length > 0) config.tls = tls;
   const timeout = get(env, 'TWINLEDGER_TIMEOUT_MS');
   if (timeout !== undefined) {
-    const ms = Number(timeout);
-    if (!Number.isInteger(ms) || ms <= 0) throw new ValidationError('TWINLEDGER_TIMEOUT_MS', `${JSON.stringify(timeout)} is not a positive integer`);
-    config.timeoutMs = ms;
+    config.timeoutMs = durationMs('TWINLEDGER_TIMEOUT_MS', envNumber(timeout));
   }
   const level = get(env, 'TWINLEDGER_LOG_LEVEL');
   if (level !== undefined) {

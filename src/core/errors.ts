@@ -8,8 +8,8 @@
  */
 
 export interface TwinLedgerErrorOptions {
-  /** A short machine-readable code, e.g. `validation`, `timeout`, `things:thing.notfound`. */
-  code?: string;
+  /** A short machine-readable code, e.g. `validation`, `timeout`, `things:thing.notfound`. Every error has one. */
+  code: string;
   /** What the caller can do about it. */
   hint?: string;
   cause?: unknown;
@@ -20,13 +20,13 @@ export class TwinLedgerError extends Error {
   readonly hint: string | undefined;
 
   /** The hint is appended to the message, so logs that print only `message` still say what to do. */
-  constructor(message: string, options: TwinLedgerErrorOptions = {}) {
+  constructor(message: string, options: TwinLedgerErrorOptions) {
     super(
       options.hint ? `${message} (hint: ${options.hint})` : message,
       options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = new.target.name;
-    this.code = options.code ?? 'twinledger';
+    this.code = options.code;
     this.hint = options.hint;
   }
 }
@@ -60,6 +60,13 @@ export class TimeoutError extends TwinLedgerError {
 export class AbortError extends TwinLedgerError {
   constructor(what: string, cause?: unknown) {
     super(`${what} was aborted`, { code: 'aborted', cause });
+  }
+}
+
+/** The client was closed: `close()` is final (see `Closeable` in options.ts), so calls after it, and calls it cut short, fail with this. */
+export class ClientClosedError extends TwinLedgerError {
+  constructor(client: string, what: string) {
+    super(`${what}: the ${client} client is closed`, { code: 'client.closed', hint: 'close() is final: create a new client.' });
   }
 }
 
@@ -159,6 +166,21 @@ const classByStatus: Record<number, new (details: HttpErrorDetails) => HttpError
 export function httpErrorFor(details: HttpErrorDetails): HttpError {
   const ErrorClass = classByStatus[details.status] ?? HttpError;
   return new ErrorClass(details);
+}
+
+/** Something other than an `Error` was thrown or rejected (by a callback or a library); `value` is what it was. */
+export class ThrownValueError extends TwinLedgerError {
+  readonly value: unknown;
+
+  constructor(value: unknown) {
+    super(String(value), { code: 'thrown-value' });
+    this.value = value;
+  }
+}
+
+/** `error` itself when it is an `Error`, else a `ThrownValueError` that keeps it. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new ThrownValueError(error);
 }
 
 export function isTwinLedgerError(error: unknown): error is TwinLedgerError {

@@ -2,10 +2,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import { AbortError, HttpError, NetworkError, TimeoutError, ValidationError, httpErrorFor } from './errors.js';
+import { AbortError, ClientClosedError, HttpError, NetworkError, TimeoutError, ValidationError, asError, httpErrorFor } from './errors.js';
 import { checkedHttpBaseUrl } from './endpoint.js';
 import { encodeComponent } from './ids.js';
 import { type Logger, silentLogger } from './logger.js';
+import type { CallOptions } from './options.js';
 import { Redactor, redactUrl } from './redact.js';
 import { ExponentialBackoff, type RetryPolicy, parseRetryAfter, sleep } from './retry.js';
 import { timerDelay } from './timers.js';
@@ -17,22 +18,19 @@ export type Credentials =
   | { type: 'basic'; username: string; password: string }
   | { type: 'bearer'; token: string };
 
-/** Per-call options every client method accepts. */
-export interface CallOptions {
-  /** Cancels the call (and any wait before a retry). */
-  signal?: AbortSignal;
-  /**
-   * Deadline for the whole call, retries included. Defaults to the client's `timeoutMs`. Values above
-   * 2^31-1 ms (about 24.8 days, Node's timer limit) count as 2^31-1 ms.
-   */
-  timeoutMs?: number;
+/**
+ * Per-call options of the HTTP clients (`DittoClient`, `DeviceRegistry`): `signal` and `timeoutMs` (default: the
+ * client's `timeoutMs`) as everywhere, plus request headers. `HttpClient` itself counts a `timeoutMs` above 2^31-1 ms
+ * (Node's timer limit) as 2^31-1 ms; the clients refuse one with a `ValidationError`.
+ */
+export interface HttpCallOptions extends CallOptions {
   /** Extra request headers. */
   headers?: Record<string, string>;
 }
 
 export type QueryValue = string | number | boolean | undefined | null | readonly string[];
 
-export interface HttpRequest extends CallOptions {
+export interface HttpRequest extends HttpCallOptions {
   method: HttpMethod;
   /** Path below the base URL, segments already encoded. */
   path: string;
@@ -194,6 +192,7 @@ function upstreamError(body: unknown): { code?: string; message?: string } {
  * The one HTTP layer of the SDK (axios underneath): deadlines and `AbortSignal` per call, retries of
  * idempotent requests on 429/503 and network failures (never of conditional writes with `If-Match` /
  * `If-None-Match`), TLS with verification always on, typed errors, and log lines without secrets.
+ * It keeps connections alive: `close()` releases them (final, like every client's `close()`).
  */
 export class HttpClient {
   readonly baseUrl: string;
@@ -205,6 +204,9 @@ export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly defaultHeaders: Record<string, string>;
   private readonly hints: HintProvider | undefined;
+  private readonly agents: readonly [http.Agent, https.Agent];
+  /** Aborted by `close()`: ends requests and response streams in flight. */
+  private readonly lifetime = new AbortController();
 
   constructor(options: HttpClientOptions) {
     this.baseUrl = checkedHttpBaseUrl('baseUrl', options.baseUrl, { example: 'http://registry:28080/v1', credentialsIn: 'the `credentials` option' });
@@ -226,15 +228,31 @@ export class HttpClient {
       this.defaultHeaders.authorization = `Bearer ${credentials.token}`;
     }
     const tls = resolveTls(options.tls);
+    this.agents = [new http.Agent({ keepAlive: true }), new https.Agent({ keepAlive: true, ...tls })];
     this.axios = axios.create({
-      httpAgent: new http.Agent({ keepAlive: true }),
-      httpsAgent: new https.Agent({ keepAlive: true, ...tls }),
+      httpAgent: this.agents[0],
+      httpsAgent: this.agents[1],
       validateStatus: () => true,
       maxRedirects: 0,
       decompress: true,
       proxy: false,
       transitional: { clarifyTimeoutError: true },
     });
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.lifetime.signal.aborted;
+  }
+
+  /**
+   * Ends requests and response streams in flight (they fail with `ClientClosedError`) and closes the kept-alive
+   * connections. Final: later requests fail with `ClientClosedError`. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.lifetime.abort();
+    for (const agent of this.agents) agent.destroy();
   }
 
   /** Sends a request and returns the response for 2xx; throws a typed error otherwise. */
@@ -244,13 +262,14 @@ export class HttpClient {
     const url = `${this.baseUrl}${request.path}${encodeQuery(request.query)}`;
     const safeUrl = this.redactor.redactText(redactUrl(url));
     const what = `${request.method} ${safeUrl}`;
+    if (this.closed) throw new ClientClosedError(this.service, what);
     const idempotent =
       !isConditionalWrite(request.method, { ...this.defaultHeaders, ...request.headers }) &&
       (request.idempotent ?? IDEMPOTENT.has(request.method));
     const deadline = new AbortController();
     // Clamped: Node fires timers beyond 2^31-1 ms after 1 ms, which would time every call out at once.
     const timer = setTimeout(() => deadline.abort(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
+    const signal = AbortSignal.any(request.signal ? [request.signal, deadline.signal, this.lifetime.signal] : [deadline.signal, this.lifetime.signal]);
     try {
       for (let attempt = 1; ; attempt += 1) {
         try {
@@ -351,20 +370,21 @@ export class HttpClient {
     previous?: Error,
   ): Error {
     if (error instanceof HttpError || error instanceof TimeoutError || error instanceof AbortError) return error;
+    if (this.closed) return new ClientClosedError(this.service, what);
     if (deadline.aborted) return new TimeoutError(what, timeoutMs, previous);
     if (request.signal?.aborted) return new AbortError(what, request.signal.reason);
     if (axios.isAxiosError(error)) {
       const detail = this.redactor.redactText(error.code ? `${error.code} ${error.message}` : error.message);
       return new NetworkError(request.method, what.slice(request.method.length + 1), detail);
     }
-    return error instanceof Error ? error : new Error(String(error));
+    return asError(error);
   }
 }
 
 /**
  * Reads a streamed response body whole. The request's deadline ends with the response head, so a caller that
- * must not hang on a stalled body passes `signal` (its own deadline or abort) or `timeoutMs` (ends the read with
- * a `TimeoutError` naming `what`). No stream (an empty answer): an empty buffer.
+ * must not hang on a stalled body passes `signal` (its own deadline or abort; ends the read with an `AbortError`) or
+ * `timeoutMs` (ends the read with a `TimeoutError`), both naming `what`. No stream (an empty answer): an empty buffer.
  */
 export async function readBody(
   stream: Readable | undefined | null,
@@ -372,10 +392,10 @@ export async function readBody(
 ): Promise<Buffer> {
   if (stream === undefined || stream === null || typeof (stream as { on?: unknown }).on !== 'function') return Buffer.alloc(0);
   const { signal, timeoutMs } = options;
-  const stop = () => stream.destroy(new Error('reading the response body was stopped'));
+  const what = options.what ?? 'reading the response body';
+  const stop = () => stream.destroy(new AbortError(what, signal?.reason));
   if (signal?.aborted) stop();
   else signal?.addEventListener('abort', stop, { once: true });
-  const what = options.what ?? 'reading the response body';
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => stream.destroy(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
   try {
     const chunks: Buffer[] = [];

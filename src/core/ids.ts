@@ -25,7 +25,8 @@ export interface IdRules {
  */
 export const DITTO_MAX_LENGTH = 256;
 
-// Ditto `RegexPatterns` (base/model/.../entity/id/RegexPatterns.java, documented on "Namespaces and Names"):
+// Ditto's `RegexPatterns` (eclipse-ditto/ditto, base/model/src/main/java/org/eclipse/ditto/base/model/entity/id/
+// RegexPatterns.java; documented on "Namespaces and Names"):
 // CONTROL_CHARS is U+0000–U+001F and U+007F–U+00FF; names, feature IDs and JSON keys may hold anything else but "/".
 // Java matches by code point and JavaScript without the `u` flag by UTF-16 unit; both allow every character
 // from U+0100 up, so the results agree (lone surrogates are refused separately, see `requireText`).

@@ -9,3 +9,5 @@ export * from './tls.js';
 export * from './http.js';
 export * from './config.js';
 export * from './endpoint.js';
+export * from './options.js';
+export * from './events.js';

@@ -1,6 +1,7 @@
-import { EventEmitter } from 'node:events';
-import { DITTO_PROTOCOL_CONTENT_TYPE } from '../ditto/protocol.js';
+import { DITTO_PROTOCOL_CONTENT_TYPE } from '../protocol/index.js';
 import { AbortError, TimeoutError, TwinLedgerError } from '../core/errors.js';
+import { TypedEmitter } from '../core/events.js';
+import { validateCallOptions } from '../core/options.js';
 import { MAX_TTD_SECONDS, type ResolvedDeviceOptions } from './options.js';
 import { CommandRouter, type IncomingCommand, type ResponseSender } from './command.js';
 import { DeviceClientStateError, DevicePayloadTooLargeError, type MessageKind } from './errors.js';
@@ -25,7 +26,7 @@ import type {
   DeviceTwin,
   EventOptions,
   MessageOptions,
-  OperationOptions,
+  CallOptions,
   ReadyOptions,
   TelemetryOptions,
 } from './types.js';
@@ -48,14 +49,14 @@ const NO_OPTIONS: MessageOptions = Object.freeze({});
 const EMPTY = Buffer.alloc(0);
 
 /** Lifecycle, validation, events, command routing and twin helpers shared by both transports. */
-export abstract class BaseDeviceClient implements DeviceClient {
+export abstract class BaseDeviceClient extends TypedEmitter<DeviceClientEvents> implements DeviceClient {
   abstract readonly transport: DeviceTransport;
   readonly twin: DeviceTwin;
   protected readonly router: CommandRouter<TwinMessageImpl>;
-  private readonly emitter = new EventEmitter();
   private current: DeviceClientState = 'idle';
 
   protected constructor(protected readonly options: ResolvedDeviceOptions) {
+    super('device client', options.logger);
     this.router = new CommandRouter<TwinMessageImpl>({
       capacity: options.commandBufferSize,
       consumersChanged: (count) => this.consumersChanged(count),
@@ -106,11 +107,11 @@ export abstract class BaseDeviceClient implements DeviceClient {
   }
 
   abstract get queuedMessages(): number;
-  abstract connect(options?: OperationOptions): Promise<void>;
-  abstract close(options?: OperationOptions): Promise<void>;
+  abstract connect(options?: CallOptions): Promise<void>;
+  abstract close(options?: CallOptions): Promise<void>;
 
   /** Sends (or queues) one message; resolves when the adapter accepted it (QoS 1, events) or it was written (QoS 0). */
-  protected abstract send(message: OutgoingMessage, options: OperationOptions): Promise<void>;
+  protected abstract send(message: OutgoingMessage, options: CallOptions): Promise<void>;
   /** Bytes without options; transports may override this with a leaner path. */
   protected sendBytes(kind: 'telemetry' | 'event', bytes: Buffer, qos: 0 | 1): Promise<void> {
     return this.publish(
@@ -188,34 +189,6 @@ export abstract class BaseDeviceClient implements DeviceClient {
     return this.router.onCommand(handler);
   }
 
-  on<E extends keyof DeviceClientEvents>(event: E, listener: (...args: DeviceClientEvents[E]) => void): this {
-    this.emitter.on(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  once<E extends keyof DeviceClientEvents>(event: E, listener: (...args: DeviceClientEvents[E]) => void): this {
-    this.emitter.once(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  off<E extends keyof DeviceClientEvents>(event: E, listener: (...args: DeviceClientEvents[E]) => void): this {
-    this.emitter.off(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  protected emit<E extends keyof DeviceClientEvents>(event: E, ...args: DeviceClientEvents[E]): void {
-    if (event === 'error' && this.emitter.listenerCount('error') === 0) {
-      // An unhandled 'error' event would crash the device app; log it instead.
-      this.options.logger.warn('device client error', { error: args[0] });
-      return;
-    }
-    try {
-      this.emitter.emit(event, ...args);
-    } catch (error) {
-      this.options.logger.error('a device client event listener threw', { event, error });
-    }
-  }
-
   /** Reports a non-fatal problem: `error` event when someone listens, a log line otherwise. */
   protected report(error: Error): void {
     this.emit('error', error);
@@ -264,7 +237,7 @@ export abstract class BaseDeviceClient implements DeviceClient {
   private readonly idleWaiters = new Set<() => void>();
 
   /** Waits until `drained()` holds, re-checking on every `notifyIdle()`; honours a deadline and a signal. */
-  protected waitUntilIdle(drained: () => boolean, what: string, options: OperationOptions, defaultTimeoutMs: number): Promise<void> {
+  protected waitUntilIdle(drained: () => boolean, what: string, options: CallOptions, defaultTimeoutMs: number): Promise<void> {
     return this.waitUntil(
       drained,
       (wake) => {
@@ -284,7 +257,7 @@ export abstract class BaseDeviceClient implements DeviceClient {
   }
 
   /** Waits, honouring a deadline and a signal; used while waiting for the queue to drain. */
-  protected async waitUntil(done: () => boolean, subscribe: (wake: () => void) => () => void, what: string, options: OperationOptions, defaultTimeoutMs: number): Promise<void> {
+  protected async waitUntil(done: () => boolean, subscribe: (wake: () => void) => () => void, what: string, options: CallOptions, defaultTimeoutMs: number): Promise<void> {
     if (done()) return;
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     await new Promise<void>((resolve, reject) => {
@@ -305,8 +278,9 @@ export abstract class BaseDeviceClient implements DeviceClient {
     });
   }
 
-  private publish(message: OutgoingMessage, options: OperationOptions): Promise<void> {
+  private publish(message: OutgoingMessage, options: CallOptions): Promise<void> {
     try {
+      validateCallOptions(options, '');
       this.assertUsable(message.kind);
     } catch (error) {
       return Promise.reject(error);

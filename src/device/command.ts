@@ -1,5 +1,5 @@
 import { ValidationError } from '../core/errors.js';
-import type { JsonValue } from '../ditto/types.js';
+import type { JsonValue } from '../protocol/index.js';
 import { CommandAlreadyAnsweredError, OneWayCommandError } from './errors.js';
 import { type EncodedPayload, checkStatus, encodePayload } from './payload.js';
 import type { DeviceCommand, DevicePayload, DeviceTransport, RespondOptions } from './types.js';

@@ -87,13 +87,14 @@ export class OneWayCommandError extends TwinLedgerError {
 
 /** The MQTT adapter refused the connection (CONNACK return code) or the connection could not be set up. */
 export class DeviceConnectError extends TwinLedgerError {
-  /** The MQTT CONNACK return code (3.1.1) or reason code (5), when the adapter sent one. */
+  /** The MQTT CONNACK return code (3.1.1) or reason code (5), when the adapter sent one (`CONNACK_RETURN_CODES`). */
   readonly returnCode: number | undefined;
   readonly endpoint: string;
 
-  constructor(endpoint: string, detail: string, options: { returnCode?: number; hint?: string; cause?: unknown } = {}) {
+  /** `code` defaults to `device.connect.<returnCode>`, or `device.connect` without one (`device.connect.tls` for TLS failures). */
+  constructor(endpoint: string, detail: string, options: { returnCode?: number; code?: string; hint?: string; cause?: unknown } = {}) {
     super(`connecting to ${endpoint} failed: ${detail}`, {
-      code: options.returnCode === undefined ? 'device.connect' : `device.connect.${options.returnCode}`,
+      code: options.code ?? (options.returnCode === undefined ? 'device.connect' : `device.connect.${options.returnCode}`),
       hint: options.hint,
       cause: options.cause,
     });

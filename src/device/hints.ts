@@ -1,4 +1,5 @@
 import type { MessageKind } from './errors.js';
+import { CONNACK_REASON_CODES as MQTT5, CONNACK_RETURN_CODES as MQTT311 } from './mqtt-codes.js';
 
 export interface HintContext {
   /** What the device logs in as (`auth-id@tenant`), or undefined for X.509. */
@@ -44,22 +45,22 @@ export function deviceHint(status: number, context: HintContext): string | undef
 /** Hints for MQTT CONNACK return codes (MQTT 3.1.1) and the matching MQTT 5 reason codes. */
 export function connackHint(returnCode: number, username: string | undefined): string | undefined {
   switch (returnCode) {
-    case 1:
-    case 132:
+    case MQTT311.UNACCEPTABLE_PROTOCOL_VERSION:
+    case MQTT5.UNSUPPORTED_PROTOCOL_VERSION:
       return "Hono 2.6's MQTT adapter speaks MQTT 3.1.1 only: use protocolVersion 4 (the default).";
-    case 2:
-    case 133:
+    case MQTT311.IDENTIFIER_REJECTED:
+    case MQTT5.CLIENT_IDENTIFIER_NOT_VALID:
       return 'The client identifier was rejected; leave clientId unset to get a generated one.';
-    case 3:
-    case 136:
+    case MQTT311.SERVER_UNAVAILABLE:
+    case MQTT5.SERVER_UNAVAILABLE:
       return 'The adapter is at its connection limit or cannot reach the device registry; the SDK retries with backoff.';
-    case 4:
-    case 134:
+    case MQTT311.BAD_USERNAME_OR_PASSWORD:
+    case MQTT5.BAD_USERNAME_OR_PASSWORD:
       return username === undefined
         ? 'The adapter rejected the credentials.'
         : `The adapter rejected "${username}": the username must be <auth-id>@<tenant> and the password the one of the device's hashed-password credential.`;
-    case 5:
-    case 135:
+    case MQTT311.NOT_AUTHORIZED:
+    case MQTT5.NOT_AUTHORIZED:
       return 'Not authorized: wrong credentials, the device or tenant is disabled, the MQTT adapter is disabled for the tenant, or the tenant reached its connection or message limit.';
     default:
       return undefined;

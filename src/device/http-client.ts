@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError } from '../core/errors.js';
+import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError, asError } from '../core/errors.js';
 import { HttpClient, type HttpRequest, type HttpResponse, readBody } from '../core/http.js';
 import { pathSegment } from '../core/ids.js';
+import { validateCallOptions } from '../core/options.js';
 import { noRetry, sleep } from '../core/retry.js';
 import { BaseDeviceClient, type OutgoingMessage } from './base-client.js';
 import { IncomingCommand, type ResponseSender } from './command.js';
@@ -11,7 +12,7 @@ import { OfflineQueue, type Queueable } from './offline-queue.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { BINARY_CONTENT_TYPE, EMPTY_NOTIFICATION_CONTENT_TYPE } from './payload.js';
 import { ReconnectBackoff } from '../core/reconnect-backoff.js';
-import type { OperationOptions } from './types.js';
+import type { CallOptions } from './types.js';
 import { PendingSend } from './pending-send.js';
 
 /** Shortest time between two command polls that brought no command. */
@@ -64,8 +65,8 @@ export class HttpDeviceClient extends BaseDeviceClient {
     super(options);
     this.httpOptions = options;
     this.queue = new OfflineQueue<HttpPending>(options.offlineQueue);
-    this.backoff = new ReconnectBackoff(options.reconnectPolicy, options.stableAfterMs);
-    this.pollBackoff = new ReconnectBackoff(options.reconnectPolicy, options.stableAfterMs);
+    this.backoff = new ReconnectBackoff(options.reconnect.policy, options.reconnect.stableAfterMs);
+    this.pollBackoff = new ReconnectBackoff(options.reconnect.policy, options.reconnect.stableAfterMs);
     this.http = new HttpClient({
       baseUrl: options.baseUrl,
       service: 'hono-http-adapter',
@@ -83,7 +84,8 @@ export class HttpDeviceClient extends BaseDeviceClient {
     return this.queue.size;
   }
 
-  async connect(_options: OperationOptions = {}): Promise<void> {
+  async connect(options: CallOptions = {}): Promise<void> {
+    validateCallOptions(options, '');
     if (this.state === 'closed') throw new DeviceClientStateError('closed', 'connect()', 'Create a new client after close().');
     if (this.state === 'connected' || this.state === 'reconnecting') return;
     const reconnected = this.state === 'disconnected';
@@ -96,7 +98,8 @@ export class HttpDeviceClient extends BaseDeviceClient {
     if (this.router.consumers > 0) this.startPolling();
   }
 
-  async close(options: OperationOptions = {}): Promise<void> {
+  async close(options: CallOptions = {}): Promise<void> {
+    validateCallOptions(options, '');
     if (this.state === 'closed') return;
     if (this.state !== 'idle') {
       try {
@@ -115,10 +118,11 @@ export class HttpDeviceClient extends BaseDeviceClient {
     for (const pending of this.waiting.keys()) pending.fail(closed);
     await Promise.allSettled([this.sender, this.pollTask, ...this.waiting.values()]);
     this.backoff.reset();
+    await this.http.close();
     this.emit('disconnected', { error: undefined, willReconnect: false });
   }
 
-  protected send(message: OutgoingMessage, options: OperationOptions): Promise<void> {
+  protected send(message: OutgoingMessage, options: CallOptions): Promise<void> {
     let pending: HttpPending;
     try {
       const endpoint = message.kind === 'event' ? 'event' : 'telemetry';
@@ -223,7 +227,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
     return pending.promise;
   }
 
-  private watch(pending: HttpPending, options: OperationOptions): void {
+  private watch(pending: HttpPending, options: CallOptions): void {
     const controller = new AbortController();
     pending.abort = controller;
     pending.watch(options, `${pending.kind} ${pending.request.method} ${pending.request.path}`, (error) => {
@@ -282,7 +286,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
         const failure = this.hinted(error, pending.kind, pending.onBehalfOf, pending.sizeBytes);
         if ((failure instanceof NetworkError || failure instanceof TimeoutError) && aside) {
           this.markOffline(failure);
-          delay = this.options.reconnectPolicy.nextDelayMs((networkFailures += 1), failure);
+          delay = this.options.reconnect.policy.nextDelayMs((networkFailures += 1), failure);
           if (delay === undefined) {
             pending.fail(failure);
             return;
@@ -441,7 +445,7 @@ export class HttpDeviceClient extends BaseDeviceClient {
 
   /** The same error with the device-side hint (and 413 as `DevicePayloadTooLargeError`). */
   private hinted(error: unknown, kind: MessageKind | 'command-poll', onBehalfOf: string | undefined, sizeBytes: number | undefined): Error {
-    if (!(error instanceof HttpError)) return error instanceof Error ? error : new Error(String(error));
+    if (!(error instanceof HttpError)) return asError(error);
     return deviceHttpError(
       {
         status: error.status,

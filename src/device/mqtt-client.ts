@@ -1,5 +1,6 @@
 import { type IClientOptions, type IClientPublishOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
-import { AbortError, type HttpError, NetworkError, TimeoutError, TwinLedgerError } from '../core/errors.js';
+import { AbortError, type HttpError, NetworkError, TimeoutError, TwinLedgerError, asError } from '../core/errors.js';
+import { validateCallOptions } from '../core/options.js';
 import { sleep } from '../core/retry.js';
 import { resolveTls } from '../core/tls.js';
 import { BaseDeviceClient, type OutgoingMessage } from './base-client.js';
@@ -14,6 +15,7 @@ import {
   deviceHttpError,
 } from './errors.js';
 import { connackHint, deviceHint } from './hints.js';
+import { CONNACK_REASON_CODES as MQTT5, CONNACK_RETURN_CODES as MQTT311, SUBACK_FAILURE } from './mqtt-codes.js';
 import { OfflineQueue, type Queueable } from './offline-queue.js';
 import type { ResolvedMqttOptions } from './options.js';
 import { ReconnectBackoff } from '../core/reconnect-backoff.js';
@@ -28,17 +30,29 @@ import {
   parseErrorTopic,
   publishTopic,
 } from './topics.js';
-import type { OperationOptions } from './types.js';
+import type { CallOptions } from './types.js';
 import { type InflightEntry, InflightList } from './inflight.js';
 import { PendingSend } from './pending-send.js';
 
 const QOS0: IClientPublishOptions = { qos: 0 };
 const QOS1: IClientPublishOptions = { qos: 1 };
 const EMPTY = Buffer.alloc(0);
-const NO_OPTIONS: OperationOptions = Object.freeze({});
+const NO_OPTIONS: CallOptions = Object.freeze({});
 const RECENT_REQUESTS = 256;
 /** TLS failures that no retry fixes: fail `connect()` at once with a hint instead. */
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME/;
+/** Refusals that no retry fixes (protocol version, client ID, credentials, authorization; a refused subscription). */
+const FATAL_RETURN_CODES: ReadonlySet<number> = new Set([
+  MQTT311.UNACCEPTABLE_PROTOCOL_VERSION,
+  MQTT311.IDENTIFIER_REJECTED,
+  MQTT311.BAD_USERNAME_OR_PASSWORD,
+  MQTT311.NOT_AUTHORIZED,
+  MQTT5.UNSUPPORTED_PROTOCOL_VERSION,
+  MQTT5.CLIENT_IDENTIFIER_NOT_VALID,
+  MQTT5.BAD_USERNAME_OR_PASSWORD,
+  MQTT5.NOT_AUTHORIZED,
+  SUBACK_FAILURE,
+]);
 
 /** One message on its way: queued, in flight, or waiting for a retry. */
 class Pending extends PendingSend implements Queueable, InflightEntry<Pending> {
@@ -106,7 +120,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.telemetryTopic = this.names.telemetry;
     this.eventTopic = this.names.event;
     this.queue = new OfflineQueue<Pending>(options.offlineQueue);
-    this.backoff = new ReconnectBackoff(options.reconnectPolicy, options.stableAfterMs);
+    this.backoff = new ReconnectBackoff(options.reconnect.policy, options.reconnect.stableAfterMs);
     // Fail on unreadable certificate files now, not on the first connection attempt.
     resolveTls(options.tls);
   }
@@ -115,7 +129,12 @@ export class MqttDeviceClient extends BaseDeviceClient {
     return this.queue.size;
   }
 
-  connect(options: OperationOptions = {}): Promise<void> {
+  connect(options: CallOptions = {}): Promise<void> {
+    try {
+      validateCallOptions(options, '');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.state === 'closed') return Promise.reject(new DeviceClientStateError('closed', 'connect()', 'Create a new client after close().'));
     if (this.connection?.established) return Promise.resolve();
     if (this.connecting === undefined) {
@@ -126,7 +145,8 @@ export class MqttDeviceClient extends BaseDeviceClient {
     return this.connecting;
   }
 
-  async close(options: OperationOptions = {}): Promise<void> {
+  async close(options: CallOptions = {}): Promise<void> {
+    validateCallOptions(options, '');
     if (this.state === 'closed') return;
     // Connected or about to be (again): give queued and unacknowledged messages until the deadline.
     const mayDrain = this.connection?.established === true || this.state === 'reconnecting' || this.state === 'connecting';
@@ -158,7 +178,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.emit('disconnected', { error: undefined, willReconnect: false });
   }
 
-  protected send(message: OutgoingMessage, options: OperationOptions): Promise<void> {
+  protected send(message: OutgoingMessage, options: CallOptions): Promise<void> {
     let topic: string;
     let pending: Pending;
     try {
@@ -230,7 +250,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
     return publishTopic(endpoint, message.deviceId, properties);
   }
 
-  private submit(pending: Pending, options: OperationOptions): Promise<void> {
+  private submit(pending: Pending, options: CallOptions): Promise<void> {
     if (this.connection?.established && this.queue.size === 0 && (pending.qos === 0 || this.inflight.size < this.mqtt.maxInFlight)) {
       this.transmit(this.connection, pending);
     } else if (pending.qos === 0 && this.connection?.established !== true && this.options.offlineQueue.qos0 !== 'queue') {
@@ -258,7 +278,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
   }
 
   /** Abort and deadline for one message. A message already sent may still arrive. */
-  private watch(pending: Pending, options: OperationOptions): void {
+  private watch(pending: Pending, options: CallOptions): void {
     pending.watch(options, `${pending.kind} to ${pending.topic}`, (error) => {
       this.queue.discard(pending);
       this.cancelRetry(pending);
@@ -383,7 +403,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
 
   // ---- connection -----------------------------------------------------------------------------------
 
-  private async connectLoop(options: OperationOptions): Promise<void> {
+  private async connectLoop(options: CallOptions): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
@@ -420,9 +440,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
   /** Auth and TLS failures do not heal by retrying right away: `connect()` reports them at once. */
   private isFatal(error: Error): boolean {
     if (error instanceof DeviceConnectError) {
-      const code = error.returnCode;
-      // 1/2/4/5 and their MQTT 5 forms: protocol, client id, credentials, authorization; 128: subscription refused.
-      if (code === 1 || code === 2 || code === 4 || code === 5 || code === 128 || code === 132 || code === 133 || code === 134 || code === 135) return true;
+      if (error.returnCode !== undefined && FATAL_RETURN_CODES.has(error.returnCode)) return true;
       return error.code === 'device.connect.tls';
     }
     return false;
@@ -521,8 +539,8 @@ export class MqttDeviceClient extends BaseDeviceClient {
         // mqtt.js reports a SUBACK failure (0x80) as an error that carries the SUBACK packet.
         const suback = (error as { packet?: { granted?: unknown[] } } | null)?.packet?.granted;
         const refused = Array.isArray(suback)
-          ? filters.filter((_filter, index) => suback[index] === 128 || (suback[index] as { qos?: number } | undefined)?.qos === 128)
-          : (granted ?? []).filter((grant) => grant.qos === 128).map((grant) => grant.topic);
+          ? filters.filter((_filter, index) => suback[index] === SUBACK_FAILURE || (suback[index] as { qos?: number } | undefined)?.qos === SUBACK_FAILURE)
+          : (granted ?? []).filter((grant) => grant.qos === SUBACK_FAILURE).map((grant) => grant.topic);
         if (error && refused.length === 0) {
           reject(new DeviceConnectError(this.mqtt.url, `subscribing to ${filters.join(', ')} failed: ${error.message}`, { cause: error }));
           return;
@@ -530,7 +548,7 @@ export class MqttDeviceClient extends BaseDeviceClient {
         if (refused.length > 0) {
           reject(
             new DeviceConnectError(this.mqtt.url, `the adapter refused the subscription to ${refused.join(', ')}`, {
-              returnCode: 128,
+              returnCode: SUBACK_FAILURE,
               hint: this.mqtt.gateway ? 'Only gateways may subscribe with "+" for other devices; set gateway: false for a plain device.' : undefined,
             }),
           );
@@ -644,12 +662,11 @@ export class MqttDeviceClient extends BaseDeviceClient {
     }
     const text = typeof code === 'string' ? `${code} ${error.message}` : error.message;
     if (typeof code === 'string' && TLS_CODES.test(code)) {
-      const failure = new DeviceConnectError(this.mqtt.url, `TLS: ${this.options.redactor.redactText(text)}`, {
+      return new DeviceConnectError(this.mqtt.url, `TLS: ${this.options.redactor.redactText(text)}`, {
+        code: 'device.connect.tls',
         hint: 'Give the CA that signed the adapter certificate (tls.caFile) and, for Cloud2Edge example certificates, tls.serverName.',
         cause: error,
       });
-      Object.defineProperty(failure, 'code', { value: 'device.connect.tls' });
-      return failure;
     }
     return new NetworkError('CONNECT', this.mqtt.url, this.options.redactor.redactText(text), error);
   }
@@ -754,8 +771,4 @@ function endpointKind(endpoint: string | undefined): MessageKind {
 /** An MQTT 5 PUBACK reason code ≥ 0x80 (mqtt.js: an error with a numeric `code`); other publish errors are the link's. */
 function isRefusal(error: Error): boolean {
   return typeof (error as { code?: unknown }).code === 'number';
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -3,6 +3,7 @@ import { checkedEndpointUrl, checkedHost, checkedHttpBaseUrl } from '../core/end
 import { ValidationError } from '../core/errors.js';
 import { type IdRules, idRules, validateAuthId, validateTenantId, validateThingId } from '../core/ids.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
+import { type ResolvedReconnect, durationMs, positiveInteger, resolveReconnect, retryPolicyOption, showValue as show } from '../core/options.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
@@ -12,7 +13,6 @@ import type {
   HttpDeviceClientOptions,
   MqttDeviceClientOptions,
 } from './types.js';
-import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 2048;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -37,8 +37,7 @@ export interface ResolvedCommonOptions {
   x509: boolean;
   timeoutMs: number;
   retry: RetryPolicy;
-  reconnectPolicy: RetryPolicy;
-  stableAfterMs: number;
+  reconnect: ResolvedReconnect;
   offlineQueue: ResolvedOfflineQueue;
   maxPayloadBytes: number;
   commandBufferSize: number;
@@ -71,34 +70,6 @@ export interface ResolvedMqttOptions extends ResolvedCommonOptions {
 }
 
 export type ResolvedDeviceOptions = ResolvedHttpOptions | ResolvedMqttOptions;
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function positiveInt(field: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new ValidationError(field, `must be an integer from 1 to ${max}, got ${show(value)}`);
-  }
-  return value;
-}
-
-function positiveNumber(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-    throw new ValidationError(field, `must be a positive number, got ${show(value)}`);
-  }
-  return value;
-}
-
-function policy(field: string, value: unknown, fallback: () => RetryPolicy): RetryPolicy {
-  if (value === undefined) return fallback();
-  if (typeof value !== 'object' || value === null || typeof (value as RetryPolicy).nextDelayMs !== 'function') {
-    throw new ValidationError(field, 'must be a RetryPolicy (an object with nextDelayMs(attempt, error))', 'e.g. new ExponentialBackoff({ maxAttempts: 5 }) or noRetry');
-  }
-  return value as RetryPolicy;
-}
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -143,12 +114,15 @@ function resolveCommon(options: DeviceClientCommonOptions): ResolvedCommonOption
   redactor.addSecret(options.tls?.passphrase);
   const queue = options.offlineQueue ?? {};
   if (typeof queue !== 'object' || queue === null) throw new ValidationError('offlineQueue', 'must be an object');
-  const reconnect = options.reconnect ?? {};
-  if (typeof reconnect !== 'object' || reconnect === null) throw new ValidationError('reconnect', 'must be an object');
-  const maxPayloadBytes = positiveNumber('maxPayloadBytes', options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
-  if (maxPayloadBytes !== Number.POSITIVE_INFINITY && !Number.isInteger(maxPayloadBytes)) {
-    throw new ValidationError('maxPayloadBytes', `must be an integer number of bytes (or Infinity), got ${maxPayloadBytes}`);
-  }
+  const reconnect = resolveReconnect(options.reconnect, {
+    policy: () => new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1000, maxDelayMs: 60_000 }),
+    stableAfterMs: 10_000,
+  });
+  // Infinity turns the check off; anything else is a number of bytes.
+  const maxPayloadBytes =
+    options.maxPayloadBytes === Number.POSITIVE_INFINITY
+      ? Number.POSITIVE_INFINITY
+      : positiveInteger('maxPayloadBytes', options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
   return {
     tenant,
     authId,
@@ -158,21 +132,16 @@ function resolveCommon(options: DeviceClientCommonOptions): ResolvedCommonOption
     gateway: bool('gateway', options.gateway, false),
     tls: options.tls,
     x509: authId === undefined,
-    timeoutMs: positiveInt('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS),
-    retry: policy('retry', options.retry, () => new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000 })),
-    reconnectPolicy: policy(
-      'reconnect.policy',
-      reconnect.policy,
-      () => new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1000, maxDelayMs: 60_000 }),
-    ),
-    stableAfterMs: positiveInt('reconnect.stableAfterMs', reconnect.stableAfterMs, 10_000, MAX_TIMER_DELAY_MS),
+    timeoutMs: durationMs('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS),
+    retry: retryPolicyOption('retry', options.retry, () => new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000 })),
+    reconnect,
     offlineQueue: {
-      maxSize: positiveInt('offlineQueue.maxSize', queue.maxSize, 1000),
+      maxSize: positiveInteger('offlineQueue.maxSize', queue.maxSize, 1000),
       qos0: oneOf('offlineQueue.qos0', queue.qos0, ['fail', 'drop', 'queue'] as const, 'fail'),
       overflow: oneOf('offlineQueue.overflow', queue.overflow, ['reject', 'drop-oldest'] as const, 'reject'),
     },
     maxPayloadBytes,
-    commandBufferSize: positiveInt('commandBufferSize', options.commandBufferSize, 100),
+    commandBufferSize: positiveInteger('commandBufferSize', options.commandBufferSize, 100),
     logger: redactingLogger(options.logger ?? silentLogger, redactor),
     redactor,
     rules,
@@ -191,7 +160,7 @@ function resolveHttp(options: HttpDeviceClientOptions, common: ResolvedCommonOpt
     ...common,
     transport: 'http',
     baseUrl,
-    commandPollSeconds: positiveInt('commandPollSeconds', options.commandPollSeconds, DEFAULT_COMMAND_POLL_SECONDS, MAX_TTD_SECONDS),
+    commandPollSeconds: positiveInteger('commandPollSeconds', options.commandPollSeconds, DEFAULT_COMMAND_POLL_SECONDS, MAX_TTD_SECONDS),
   };
 }
 
@@ -211,7 +180,7 @@ function resolveMqttEndpoint(options: MqttDeviceClientOptions): { host: string; 
     throw new ValidationError('endpoint', 'must be an mqtt(s):// URL or { host, port }', 'e.g. { host: process.env.MQTT_ADAPTER_IP, port: 1883 }');
   }
   const host = checkedHost('endpoint.host', endpoint.host, { example: 'process.env.MQTT_ADAPTER_IP', credentialsIn: DEVICE_CREDENTIALS });
-  const port = positiveInt('endpoint.port', endpoint.port, 0, 65_535);
+  const port = positiveInteger('endpoint.port', endpoint.port, 0, 65_535);
   return { host, port, secure: bool('endpoint.secure', endpoint.secure, options.tls !== undefined) };
 }
 
@@ -239,12 +208,12 @@ function resolveMqtt(options: MqttDeviceClientOptions, common: ResolvedCommonOpt
     url: `${secure ? 'mqtts' : 'mqtt'}://${hostPart}:${port}`,
     protocolVersion,
     clientId,
-    keepaliveSeconds: positiveInt('keepaliveSeconds', options.keepaliveSeconds, 30, 65_535),
+    keepaliveSeconds: positiveInteger('keepaliveSeconds', options.keepaliveSeconds, 30, 65_535),
     cleanSession: bool('cleanSession', options.cleanSession, true),
     commandQos,
     shortTopics: bool('shortTopics', options.shortTopics, false),
     reportErrors: bool('reportErrors', options.reportErrors, true),
-    maxInFlight: positiveInt('maxInFlight', options.maxInFlight, 65_535, 65_535),
+    maxInFlight: positiveInteger('maxInFlight', options.maxInFlight, 65_535, 65_535),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ValidationError } from '../core/errors.js';
 import { type IdRules, validateDeviceId } from '../core/ids.js';
-import type { JsonValue } from '../ditto/types.js';
+import { positiveInteger } from '../core/options.js';
+import type { JsonValue } from '../protocol/index.js';
 import type { PropertyBag } from './types.js';
 
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -99,11 +100,7 @@ export function checkQos(field: string, qos: unknown, fallback: 0 | 1): 0 | 1 {
 }
 
 export function checkSeconds(field: string, value: unknown, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new ValidationError(field, `must be an integer from 1 to ${max} seconds, got ${show(value)}`);
-  }
-  return value;
+  return positiveInteger(field, value, undefined, max);
 }
 
 export function checkDeviceId(field: string, deviceId: unknown, rules: IdRules): string | undefined {

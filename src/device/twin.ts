@@ -5,6 +5,8 @@ import {
   type DittoEnvelope,
   type DittoProtocolHeaders,
   type EnvelopeOptions,
+  type JsonObject,
+  type JsonValue,
   liveMessageResponse,
   mergeFeature,
   mergeProperty,
@@ -14,8 +16,7 @@ import {
   modifyProperty,
   parseEnvelope,
   parseTopic,
-} from '../ditto/protocol.js';
-import type { JsonObject, JsonValue } from '../ditto/types.js';
+} from '../protocol/index.js';
 import type { CommandRouter, IncomingCommand } from './command.js';
 import { OneWayCommandError } from './errors.js';
 import { checkQos } from './payload.js';

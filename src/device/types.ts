@@ -1,10 +1,11 @@
+import type { ConnectionEvents } from '../core/events.js';
 import type { IdRules } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import type { CallOptions, ReconnectOptions } from '../core/options.js';
 import type { Redactor } from '../core/redact.js';
 import type { RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
-import type { DittoEnvelope, DittoProtocolHeaders } from '../ditto/protocol.js';
-import type { JsonObject, JsonValue } from '../ditto/types.js';
+import type { DittoEnvelope, DittoProtocolHeaders, JsonObject, JsonValue } from '../protocol/index.js';
 import type { MessageKind } from './errors.js';
 
 export type DeviceTransport = 'http' | 'mqtt';
@@ -17,21 +18,17 @@ export type DeviceTransport = 'http' | 'mqtt';
  */
 export type DevicePayload = Uint8Array | JsonValue;
 
-/** Per-call options every async method accepts. */
-export interface OperationOptions {
-  /** Cancels waiting (in the offline queue, for an acknowledgement, before a retry). */
-  signal?: AbortSignal;
-  /**
-   * Deadline in ms. For `connect()` it defaults to the client's `timeoutMs`; for messages there is none by
-   * default: a queued QoS 1 message waits for the connection as long as the offline queue holds it.
-   */
-  timeoutMs?: number;
-}
+export type { ConnectedEvent, DisconnectedEvent, ReconnectingEvent } from '../core/events.js';
+export type { CallOptions, ReconnectOptions } from '../core/options.js';
 
 /** Hono property-bag values (MQTT only; sent URL-encoded at the end of the topic). */
 export type PropertyBag = Record<string, string | number | boolean>;
 
-export interface MessageOptions extends OperationOptions {
+/**
+ * Per message. `timeoutMs` has no default: a queued QoS 1 message waits for the connection as long as the offline
+ * queue holds it; `timeoutMs` and `signal` give up waiting (a message already sent may still arrive).
+ */
+export interface MessageOptions extends CallOptions {
   /** Media type of the payload. Default: derived from the payload (see `DevicePayload`). */
   contentType?: string;
   /** Gateway mode: send on behalf of this device (its ID, which on Cloud2Edge is its thing ID). */
@@ -59,14 +56,14 @@ export interface EventOptions extends MessageOptions {
   ttlSeconds?: number;
 }
 
-export interface ReadyOptions extends OperationOptions {
+export interface ReadyOptions extends CallOptions {
   /** Gateway mode: announce readiness for this device. */
   deviceId?: string;
   /** HTTP: how long the request waits for a command (`hono-ttd`, 1-60 s). Default: `commandPollSeconds`. */
   ttdSeconds?: number;
 }
 
-export interface RespondOptions extends OperationOptions {
+export interface RespondOptions extends CallOptions {
   /** Media type of the response body. Default: derived from the body. */
   contentType?: string;
 }
@@ -124,14 +121,14 @@ export interface TwinMessage {
   respond(status: number, value?: JsonValue, options?: TwinRespondOptions): Promise<void>;
 }
 
-export interface TwinRespondOptions extends OperationOptions {
+export interface TwinRespondOptions extends CallOptions {
   /** Content type of `value` inside the Ditto response. Default: text/plain for strings, application/json otherwise. */
   contentType?: string;
   /** Further Ditto headers for the response. */
   headers?: Record<string, JsonValue>;
 }
 
-export interface TwinUpdateOptions extends OperationOptions {
+export interface TwinUpdateOptions extends CallOptions {
   /** Gateway mode: update the twin of this device; its device ID is the thing ID. */
   deviceId?: string;
   /** `telemetry` (default) or `event` (always at least once). */
@@ -170,34 +167,13 @@ export interface DeviceTwin {
 
 export type DeviceClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
 
-export interface ConnectedEvent {
-  /** False for the first connection after `connect()`. */
-  reconnected: boolean;
-}
-
-export interface ReconnectingEvent {
-  /** Consecutive failed attempts so far (reset after a stable connection). */
-  attempt: number;
-  delayMs: number;
-  error: Error;
-}
-
-export interface DisconnectedEvent {
-  error: Error | undefined;
-  /** False after `close()` or when the reconnect policy gave up. */
-  willReconnect: boolean;
-}
-
 export interface DroppedEvent {
   kind: MessageKind | 'command';
   reason: string;
 }
 
-/** Typed lifecycle events. `error` is emitted only when someone listens; otherwise it is logged. */
-export interface DeviceClientEvents {
-  connected: [ConnectedEvent];
-  reconnecting: [ReconnectingEvent];
-  disconnected: [DisconnectedEvent];
+/** Typed lifecycle events (see `TypedEmitter`). `error` is emitted only when someone listens; otherwise it is logged. */
+export interface DeviceClientEvents extends ConnectionEvents {
   /** Non-fatal problems not tied to a call: unmatched adapter error reports, handler failures, dropped commands. */
   error: [Error];
   /** A message or command was dropped by policy (`offlineQueue.qos0: 'drop'`, full command buffer, no consumer). */
@@ -214,16 +190,6 @@ export interface OfflineQueueOptions {
   qos0?: 'fail' | 'drop' | 'queue';
   /** When full: `reject` (default) the new message, or `drop-oldest` (the oldest fails). Both with `OfflineQueueFullError`. */
   overflow?: 'reject' | 'drop-oldest';
-}
-
-export interface ReconnectOptions {
-  /**
-   * Delay before each reconnect attempt. Default: exponential backoff with full jitter from 1 s to 60 s that
-   * never gives up (`new ExponentialBackoff({ maxAttempts: Infinity, initialDelayMs: 1000, maxDelayMs: 60_000 })`).
-   */
-  policy?: RetryPolicy;
-  /** The attempt counter resets after the connection stayed up this long. Default 10 000 ms. */
-  stableAfterMs?: number;
 }
 
 export interface DeviceClientCommonOptions {
@@ -248,6 +214,11 @@ export interface DeviceClientCommonOptions {
    * Default `new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000 })`.
    */
   retry?: RetryPolicy;
+  /**
+   * MQTT reconnects, and the HTTP sender's retries while the adapter is unreachable. Default `policy`: exponential
+   * backoff with full jitter from 1 s to 60 s that never gives up (`new ExponentialBackoff({ maxAttempts: Infinity,
+   * initialDelayMs: 1000, maxDelayMs: 60_000 })`); default `stableAfterMs` 10 000.
+   */
   reconnect?: ReconnectOptions;
   offlineQueue?: OfflineQueueOptions;
   /** Payloads above this size are refused before sending. Default 2048 (Hono's adapter default). */
@@ -323,13 +294,14 @@ export interface DeviceClient {
   /** Messages waiting in the offline queue. */
   readonly queuedMessages: number;
   readonly twin: DeviceTwin;
-  /** MQTT: connects (retrying per the reconnect policy until `timeoutMs`). HTTP: marks the client ready. */
-  connect(options?: OperationOptions): Promise<void>;
+  /** MQTT: connects (retrying per the reconnect policy until `timeoutMs`, default the client's). HTTP: marks the client ready. */
+  connect(options?: CallOptions): Promise<void>;
   /**
    * Stops polling and reconnecting, waits up to `timeoutMs` (default 5000) for queued and unacknowledged
-   * messages, then disconnects; what is still pending fails with `DeviceClientStateError`. Idempotent.
+   * messages, then disconnects; what is still pending fails with `DeviceClientStateError`. Idempotent and final,
+   * as for every client of the SDK: afterwards every method throws `DeviceClientStateError`; create a new client.
    */
-  close(options?: OperationOptions): Promise<void>;
+  close(options?: CallOptions): Promise<void>;
   telemetry(payload: DevicePayload, options?: TelemetryOptions): Promise<void>;
   /** Events are always at least once (acknowledged, queued while offline). */
   event(payload: DevicePayload, options?: EventOptions): Promise<void>;

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
-import { HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError } from '../core/errors.js';
-import type { CallOptions, HttpClient } from '../core/http.js';
+import { ClientClosedError, HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError } from '../core/errors.js';
+import type { HttpCallOptions, HttpClient } from '../core/http.js';
 import { type IdRules, validateThingId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import { durationMs } from '../core/options.js';
 import { redactUrl } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
 import { timerDelay } from '../core/timers.js';
@@ -13,7 +14,7 @@ import { filterQuery, namespacesQuery } from './search.js';
 import { SseParser } from './sse.js';
 import type { Thing } from './types.js';
 
-export interface ChangeStreamOptions extends CallOptions {
+export interface ChangeStreamOptions extends HttpCallOptions {
   /** Only these things. */
   ids?: readonly string[];
   /** Only things in these namespaces. */
@@ -155,12 +156,8 @@ export class ChangeStreamApi {
     }
     const extraFields = fieldsQuery(options.extraFields);
     if (extraFields !== undefined) query.extraFields = extraFields;
-    if (options.idleTimeoutMs !== undefined && (!Number.isFinite(options.idleTimeoutMs) || options.idleTimeoutMs <= 0)) {
-      throw new ValidationError('idleTimeoutMs', `must be a positive number of milliseconds, got ${options.idleTimeoutMs}`);
-    }
-    if (options.timeoutMs !== undefined && (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)) {
-      throw new ValidationError('timeoutMs', `must be a positive number of milliseconds, got ${options.timeoutMs}`);
-    }
+    durationMs('idleTimeoutMs', options.idleTimeoutMs);
+    durationMs('timeoutMs', options.timeoutMs);
     if (options.retry !== undefined && typeof options.retry?.nextDelayMs !== 'function') {
       throw new ValidationError('retry', 'must be a RetryPolicy (an object with nextDelayMs)');
     }
@@ -246,6 +243,8 @@ export class ChangeStreamApi {
           failure = new NetworkError('GET', url, 'the server closed the event stream');
         } catch (error) {
           if (signal.aborted) return;
+          // The client was closed under the stream: the next request would fail the same way.
+          if (this.http.closed) throw error instanceof ClientClosedError ? error : new ClientClosedError(this.http.service, `GET ${url}`);
           if (isFatal(error)) throw error;
           failure = asFailure(error, url);
         } finally {

@@ -1,8 +1,9 @@
 import { checkedHttpBaseUrl } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
-import { type CallOptions, type Credentials, HttpClient } from '../core/http.js';
+import { type HttpCallOptions, type Credentials, HttpClient } from '../core/http.js';
 import { type IdRules, idRules } from '../core/ids.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
+import { durationMs } from '../core/options.js';
 import { Redactor } from '../core/redact.js';
 import type { RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
@@ -37,7 +38,7 @@ export interface DittoClientOptions {
   devopsCredentials?: Credentials;
   /**
    * A ready HTTP client (base URL without `/api/2`) to use instead of building one; it should have been
-   * built with `hints: dittoHints` to get Ditto-specific hints on errors.
+   * built with `hints: dittoHints` to get Ditto-specific hints on errors. The client takes it over: `close()` closes it.
    */
   http?: HttpClient;
 }
@@ -48,7 +49,11 @@ export interface WhoAmI {
   [key: string]: unknown;
 }
 
-/** A typed client for Ditto's HTTP API v2 as Cloud2Edge deploys it (Ditto 3.5). */
+/**
+ * A typed client for Ditto's HTTP API v2 as Cloud2Edge deploys it (Ditto 3.5). It keeps HTTP connections alive:
+ * `close()` releases them. `close()` is final, as for every client of the SDK: calls after it (and change streams
+ * still open) fail with `ClientClosedError`.
+ */
 export class DittoClient {
   readonly things: ThingsApi;
   readonly policies: PoliciesApi;
@@ -60,6 +65,7 @@ export class DittoClient {
   readonly http: HttpClient;
   readonly idRules: IdRules;
   private readonly resource: DittoResource;
+  private readonly devops: HttpClient;
 
   constructor(options: DittoClientOptions) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object with at least baseUrl');
@@ -70,7 +76,7 @@ export class DittoClient {
     const redactor = options.redactor ?? options.http?.redactor ?? new Redactor();
     const logger = redactingLogger(options.logger ?? options.http?.logger ?? silentLogger, redactor);
     const shared = {
-      timeoutMs: options.timeoutMs,
+      timeoutMs: durationMs('timeoutMs', options.timeoutMs),
       retry: options.retry,
       tls: options.tls,
       logger,
@@ -79,7 +85,7 @@ export class DittoClient {
     };
     this.idRules = idRules(options.idRules);
     this.http = options.http ?? new HttpClient({ baseUrl, service: 'ditto', credentials: options.credentials, ...shared });
-    const devops =
+    this.devops =
       options.devopsCredentials === undefined
         ? this.http
         : new HttpClient({
@@ -87,14 +93,14 @@ export class DittoClient {
             service: 'ditto-devops',
             credentials: options.devopsCredentials,
             ...shared,
-            timeoutMs: options.timeoutMs ?? options.http?.timeoutMs,
+            timeoutMs: shared.timeoutMs ?? options.http?.timeoutMs,
             retry: options.retry ?? options.http?.retry,
           });
     this.resource = new DittoResource(this.http);
     this.things = new ThingsApi(this.resource, this.idRules);
     this.policies = new PoliciesApi(this.resource, this.idRules);
     this.messages = new MessagesApi(this.resource, this.idRules);
-    this.connections = new ConnectionsApi(devops, redactor);
+    this.connections = new ConnectionsApi(this.devops, redactor);
     this.search = new SearchApi(this.http, this.idRules);
     this.changes = new ChangeStreamApi(this.http, this.idRules, logger);
   }
@@ -104,8 +110,13 @@ export class DittoClient {
     return this.things.feature(thingId, featureId);
   }
 
+  /** Closes the HTTP connections (also the devops client's); calls in flight and later fail with `ClientClosedError`. Idempotent. */
+  async close(): Promise<void> {
+    await Promise.all([this.http.close(), this.devops.close()]);
+  }
+
   /** `GET /api/2/whoami`: the subjects Ditto sees for these credentials (a cheap credentials check). */
-  async whoami(options: CallOptions = {}): Promise<WhoAmI> {
+  async whoami(options: HttpCallOptions = {}): Promise<WhoAmI> {
     return this.resource.get<WhoAmI>(`${API_PREFIX}/whoami`, options);
   }
 }

@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/errors.js';
-import type { CallOptions, HttpClient } from '../core/http.js';
+import type { HttpCallOptions, HttpClient } from '../core/http.js';
+import { validateCallOptions } from '../core/options.js';
 import { isDotSegment, pathSegment, requireText } from '../core/ids.js';
 import type { Redactor } from '../core/redact.js';
 import { API_PREFIX, fieldsQuery } from './paths.js';
@@ -21,7 +22,7 @@ const COMMANDS: ReadonlySet<string> = new Set<ConnectionCommand>([
   'connectivity.commands:resetConnectionLogs',
 ]);
 
-export interface ConnectionReadOptions extends CallOptions {
+export interface ConnectionReadOptions extends HttpCallOptions {
   fields?: string | readonly string[];
 }
 
@@ -94,7 +95,7 @@ export class ConnectionsApi {
   }
 
   /** `PUT /connections/{id}`: creates or replaces the connection with this ID. */
-  async put(connectionId: string, connection: NewConnection, options: CallOptions = {}): Promise<ConnectionPutResult> {
+  async put(connectionId: string, connection: NewConnection, options: HttpCallOptions = {}): Promise<ConnectionPutResult> {
     const path = this.path(connectionId);
     checkConnection('connection', connection);
     if (connection.id !== undefined && connection.id !== connectionId) {
@@ -116,7 +117,7 @@ export class ConnectionsApi {
   }
 
   /** `POST /connections`: Ditto generates the ID. `dryRun` only tests connecting. */
-  async create(connection: NewConnection, options: CallOptions & { dryRun?: boolean } = {}): Promise<Connection | undefined> {
+  async create(connection: NewConnection, options: HttpCallOptions & { dryRun?: boolean } = {}): Promise<Connection | undefined> {
     checkConnection('connection', connection);
     if (connection.id !== undefined) throw new ValidationError('connection.id', 'must not be set: Ditto generates it', 'Use put(id, connection) to choose the ID.');
     this.registerSecrets(connection);
@@ -131,27 +132,27 @@ export class ConnectionsApi {
     return response.status === 201 ? response.data : undefined;
   }
 
-  async delete(connectionId: string, options: CallOptions = {}): Promise<void> {
+  async delete(connectionId: string, options: HttpCallOptions = {}): Promise<void> {
     await this.http.request({ method: 'DELETE', path: this.path(connectionId), ...call(options) });
   }
 
-  async status(connectionId: string, options: CallOptions = {}): Promise<ConnectionStatus> {
+  async status(connectionId: string, options: HttpCallOptions = {}): Promise<ConnectionStatus> {
     const response = await this.http.request<ConnectionStatus>({ method: 'GET', path: `${this.path(connectionId)}/status`, ...call(options) });
     return response.data;
   }
 
-  async metrics(connectionId: string, options: CallOptions = {}): Promise<JsonObject> {
+  async metrics(connectionId: string, options: HttpCallOptions = {}): Promise<JsonObject> {
     const response = await this.http.request<JsonObject>({ method: 'GET', path: `${this.path(connectionId)}/metrics`, ...call(options) });
     return response.data;
   }
 
-  async logs(connectionId: string, options: CallOptions = {}): Promise<JsonObject> {
+  async logs(connectionId: string, options: HttpCallOptions = {}): Promise<JsonObject> {
     const response = await this.http.request<JsonObject>({ method: 'GET', path: `${this.path(connectionId)}/logs`, ...call(options) });
     return response.data;
   }
 
   /** `POST /connections/{id}/command` with a `text/plain` command. Not retried. */
-  async command(connectionId: string, command: ConnectionCommand, options: CallOptions = {}): Promise<void> {
+  async command(connectionId: string, command: ConnectionCommand, options: HttpCallOptions = {}): Promise<void> {
     const path = `${this.path(connectionId)}/command`;
     if (!COMMANDS.has(command)) {
       throw new ValidationError('command', `${JSON.stringify(command)} is not a connection command`, `Use one of ${[...COMMANDS].join(', ')}.`);
@@ -159,11 +160,11 @@ export class ConnectionsApi {
     await this.http.request({ method: 'POST', path, body: command, contentType: 'text/plain', ...call(options) });
   }
 
-  open(connectionId: string, options?: CallOptions): Promise<void> {
+  open(connectionId: string, options?: HttpCallOptions): Promise<void> {
     return this.command(connectionId, 'connectivity.commands:openConnection', options);
   }
 
-  close(connectionId: string, options?: CallOptions): Promise<void> {
+  close(connectionId: string, options?: HttpCallOptions): Promise<void> {
     return this.command(connectionId, 'connectivity.commands:closeConnection', options);
   }
 
@@ -192,8 +193,9 @@ export class ConnectionsApi {
   }
 }
 
-function call(options: CallOptions): CallOptions {
-  const out: CallOptions = {};
+function call(options: HttpCallOptions): HttpCallOptions {
+  validateCallOptions(options);
+  const out: HttpCallOptions = {};
   if (options.signal !== undefined) out.signal = options.signal;
   if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs;
   if (options.headers !== undefined) out.headers = options.headers;

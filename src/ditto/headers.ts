@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/errors.js';
-import { type CallOptions, validateHeaderValue } from '../core/http.js';
+import { type HttpCallOptions, validateHeaderValue } from '../core/http.js';
+import { validateCallOptions } from '../core/options.js';
 
 /**
  * Ditto's own headers ("Ditto headers"). The 3.5 spec documents some as HTTP headers (`If-Match`,
@@ -25,7 +26,7 @@ export interface MetadataEntry {
   value: unknown;
 }
 
-export interface DittoHeaderOptions extends CallOptions {
+export interface DittoHeaderOptions extends HttpCallOptions {
   /** Number → `"rev:N"`; string used as-is (an ETag from an earlier response, or `*`). */
   ifMatch?: string | number;
   /** Number → `"rev:N"`; `*` = only if it does not exist yet. */
@@ -171,18 +172,19 @@ export function dittoHeaders(options: DittoHeaderOptions = {}): Record<string, s
 }
 
 /**
- * The `CallOptions` for `HttpClient.request`: Ditto headers rendered and, when the caller asked Ditto
+ * The `HttpCallOptions` for `HttpClient.request`: Ditto headers rendered and, when the caller asked Ditto
  * to wait (`dittoTimeout`) but set no SDK deadline, a deadline a little longer than Ditto's wait, so the
  * SDK does not give up before Ditto answers.
  */
-export function dittoCallOptions(options: DittoHeaderOptions = {}, defaultTimeoutMs?: number): CallOptions {
+export function dittoCallOptions(options: DittoHeaderOptions = {}, defaultTimeoutMs?: number): HttpCallOptions {
+  validateCallOptions(options);
   const headers = dittoHeaders(options);
   let timeoutMs = options.timeoutMs;
   if (timeoutMs === undefined && options.dittoTimeout !== undefined) {
     const wait = dittoTimeoutMs(options.dittoTimeout) + 5_000;
     if (defaultTimeoutMs === undefined || wait > defaultTimeoutMs) timeoutMs = wait;
   }
-  const out: CallOptions = { headers };
+  const out: HttpCallOptions = { headers };
   if (options.signal !== undefined) out.signal = options.signal;
   if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
   return out;

@@ -11,5 +11,5 @@ export * from './connections.js';
 export * from './rql.js';
 export * from './search.js';
 export * from './changes.js';
-export * from './protocol.js';
+export * from '../protocol/codec.js';
 export * from './client.js';

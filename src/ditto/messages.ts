@@ -3,16 +3,17 @@ import type { Readable } from 'node:stream';
 import { AbortError, TimeoutError, ValidationError } from '../core/errors.js';
 import { type HttpResponse, readBody } from '../core/http.js';
 import { type IdRules, jsonPointerPath, validateMessageSubject } from '../core/ids.js';
+import { integerOption } from '../core/options.js';
 import { redactUrl } from '../core/redact.js';
 import { timerDelay } from '../core/timers.js';
 import { type DittoHeaderOptions, dittoHeaders } from './headers.js';
 import { featurePath, thingPath } from './paths.js';
 import { type DittoResource, jsonText } from './resource.js';
-import type { MessageDirection } from './protocol.js';
+import type { MessageDirection } from '../protocol/index.js';
 import type { JsonValue } from './types.js';
 
 // Shared with the Ditto Protocol builders, so both modules export the one declaration.
-export type { MessageDirection } from './protocol.js';
+export type { MessageDirection } from '../protocol/index.js';
 
 /** Strings and bytes are sent as they are; every other value as JSON. */
 export type MessagePayload = JsonValue | Uint8Array;
@@ -60,11 +61,7 @@ const CLAIM_TIMEOUT = { max: 600, default: 60 };
 const DEADLINE_MARGIN_MS = 5_000;
 
 function timeoutSeconds(value: unknown, limits: { max: number; default: number }): number {
-  if (value === undefined) return limits.default;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > limits.max) {
-    throw new ValidationError('timeoutSeconds', `must be an integer from 0 to ${limits.max}, got ${String(value)}`);
-  }
-  return value;
+  return integerOption('timeoutSeconds', value, { min: 0, max: limits.max }, limits.default);
 }
 
 function encodePayload(payload: unknown, contentType: string | undefined): { body?: string | Buffer; contentType?: string } {
@@ -164,7 +161,7 @@ export class MessagesApi {
         ...(encoded.body === undefined ? {} : { body: encoded.body }),
         ...(encoded.contentType === undefined ? {} : { contentType: encoded.contentType }),
       });
-      raw = await readBody(response.data, { signal });
+      raw = await readBody(response.data, { signal, what });
     } catch (error) {
       if (error instanceof TimeoutError) throw error;
       if (deadline.signal.aborted) throw new TimeoutError(what, timeoutMs, error);

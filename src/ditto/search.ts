@@ -1,6 +1,7 @@
 import { AbortError, TwinLedgerError, ValidationError } from '../core/errors.js';
-import type { CallOptions, HttpClient, HttpResponse } from '../core/http.js';
+import type { HttpCallOptions, HttpClient, HttpResponse } from '../core/http.js';
 import { type IdRules, requireText } from '../core/ids.js';
+import { integerOption } from '../core/options.js';
 import { dittoCallOptions } from './headers.js';
 import { API_PREFIX, fieldsQuery } from './paths.js';
 import { type RqlExpression, type RqlSortOption, type SortField, sortOption } from './rql.js';
@@ -35,7 +36,7 @@ export interface ThingCountQuery {
   namespaces?: readonly string[];
 }
 
-export interface SearchCallOptions extends CallOptions {
+export interface SearchCallOptions extends HttpCallOptions {
   /** `auto` (default): GET, or a form POST when the query string gets long. */
   method?: 'auto' | 'GET' | 'POST';
   correlationId?: string;
@@ -96,9 +97,7 @@ function sortParam(sort: ThingSearchQuery['sort']): string | undefined {
 
 function sizeParam(size: number | undefined): string | undefined {
   if (size === undefined) return undefined;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_PAGE_SIZE) {
-    throw new ValidationError('size', `must be an integer from 1 to ${MAX_SEARCH_PAGE_SIZE}, got ${String(size)}`);
-  }
+  integerOption('size', size, { min: 1, max: MAX_SEARCH_PAGE_SIZE });
   return `size(${size})`;
 }
 

@@ -3,10 +3,9 @@
  * index signatures keep everything else Ditto sends.
  */
 
-export type JsonPrimitive = string | number | boolean | null;
-export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
-export type JsonArray = JsonValue[];
+import type { JsonObject, JsonValue } from '../protocol/json.js';
+
+export type { JsonArray, JsonObject, JsonPrimitive, JsonValue } from '../protocol/json.js';
 
 /** `namespace:name:version` or an HTTP(S) URL. */
 export type ThingDefinition = string;

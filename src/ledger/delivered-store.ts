@@ -1,6 +1,8 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ValidationError } from '../core/errors.js';
 import { writeFileDurably } from './checkpoint.js';
+import { RelayStateError } from './errors.js';
 
 /**
  * A small durable set of transaction IDs (what the relay has delivered), kept as an append-only log
@@ -52,7 +54,9 @@ export class DeliveredStore {
 
   /** Records `id` durably. Concurrent calls are serialised. */
   add(id: string): Promise<void> {
-    if (/\s/.test(id) || id === '') return Promise.reject(new Error(`not a transaction ID: ${JSON.stringify(id)}`));
+    if (/\s/.test(id) || id === '') {
+      return Promise.reject(new ValidationError('transactionId', `${JSON.stringify(id)} is not a transaction ID (empty or with white space)`));
+    }
     const run = this.queue.then(() => this.append(id));
     this.queue = run.catch(() => undefined);
     return run;
@@ -72,7 +76,7 @@ export class DeliveredStore {
   }
 
   private async append(id: string): Promise<void> {
-    if (!this.handle) throw new Error('DeliveredStore is closed');
+    if (!this.handle) throw new RelayStateError('DeliveredStore is closed');
     if (this.ids.has(id)) return;
     await this.handle.appendFile(`${id}\n`, 'utf8');
     await this.handle.sync();

@@ -136,3 +136,18 @@ export class CommitError extends LedgerError {
     this.blockNumber = info.blockNumber;
   }
 }
+
+/** Why the telemetry relay skipped an event for good (the `error` of an `undeliverable` event). */
+export class UndeliverableError extends TwinLedgerError {
+  /** `code` defaults to `relay.undeliverable`; e.g. `relay.unknown_device` says more. */
+  constructor(message: string, options: { code?: string; hint?: string; cause?: unknown } = {}) {
+    super(message, { code: options.code ?? 'relay.undeliverable', hint: options.hint, cause: options.cause });
+  }
+}
+
+/** A relay call that does not fit its lifecycle: `start()` while running, the delivered-transactions store used after `close()`. */
+export class RelayStateError extends TwinLedgerError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'relay.state', hint });
+  }
+}

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { checkpointers } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
-import { ValidationError } from '../core/errors.js';
+import { ClientClosedError, ValidationError } from '../core/errors.js';
 import { validateDeviceId, validateTenantId, validateThingId } from '../core/ids.js';
 import { type Logger, silentLogger } from '../core/logger.js';
+import { type CallOptions, durationMs } from '../core/options.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
 import { FileCheckpointer } from './checkpoint.js';
@@ -24,7 +25,6 @@ import type {
   HashHistoryEntry,
   HashRecord,
   Ledger,
-  LedgerCallOptions,
   LedgerEvent,
   LedgerEventsOptions,
   RecordAnchor,
@@ -98,9 +98,7 @@ export class FabricLedger implements Ledger {
   ) {
     if (!options.channel) throw new ValidationError('channel', 'is required');
     if (!options.chaincode) throw new ValidationError('chaincode', 'is required, e.g. "twinledger"');
-    for (const [name, value] of Object.entries(options.deadlines ?? {})) {
-      if (typeof value !== 'number' || !(value > 0)) throw new ValidationError(`deadlines.${name}`, 'must be a positive number of milliseconds');
-    }
+    for (const [name, value] of Object.entries(options.deadlines ?? {})) durationMs(`deadlines.${name}`, value);
     this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
     const retry = options.retry ?? new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5_000 });
     this.eventsRetry = options.eventsRetry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 250, maxDelayMs: 30_000 });
@@ -108,7 +106,9 @@ export class FabricLedger implements Ledger {
     this.logger = options.logger ?? silentLogger;
     this.redactor = options.redactor ?? new Redactor();
     this.onClose = onClose;
-    this.calls = new GatewayCalls(network.getContract(options.chaincode, options.contract), this.deadlines, retry, this.logger);
+    this.calls = new GatewayCalls(network.getContract(options.chaincode, options.contract), this.deadlines, retry, this.logger, (what) => {
+      if (this.closed) throw new ClientClosedError('FabricLedger', what);
+    });
   }
 
   /** Connects to a gateway peer. The gRPC connection is made lazily, on the first call. */
@@ -129,18 +129,18 @@ export class FabricLedger implements Ledger {
 
   // ---- devices -------------------------------------------------------------------------------------
 
-  async registerDevice(input: { tenant: string; deviceId: string }, options: LedgerCallOptions = {}): Promise<DeviceRecord> {
+  async registerDevice(input: { tenant: string; deviceId: string }, options: CallOptions = {}): Promise<DeviceRecord> {
     const tenant = validateTenantId(input.tenant, undefined, 'tenant');
     const deviceId = validateDeviceId(input.deviceId);
     return JSON.parse(utf8((await this.calls.submit('RegisterDevice', [tenant, deviceId], {}, options)).result)) as DeviceRecord;
   }
 
-  async getDevice(tenant: string, deviceId: string, options: LedgerCallOptions = {}): Promise<DeviceRecord | undefined> {
+  async getDevice(tenant: string, deviceId: string, options: CallOptions = {}): Promise<DeviceRecord | undefined> {
     const args = [validateTenantId(tenant, undefined, 'tenant'), validateDeviceId(deviceId)];
     return this.calls.evaluateOptional<DeviceRecord>('GetDevice', args, {}, options);
   }
 
-  async setCredentials(input: CredentialsRequest, options: LedgerCallOptions = {}): Promise<CredentialCommitment> {
+  async setCredentials(input: CredentialsRequest, options: CallOptions = {}): Promise<CredentialCommitment> {
     const tenant = validateTenantId(input.tenant, undefined, 'tenant');
     const deviceId = validateDeviceId(input.deviceId);
     const authId = input.authId;
@@ -156,14 +156,14 @@ export class FabricLedger implements Ledger {
     return JSON.parse(utf8(result)) as CredentialCommitment;
   }
 
-  async getCredentials(tenant: string, deviceId: string, options: LedgerCallOptions = {}): Promise<DeviceCredentials | undefined> {
+  async getCredentials(tenant: string, deviceId: string, options: CallOptions = {}): Promise<DeviceCredentials | undefined> {
     const args = [validateTenantId(tenant, undefined, 'tenant'), validateDeviceId(deviceId)];
     const credentials = await this.calls.evaluateOptional<DeviceCredentials>('GetCredentials', args, { endorsingOrganizations: [this.ownMsp('getCredentials')] }, options);
     if (credentials) this.redactor.addSecret(credentials.password);
     return credentials;
   }
 
-  async publishTelemetry(input: TelemetryRequest, options: LedgerCallOptions = {}): Promise<TelemetrySubmission> {
+  async publishTelemetry(input: TelemetryRequest, options: CallOptions = {}): Promise<TelemetrySubmission> {
     const tenant = validateTenantId(input.tenant, undefined, 'tenant');
     const thingId = validateThingId(input.thingId);
     const command = typeof input.command === 'string' ? input.command : JSON.stringify(input.command);
@@ -173,33 +173,33 @@ export class FabricLedger implements Ledger {
     return { sha256: utf8(result), transactionId };
   }
 
-  async getTelemetry(tenant: string, thingId: string, transactionId: string, options: LedgerCallOptions = {}): Promise<TelemetryRecord | undefined> {
+  async getTelemetry(tenant: string, thingId: string, transactionId: string, options: CallOptions = {}): Promise<TelemetryRecord | undefined> {
     const args = [validateTenantId(tenant, undefined, 'tenant'), validateThingId(thingId), check.requireKey('transactionId', transactionId)];
     return this.calls.evaluateOptional<TelemetryRecord>('GetTelemetry', args, {}, options);
   }
 
   // ---- PoC 1 hash registry -------------------------------------------------------------------------
 
-  async initHash(key: string, options: LedgerCallOptions = {}): Promise<HashRecord> {
+  async initHash(key: string, options: CallOptions = {}): Promise<HashRecord> {
     return this.calls.submitJson<HashRecord>('InitHash', [check.requireKey('key', key)], options);
   }
 
-  async updateHash(input: { key: string; sha256: string; cid?: string }, options: LedgerCallOptions = {}): Promise<HashRecord> {
+  async updateHash(input: { key: string; sha256: string; cid?: string }, options: CallOptions = {}): Promise<HashRecord> {
     const args = [check.requireKey('key', input.key), check.requireSha256('sha256', input.sha256), check.optionalCid('cid', input.cid)];
     return this.calls.submitJson<HashRecord>('UpdateHash', args, options);
   }
 
-  async queryHash(key: string, options: LedgerCallOptions = {}): Promise<HashRecord | undefined> {
+  async queryHash(key: string, options: CallOptions = {}): Promise<HashRecord | undefined> {
     return this.calls.evaluateOptional<HashRecord>('QueryHash', [check.requireKey('key', key)], {}, options);
   }
 
-  async getHashHistory(key: string, options: LedgerCallOptions = {}): Promise<HashHistoryEntry[]> {
+  async getHashHistory(key: string, options: CallOptions = {}): Promise<HashHistoryEntry[]> {
     return (await this.calls.evaluateOptional<HashHistoryEntry[]>('GetHashHistory', [check.requireKey('key', key)], {}, options)) ?? [];
   }
 
   // ---- anchoring -----------------------------------------------------------------------------------
 
-  async anchorBatch(input: BatchAnchor, options: LedgerCallOptions = {}): Promise<BatchRecord> {
+  async anchorBatch(input: BatchAnchor, options: CallOptions = {}): Promise<BatchRecord> {
     const prevRoot = check.requireSha256('prevRoot', input.prevRoot);
     const args = [
       check.requireKey('stream', input.stream),
@@ -212,17 +212,17 @@ export class FabricLedger implements Ledger {
     return this.calls.submitJson<BatchRecord>('AnchorBatch', args, options);
   }
 
-  async getBatch(stream: string, batchId: string, options: LedgerCallOptions = {}): Promise<BatchRecord | undefined> {
+  async getBatch(stream: string, batchId: string, options: CallOptions = {}): Promise<BatchRecord | undefined> {
     const args = [check.requireKey('stream', stream), check.requireKey('batchId', batchId)];
     return this.calls.evaluateOptional<BatchRecord>('GetBatch', args, {}, options);
   }
 
-  async getHead(stream: string, options: LedgerCallOptions = {}): Promise<StreamHead> {
+  async getHead(stream: string, options: CallOptions = {}): Promise<StreamHead> {
     const result = await this.calls.evaluate('GetHead', [check.requireKey('stream', stream)], {}, options);
     return JSON.parse(utf8(result)) as StreamHead;
   }
 
-  async anchorRecord(input: RecordAnchor, options: LedgerCallOptions = {}): Promise<AnchoredRecord> {
+  async anchorRecord(input: RecordAnchor, options: CallOptions = {}): Promise<AnchoredRecord> {
     const args = [
       check.requireKey('key', input.key),
       check.requireSha256('sha256', input.sha256),
@@ -232,7 +232,7 @@ export class FabricLedger implements Ledger {
     return this.calls.submitJson<AnchoredRecord>('AnchorRecord', args, options);
   }
 
-  async getRecord(key: string, options: LedgerCallOptions = {}): Promise<AnchoredRecord | undefined> {
+  async getRecord(key: string, options: CallOptions = {}): Promise<AnchoredRecord | undefined> {
     return this.calls.evaluateOptional<AnchoredRecord>('GetRecord', [check.requireKey('key', key)], {}, options);
   }
 
@@ -254,7 +254,7 @@ export class FabricLedger implements Ledger {
     // Where to start while the checkpoint holds no position: fixed once, never "the next commit" of each open.
     let startBlock = options.startBlock;
     let failures = 0;
-    while (!signal?.aborted) {
+    while (!signal?.aborted && !this.closed) {
       let stream: GatewayEventStream | undefined;
       const onAbort = () => stream?.close();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -288,11 +288,12 @@ export class FabricLedger implements Ledger {
         if (signal?.aborted) return;
         // The gateway ended the stream without an error: reconnect from the checkpoint.
         failures += 1;
-        const delay = this.eventsRetry.nextDelayMs(failures, new Error('event stream ended')) ?? this.deadlines.evaluateMs;
+        const ended = new LedgerError('the chaincode event stream ended', { phase: 'events', transaction: 'ChaincodeEvents', retryable: true });
+        const delay = this.eventsRetry.nextDelayMs(failures, ended) ?? this.deadlines.evaluateMs;
         this.logger.warn('chaincode event stream ended; reconnecting', { chaincode: this.options.chaincode, attempt: failures, delayMs: delay });
         await sleep(delay, signal);
       } catch (error) {
-        if (signal?.aborted) return;
+        if (signal?.aborted || this.closed) return;
         const failure = toLedgerError(error, { phase: 'events', transaction: 'ChaincodeEvents' });
         failures += 1;
         const delay = isRetryable(failure) ? this.eventsRetry.nextDelayMs(failures, failure) : undefined;
@@ -311,7 +312,7 @@ export class FabricLedger implements Ledger {
   }
 
   /** Blocks on the channel: qscc `GetChainInfo` (a `common.BlockchainInfo`) evaluated through the gateway. */
-  async getChainHeight(options: LedgerCallOptions = {}): Promise<bigint> {
+  async getChainHeight(options: CallOptions = {}): Promise<bigint> {
     const qscc = this.network.getContract('qscc');
     const bytes = await this.calls.evaluate('GetChainInfo', [this.options.channel], {}, options, qscc);
     let height: number;
@@ -331,6 +332,10 @@ export class FabricLedger implements Ledger {
     return BigInt(height);
   }
 
+  /**
+   * Closes the gateway and its gRPC connection (when `connect()` made them). Idempotent and final, as for every
+   * client of the SDK: calls afterwards fail with `ClientClosedError`, event streams end.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

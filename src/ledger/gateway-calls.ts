@@ -1,11 +1,11 @@
-import type { CallOptions } from '@grpc/grpc-js';
+import type { CallOptions as GrpcCallOptions } from '@grpc/grpc-js';
 import { TimeoutError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type RetryPolicy, sleep } from '../core/retry.js';
 import { ChaincodeError, CommitError } from './errors.js';
 import { type FailureContext, abortReason, abortable, isRetryable, toLedgerError } from './gateway-errors.js';
 import type { GatewayContract, GatewayProposalOptions } from './gateway-port.js';
-import type { LedgerCallOptions } from './types.js';
+import { type CallOptions, validateCallOptions } from '../core/options.js';
 
 /** Deadlines per gateway call, in ms (the fabric-samples defaults). */
 export interface FabricDeadlines {
@@ -60,9 +60,13 @@ export class GatewayCalls {
     private readonly deadlines: FabricDeadlines,
     private readonly retry: RetryPolicy,
     private readonly logger: Logger,
+    /** Throws when the ledger was closed. */
+    private readonly assertOpen: (what: string) => void = () => undefined,
   ) {}
 
-  private scope(what: string, options: LedgerCallOptions): CallScope {
+  private scope(what: string, options: CallOptions): CallScope {
+    this.assertOpen(what);
+    validateCallOptions(options);
     if (options.timeoutMs === undefined) return { signal: options.signal, done: () => undefined };
     const timeoutMs = options.timeoutMs;
     const deadline = new AbortController();
@@ -71,7 +75,7 @@ export class GatewayCalls {
     return { signal, done: () => clearTimeout(timer) };
   }
 
-  private callOptions(phase: keyof typeof PHASE_DEADLINE): CallOptions {
+  private callOptions(phase: keyof typeof PHASE_DEADLINE): GrpcCallOptions {
     return { deadline: Date.now() + this.deadlines[PHASE_DEADLINE[phase]] };
   }
 
@@ -99,7 +103,7 @@ export class GatewayCalls {
     name: string,
     args: string[],
     proposal: GatewayProposalOptions,
-    options: LedgerCallOptions,
+    options: CallOptions,
     contract: GatewayContract = this.contract,
   ): Promise<Uint8Array> {
     const scope = this.scope(name, options);
@@ -112,7 +116,7 @@ export class GatewayCalls {
     }
   }
 
-  async evaluateOptional<T>(name: string, args: string[], proposal: GatewayProposalOptions, options: LedgerCallOptions): Promise<T | undefined> {
+  async evaluateOptional<T>(name: string, args: string[], proposal: GatewayProposalOptions, options: CallOptions): Promise<T | undefined> {
     try {
       return JSON.parse(utf8(await this.evaluate(name, args, proposal, options))) as T;
     } catch (error) {
@@ -121,7 +125,7 @@ export class GatewayCalls {
     }
   }
 
-  async submitJson<T>(name: string, args: string[], options: LedgerCallOptions): Promise<T> {
+  async submitJson<T>(name: string, args: string[], options: CallOptions): Promise<T> {
     return JSON.parse(utf8((await this.submit(name, args, {}, options)).result)) as T;
   }
 
@@ -135,7 +139,7 @@ export class GatewayCalls {
     name: string,
     args: string[],
     proposal: GatewayProposalOptions,
-    options: LedgerCallOptions,
+    options: CallOptions,
   ): Promise<{ result: Uint8Array; transactionId: string; blockNumber: bigint }> {
     const scope = this.scope(name, options);
     let createRaceRerun = false;

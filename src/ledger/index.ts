@@ -19,7 +19,6 @@ export { DeliveredStore } from './delivered-store.js';
 export { FileCheckpointer } from './checkpoint.js';
 export {
   TelemetryRelay,
-  UndeliverableError,
   type TelemetryRelayOptions,
   type RelayCredentialsSource,
   type RelayDeviceCredentials,
@@ -28,4 +27,5 @@ export {
   type RelaySkip,
   type RelayFailure,
   type RelayStats,
+  type RelayEvents,
 } from './relay.js';

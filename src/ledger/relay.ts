@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkedHttpBaseUrl } from '../core/endpoint.js';
-import { AbortError, HttpError, NetworkError, TimeoutError, TwinLedgerError, ValidationError } from '../core/errors.js';
+import { AbortError, ClientClosedError, HttpError, NetworkError, TimeoutError, ValidationError, asError } from '../core/errors.js';
+import { TypedEmitter } from '../core/events.js';
 import { HttpClient } from '../core/http.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy, sleep } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
 import { DeliveredStore } from './delivered-store.js';
-import { LedgerError } from './errors.js';
+import { LedgerError, RelayStateError, UndeliverableError } from './errors.js';
 import { type RelayLock, acquireRelayLock } from './relay-lock.js';
 import { type Ledger, type LedgerEvent, LEDGER_EVENTS, type TelemetryPublishRequested } from './types.js';
 
@@ -123,7 +123,8 @@ export interface RelayStats {
   redeliveries: number;
 }
 
-interface RelayEvents {
+/** The relay's events (see `TypedEmitter`: one object each; `error` only when someone listens). */
+export interface RelayEvents {
   /** The adapter accepted the command (2xx); its transaction ID is recorded. */
   delivered: [RelayDelivery];
   /** The transaction was delivered before (e.g. replayed after a restart). */
@@ -137,13 +138,6 @@ interface RelayEvents {
   error: [Error];
   started: [];
   stopped: [];
-}
-
-/** Why the relay skipped an event for good (the `error` of an `undeliverable` event). */
-export class UndeliverableError extends TwinLedgerError {
-  constructor(message: string, options: { code?: string; hint?: string; cause?: unknown } = {}) {
-    super(message, { code: options.code ?? 'relay.undeliverable', hint: options.hint, cause: options.cause });
-  }
 }
 
 /** Adapter answers that may clear by themselves (network errors and timeouts may too). */
@@ -177,10 +171,13 @@ const heldLocks = new Set<string>();
  * relay.on('delivered', (d) => logger.info('delivered', { tx: d.transactionId, status: d.status }));
  * await relay.start();
  * // ...
- * await relay.stop();
+ * await relay.close();
  * ```
+ *
+ * `stop()` pauses (`start()` resumes from the checkpoint); `close()` stops and releases the HTTP connections, and is
+ * final, as for every client of the SDK. The ledger you passed in stays yours to close.
  */
-export class TelemetryRelay extends EventEmitter<RelayEvents> {
+export class TelemetryRelay extends TypedEmitter<RelayEvents> {
   private readonly http: HttpClient;
   private readonly logger: Logger;
   private readonly redactor: Redactor;
@@ -194,9 +191,14 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
   private store: DeliveredStore | undefined;
   private heldLock: RelayLock | undefined;
   private ended = false;
+  private closed = false;
 
   constructor(private readonly options: TelemetryRelayOptions) {
-    super();
+    const redactor = options.redactor ?? new Redactor();
+    const logger = redactingLogger(options.logger ?? silentLogger, redactor);
+    super('telemetry relay', logger);
+    this.redactor = redactor;
+    this.logger = logger;
     if (!options.ledger) throw new ValidationError('ledger', 'is required');
     if (!options.stateDir) throw new ValidationError('stateDir', 'is required: a folder for the checkpoint and the delivered-transactions log');
     if (!options.httpAdapter?.baseUrl) throw new ValidationError('httpAdapter.baseUrl', 'is required, e.g. http://192.168.1.10:18080');
@@ -214,8 +216,6 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
       );
     }
     this.owners = new Set(owners);
-    this.redactor = options.redactor ?? new Redactor();
-    this.logger = redactingLogger(options.logger ?? silentLogger, this.redactor);
     const source = options.credentials ?? 'ledger';
     if (typeof source === 'object') {
       for (const [key, value] of Object.entries(source)) {
@@ -245,7 +245,8 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
 
   /** Takes the state folder's lock, opens the delivered log and starts following events. */
   async start(): Promise<void> {
-    if (this.loop) throw new Error('the relay is already running');
+    if (this.closed) throw new ClientClosedError('telemetry relay', 'start()');
+    if (this.loop) throw new RelayStateError('start(): the relay is already running', 'Call stop() and await it before starting the relay again.');
     await mkdir(this.options.stateDir, { recursive: true });
     await this.lock();
     try {
@@ -264,7 +265,7 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
       (error: unknown) => {
         this.ended = true;
         if (controller.signal.aborted) return;
-        const failure = error instanceof Error ? error : new Error(String(error));
+        const failure = asError(error);
         this.logger.error('telemetry relay stopped', { reason: failure.message });
         if (this.listenerCount('error') > 0) this.emit('error', failure);
       },
@@ -282,6 +283,14 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
     this.store = undefined;
     await this.unlock();
     this.emit('stopped');
+  }
+
+  /** `stop()`, then closes the HTTP connections to the adapter. Idempotent and final: `start()` afterwards throws `ClientClosedError`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop();
+    await this.http.close();
   }
 
   /** Takes `relay.lock` (see `acquireRelayLock`); relays of this process are told apart here, not by pid. */
@@ -346,7 +355,7 @@ export class TelemetryRelay extends EventEmitter<RelayEvents> {
       } catch (error) {
         if (signal.aborted) throw error;
         if (!isTransient(error)) {
-          this.fail(event, request, error instanceof Error ? error : new Error(messageOf(error)));
+          this.fail(event, request, asError(error));
           return;
         }
         const delay = this.options.redeliveryDelayMs ?? 30_000;

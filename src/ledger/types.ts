@@ -4,12 +4,13 @@
  * implements over a Fabric gateway and which an embedded development ledger can implement too.
  */
 
-export interface LedgerCallOptions {
-  /** Cancels the call, including waits before retries. A transaction already sent to the orderer may still commit. */
-  signal?: AbortSignal;
-  /** Deadline for the whole call, retries included. Default: none beyond the per-phase deadlines and the retry policy. */
-  timeoutMs?: number;
-}
+import type { CallOptions } from '../core/options.js';
+
+/*
+ * Per call, every method takes `CallOptions`: `signal` cancels the call, including waits before retries (a transaction
+ * already sent to the orderer may still commit); `timeoutMs` is a deadline for the whole call, retries included
+ * (default: none beyond the per-phase deadlines and the retry policy).
+ */
 
 export interface CredentialCommitment {
   /** hex SHA-256(salt ‖ UTF-8 authId ‖ 0x00 ‖ UTF-8 password); the salt stays in the private collection. */
@@ -127,6 +128,66 @@ export interface TelemetryPublishRequested {
   command: string;
 }
 
+/** Payload of the chaincode event `DeviceRegistered`. */
+export interface DeviceRegistered {
+  tenant: string;
+  deviceId: string;
+  /** MSP ID of the registering organisation. */
+  owner: string;
+  txId: string;
+}
+
+/** Payload of the chaincode event `CredentialsSet`: the new commitment, never the credentials. */
+export interface CredentialsSet {
+  tenant: string;
+  deviceId: string;
+  owner: string;
+  commitment: string;
+  txId: string;
+}
+
+/** Payload of the chaincode event `HashUpdated`. */
+export interface HashUpdated {
+  key: string;
+  sha256: string;
+  cid: string | null;
+  /** The record's version after the update. */
+  version: number;
+  owner: string;
+  txId: string;
+}
+
+/** Payload of the chaincode event `BatchAnchored`. */
+export interface BatchAnchored {
+  stream: string;
+  batchId: string;
+  seq: number;
+  root: string;
+  treeSize: number;
+  prevRoot: string;
+  owner: string;
+  txId: string;
+}
+
+/** Payload of the chaincode event `RecordAnchored`. */
+export interface RecordAnchored {
+  key: string;
+  sha256: string;
+  cid: string | null;
+  owner: string;
+  txId: string;
+}
+
+/** Each chaincode event's payload (`LedgerEvent.payload`, JSON), by event name. */
+export interface LedgerEventPayloads {
+  DeviceRegistered: DeviceRegistered;
+  CredentialsSet: CredentialsSet;
+  TelemetryPublishRequested: TelemetryPublishRequested;
+  HashUpdated: HashUpdated;
+  BatchAnchored: BatchAnchored;
+  RecordAnchored: RecordAnchored;
+}
+
 /** The `prevRoot` of a stream's first batch: 64 zeros. */
 export const GENESIS_ROOT = '0'.repeat(64);
 
@@ -238,27 +299,27 @@ export interface LedgerEventsOptions {
 export interface Ledger {
   /** MSP ID of the identity the ledger transacts as, when known (e.g. the relay's default `ownerMsp`). */
   readonly mspId?: string | undefined;
-  registerDevice(input: { tenant: string; deviceId: string }, options?: LedgerCallOptions): Promise<DeviceRecord>;
-  getDevice(tenant: string, deviceId: string, options?: LedgerCallOptions): Promise<DeviceRecord | undefined>;
+  registerDevice(input: { tenant: string; deviceId: string }, options?: CallOptions): Promise<DeviceRecord>;
+  getDevice(tenant: string, deviceId: string, options?: CallOptions): Promise<DeviceRecord | undefined>;
   /** Sends the credentials in the transient map, endorsed only by the caller's organisation. */
-  setCredentials(input: CredentialsRequest, options?: LedgerCallOptions): Promise<CredentialCommitment>;
+  setCredentials(input: CredentialsRequest, options?: CallOptions): Promise<CredentialCommitment>;
   /** Evaluate only (never submitted, so the password never lands in a block). Owner organisation only. */
-  getCredentials(tenant: string, deviceId: string, options?: LedgerCallOptions): Promise<DeviceCredentials | undefined>;
-  publishTelemetry(input: TelemetryRequest, options?: LedgerCallOptions): Promise<TelemetrySubmission>;
+  getCredentials(tenant: string, deviceId: string, options?: CallOptions): Promise<DeviceCredentials | undefined>;
+  publishTelemetry(input: TelemetryRequest, options?: CallOptions): Promise<TelemetrySubmission>;
   /** The record of one publication, by the transaction ID `publishTelemetry` returned. */
-  getTelemetry(tenant: string, thingId: string, transactionId: string, options?: LedgerCallOptions): Promise<TelemetryRecord | undefined>;
+  getTelemetry(tenant: string, thingId: string, transactionId: string, options?: CallOptions): Promise<TelemetryRecord | undefined>;
 
-  initHash(key: string, options?: LedgerCallOptions): Promise<HashRecord>;
-  updateHash(input: { key: string; sha256: string; cid?: string }, options?: LedgerCallOptions): Promise<HashRecord>;
-  queryHash(key: string, options?: LedgerCallOptions): Promise<HashRecord | undefined>;
+  initHash(key: string, options?: CallOptions): Promise<HashRecord>;
+  updateHash(input: { key: string; sha256: string; cid?: string }, options?: CallOptions): Promise<HashRecord>;
+  queryHash(key: string, options?: CallOptions): Promise<HashRecord | undefined>;
   /** Newest first; empty for an unknown key. */
-  getHashHistory(key: string, options?: LedgerCallOptions): Promise<HashHistoryEntry[]>;
+  getHashHistory(key: string, options?: CallOptions): Promise<HashHistoryEntry[]>;
 
-  anchorBatch(input: BatchAnchor, options?: LedgerCallOptions): Promise<BatchRecord>;
-  getBatch(stream: string, batchId: string, options?: LedgerCallOptions): Promise<BatchRecord | undefined>;
-  getHead(stream: string, options?: LedgerCallOptions): Promise<StreamHead>;
-  anchorRecord(input: RecordAnchor, options?: LedgerCallOptions): Promise<AnchoredRecord>;
-  getRecord(key: string, options?: LedgerCallOptions): Promise<AnchoredRecord | undefined>;
+  anchorBatch(input: BatchAnchor, options?: CallOptions): Promise<BatchRecord>;
+  getBatch(stream: string, batchId: string, options?: CallOptions): Promise<BatchRecord | undefined>;
+  getHead(stream: string, options?: CallOptions): Promise<StreamHead>;
+  anchorRecord(input: RecordAnchor, options?: CallOptions): Promise<AnchoredRecord>;
+  getRecord(key: string, options?: CallOptions): Promise<AnchoredRecord | undefined>;
 
   /**
    * Chaincode events from the checkpoint on. An event is checkpointed when the loop asks for the next one,
@@ -266,6 +327,6 @@ export interface Ledger {
    */
   events(options?: LedgerEventsOptions): AsyncIterable<LedgerEvent>;
   /** Number of blocks on the channel (the next block to be committed has this number). */
-  getChainHeight(options?: LedgerCallOptions): Promise<bigint>;
+  getChainHeight(options?: CallOptions): Promise<bigint>;
   close(): Promise<void>;
 }

@@ -8,7 +8,6 @@ import rhea, { type Connection, type Delivery, type EventContext, type Message, 
 import { AbortError, NetworkError, TimeoutError, TwinLedgerError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type AmqpConnectionManager, type AmqpLinkOwner, isPermanentLinkError } from './amqp-connection.js';
-import { NorthboundLinkError } from './amqp-consumer.js';
 import { decodeCommandResponse } from './amqp-message.js';
 import { countCreditOvershoot } from './amqp-overshoot.js';
 import { resolveAddress, type ResolvedAmqpOptions } from './amqp-options.js';
@@ -21,6 +20,7 @@ import {
   DeviceNotConnectedError,
   MalformedMessageError,
   NoCommandConsumerError,
+  NorthboundLinkError,
   NorthboundNotConnectedError,
 } from './errors.js';
 import type { CommandResponse, PropertyValue } from './types.js';

@@ -6,20 +6,12 @@
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
 import { raceAbort } from '../core/abort.js';
 import { AbortError, NetworkError, TimeoutError, TwinLedgerError } from '../core/errors.js';
+import type { ConnectionEvents } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 import { resolveTls } from '../core/tls.js';
 import type { ResolvedAmqpOptions } from './amqp-options.js';
-
-/** SASL authentication failed; not retried. */
-export class AmqpAuthenticationError extends TwinLedgerError {
-  constructor(endpoint: string, detail: string) {
-    super(`AMQP authentication at ${endpoint} failed: ${detail}`, {
-      code: 'northbound.unauthorized',
-      hint: 'Check username/password (Cloud2Edge AMQP network: consumer@HONO / verysecret by default).',
-    });
-  }
-}
+import { AmqpAuthenticationError, NorthboundNotConnectedError } from './errors.js';
 
 /** A component that keeps links on the shared connection. */
 export interface AmqpLinkOwner {
@@ -34,7 +26,7 @@ export interface AmqpLinkOwner {
 /**
  * Link or session errors after which attaching again cannot help (wrong address, no permission, a queue of
  * other settings). Anything else (`amqp:internal-error` while a broker shuts down, forced detaches, resource
- * limits) is retried with the retry policy.
+ * limits) is retried with the reconnect policy.
  */
 const PERMANENT_LINK_CONDITIONS = new Set([
   'amqp:not-found',
@@ -52,12 +44,6 @@ export function isPermanentLinkError(condition: string | undefined): boolean {
 
 export type AmqpConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'failed' | 'closed';
 
-export interface AmqpConnectionEvents {
-  connected(): void;
-  reconnecting(attempt: number, delayMs: number): void;
-  disconnected(reason: Error | undefined): void;
-  error(error: Error): void;
-}
 
 interface ConnectionInternals {
   socket?: { destroy(): void };
@@ -103,15 +89,17 @@ export class AmqpConnectionManager {
   private readonly relinkTimers = new Set<NodeJS.Timeout>();
   private openWaiters = new Set<{ resolve: (c: Connection) => void; reject: (e: Error) => void }>();
   private lossError: Error | undefined;
+  /** Whether a connection was open before: the next `connected` is a reconnect. */
+  private openedBefore = false;
   readonly endpoint: string;
 
   constructor(
     private readonly options: ResolvedAmqpOptions,
     private readonly logger: Logger,
-    private readonly emit: <E extends keyof AmqpConnectionEvents>(event: E, ...args: Parameters<AmqpConnectionEvents[E]>) => void,
+    private readonly emit: <E extends keyof ConnectionEvents>(event: E, ...args: ConnectionEvents[E]) => void,
   ) {
     this.endpoint = `${options.tls ? 'amqps' : 'amqp'}://${options.host}:${options.port}`;
-    this.backoff = new ReconnectBackoff(options.retry, options.stableAfterMs);
+    this.backoff = new ReconnectBackoff(options.reconnect.policy, options.reconnect.stableAfterMs);
   }
 
   get currentState(): AmqpConnectionState {
@@ -140,10 +128,11 @@ export class AmqpConnectionManager {
   }
 
   /**
-   * Opens the connection, trying again with the retry policy until `timeoutMs` (default `connectTimeoutMs`).
+   * Opens the connection, trying again with the reconnect policy until `timeoutMs` (default `connectTimeoutMs`).
    * Resolves at once when open; joins an ongoing attempt.
    */
   async connect(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === 'closed') throw new NorthboundNotConnectedError('connect()', 'closed', { transport: 'amqp' });
     if (this.state === 'open' || this.state === 'reconnecting') return;
     if (this.connecting) return this.withSignal(this.connecting, options.signal);
     this.state = 'connecting';
@@ -157,8 +146,8 @@ export class AmqpConnectionManager {
   async whenOpen(signal?: AbortSignal): Promise<Connection> {
     const connection = this.current;
     if (connection) return connection;
-    // After close() or a give-up, a new stream or command starts connecting again; during a first connect,
-    // join it, so its failure reaches this caller too.
+    // After a give-up, a new stream or command starts connecting again (after close() connect() refuses); during a
+    // first connect, join it, so its failure reaches this caller too.
     if (this.state === 'idle' || this.state === 'closed' || this.state === 'failed' || this.connecting !== undefined) {
       await this.connect({ signal });
       const now = this.current;
@@ -212,7 +201,7 @@ export class AmqpConnectionManager {
    * `stableAfterMs`, so a link the peer refuses right after every attach meets growing delays.
    */
   linkBackoff(): ReconnectBackoff {
-    return new ReconnectBackoff(this.options.retry, this.options.stableAfterMs);
+    return new ReconnectBackoff(this.options.reconnect.policy, this.options.reconnect.stableAfterMs);
   }
 
   async close(): Promise<void> {
@@ -230,7 +219,7 @@ export class AmqpConnectionManager {
     const connection = this.connection;
     this.connection = undefined;
     if (connection) await this.closeGracefully(connection);
-    if (wasActive) this.emit('disconnected', undefined);
+    if (wasActive) this.emit('disconnected', { error: undefined, willReconnect: false });
   }
 
   private async connectLoop(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
@@ -244,7 +233,7 @@ export class AmqpConnectionManager {
         connection = await this.withSignal(this.attempt(Math.min(remaining, this.options.connectTimeoutMs)), signal);
       } catch (error) {
         if (error instanceof AbortError || error instanceof AmqpAuthenticationError) throw this.failConnect(error);
-        const delay = this.options.retry.nextDelayMs(attempt, error);
+        const delay = this.options.reconnect.policy.nextDelayMs(attempt, error);
         const left = deadline - Date.now();
         if (delay === undefined || left <= 0) {
           throw this.failConnect(left <= 0 ? new TimeoutError(`AMQP connect to ${this.endpoint}`, timeoutMs, error) : (error as Error));
@@ -288,7 +277,7 @@ export class AmqpConnectionManager {
       tcp_no_delay: true,
       idle_time_out: o.idleTimeoutMs,
       ...(o.virtualHost === undefined ? {} : { hostname: o.virtualHost }),
-      ...(o.username === undefined ? {} : { username: o.username, password: o.password }),
+      ...(o.credentials === undefined ? {} : { username: o.credentials.username, password: o.credentials.password }),
     };
     if (!o.tls) return { ...common, transport: 'tcp' };
     return { ...common, transport: 'tls', ...resolveTls(o.tls) } as ConnectionOptions;
@@ -362,7 +351,8 @@ export class AmqpConnectionManager {
     });
     connection.on('error', (error: unknown) => this.logger.warn('AMQP protocol error', { endpoint: this.endpoint, error }));
     this.logger.info('AMQP connection open', { endpoint: this.endpoint, containerId: this.options.containerId });
-    this.emit('connected');
+    this.emit('connected', { reconnected: this.openedBefore });
+    this.openedBefore = true;
     for (const owner of [...this.owners]) {
       if (this.connection !== connection) break;
       owner.attach(connection);
@@ -383,20 +373,28 @@ export class AmqpConnectionManager {
     if (this.state === 'closed') return;
     this.state = 'reconnecting';
     this.logger.warn('AMQP connection lost', { endpoint: this.endpoint, error });
-    this.emit('disconnected', error);
+    const delay = this.reconnectDelay(error);
+    this.emit('disconnected', { error: this.lossReason(error), willReconnect: delay !== undefined });
     for (const owner of [...this.owners]) owner.detach(error);
-    this.scheduleReconnect(error);
+    this.scheduleReconnect(error, delay);
   }
 
-  private scheduleReconnect(error: Error | undefined): void {
+  private reconnectDelay(error: Error | undefined): number | undefined {
+    return error instanceof AmqpAuthenticationError ? undefined : this.backoff.next(error);
+  }
+
+  private lossReason(error: Error | undefined): Error {
+    return error ?? new NetworkError('AMQP', this.endpoint, 'the connection was lost');
+  }
+
+  private scheduleReconnect(error: Error | undefined, delay = this.reconnectDelay(error)): void {
     if (this.state !== 'reconnecting') return;
-    const delay = error instanceof AmqpAuthenticationError ? undefined : this.backoff.next(error);
     const attempt = this.backoff.attempts;
     if (delay === undefined) {
       this.giveUp(error);
       return;
     }
-    this.emit('reconnecting', attempt, delay);
+    this.emit('reconnecting', { attempt, delayMs: delay, error: this.lossReason(error) });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state !== 'reconnecting') return;

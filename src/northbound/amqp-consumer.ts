@@ -9,24 +9,9 @@ import { type AmqpConnectionManager, type AmqpLinkOwner, isPermanentLinkError } 
 import { decodeDownstream } from './amqp-message.js';
 import type { AmqpFailureOutcome, TerminusDurability } from './amqp-options.js';
 import { countCreditOvershoot } from './amqp-overshoot.js';
-import { MalformedMessageError } from './errors.js';
+import { MalformedMessageError, NorthboundLinkError } from './errors.js';
 import type { DeviceNotification, DownstreamKind, DownstreamMessage } from './types.js';
 import type { ReconnectBackoff } from '../core/reconnect-backoff.js';
-
-/** The broker refused or closed a receiver for a reason other than a lost connection. */
-export class NorthboundLinkError extends TwinLedgerError {
-  readonly address: string;
-  readonly condition: string | undefined;
-
-  constructor(address: string, detail: string, condition?: string) {
-    super(`AMQP link on ${JSON.stringify(address)} failed: ${condition ? `${condition}: ` : ''}${detail}`, {
-      code: 'northbound.link',
-      hint: 'Check the address mapping (addresses / addressPattern) and that this user may consume from it.',
-    });
-    this.address = address;
-    this.condition = condition;
-  }
-}
 
 export interface StreamContext {
   manager: AmqpConnectionManager;

@@ -8,10 +8,10 @@ import { ValidationError } from '../core/errors.js';
 import type { IdRules } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
+import { type ReconnectOptions, type ResolvedReconnect, durationMs, integerOption, resolveReconnect, showValue } from '../core/options.js';
 import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
-import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
-import { validateCommandsWhileDisconnected } from './decode.js';
+import { MAX_PREFETCH, validateCommandsWhileDisconnected, validatePrefetch } from './decode.js';
 import type { CommandsWhileDisconnected } from './types.js';
 
 /** The addresses the client uses. Placeholders: `{tenant}`, `{deviceId}` (commandTo only), `{replyId}` (commandResponse only). */
@@ -59,35 +59,37 @@ export type TerminusDurability = 0 | 1 | 2;
 /** What `settle` does with a message whose loop body threw or broke out. */
 export type AmqpFailureOutcome = 'released' | 'modified';
 
+/** SASL PLAIN credentials. Cloud2Edge / Hono example network: `consumer@HONO` / `verysecret`. */
+export interface AmqpCredentials {
+  username: string;
+  /** Registered with the redactor: never logged. */
+  password: string;
+}
+
 export interface AmqpNorthboundOptions {
   /**
    * Host of the AMQP messaging network (Cloud2Edge: `AMQP_NETWORK_IP`). Required. A host name or IP address
-   * only: no scheme, port or `user:password@` (credentials go into `username` and `password`).
+   * only: no scheme, port or `user:password@` (credentials go into `credentials`).
    */
   host: string;
   /** Default 15672, or 15671 with `tls` (the ports of Hono's example Dispatch Router service). */
   port?: number;
   /** TLS settings; `true` uses the system CAs. Default: plain TCP. Verification is always on. */
   tls?: TlsOptions | boolean;
-  /** SASL PLAIN user. Cloud2Edge / Hono example network: `consumer@HONO`. Without it: SASL ANONYMOUS. */
-  username?: string;
-  /** SASL PLAIN password. Cloud2Edge / Hono example network: `verysecret`. Never logged. */
-  password?: string;
+  /** SASL PLAIN. Cloud2Edge / Hono example network: `{ username: 'consumer@HONO', password: 'verysecret' }`. Without it: SASL ANONYMOUS. */
+  credentials?: AmqpCredentials;
   /** AMQP `hostname` of the open frame (a virtual host, e.g. RabbitMQ `vhost:<name>`). Default: `host`. */
   virtualHost?: string;
   /** AMQP container ID. Default `twinledger-<uuid>`. */
   containerId?: string;
   /**
-   * Reconnect policy after the connection is lost (and between attempts of `connect()`).
-   * Default: exponential backoff, 500 ms doubling to 30 s, full jitter, unlimited attempts.
+   * Reconnects after the connection is lost. `policy` also times the attempts of `connect()` and the re-attaching of
+   * links the peer closed. Defaults: `policy` exponential backoff, 500 ms doubling to 30 s, full jitter, unlimited
+   * attempts (`defaultReconnectPolicy()`); `stableAfterMs` 10 000 — the attempt count (and each link's re-attach count)
+   * resets only after the connection (the link) stayed open this long, so a peer that drops every connection, or
+   * refuses a link, right after opening it meets a growing delay.
    */
-  retry?: RetryPolicy;
-  /**
-   * The reconnect attempt counter (and each link's re-attach counter) resets only after the connection (the
-   * link) stayed open this long, so a peer that drops every connection, or refuses a link, right after opening
-   * it meets a growing delay. Default 10 000 ms.
-   */
-  stableAfterMs?: number;
+  reconnect?: ReconnectOptions;
   /** Deadline of one connection attempt (TCP + TLS + SASL + open) and default deadline of `connect()`. Default 10 000 ms. */
   connectTimeoutMs?: number;
   /** AMQP idle timeout announced to the peer (heartbeats). Default 30 000 ms; 0 disables. */
@@ -134,12 +136,10 @@ export interface ResolvedAmqpOptions {
   host: string;
   port: number;
   tls: TlsOptions | undefined;
-  username: string | undefined;
-  password: string | undefined;
+  credentials: AmqpCredentials | undefined;
   virtualHost: string | undefined;
   containerId: string;
-  retry: RetryPolicy;
-  stableAfterMs: number;
+  reconnect: ResolvedReconnect;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   addresses: AmqpAddressTemplates;
@@ -160,7 +160,7 @@ export const AMQP_DEFAULTS = Object.freeze({
   stableAfterMs: 10_000,
   idleTimeoutMs: 30_000,
   prefetch: 32,
-  maxPrefetch: 10_000,
+  maxPrefetch: MAX_PREFETCH,
   commandTimeoutMs: 10_000,
   commandCreditWaitMs: 5_000,
 });
@@ -168,26 +168,6 @@ export const AMQP_DEFAULTS = Object.freeze({
 /** The default reconnect policy: never gives up, 0.5 s → 30 s. */
 export function defaultReconnectPolicy(): RetryPolicy {
   return new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 500, maxDelayMs: 30_000 });
-}
-
-function positive(field: string, value: number | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > MAX_TIMER_DELAY_MS) {
-    throw new ValidationError(field, `must be a ${allowZero ? 'non-negative' : 'positive'} number of ms up to ${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/** Validates `prefetch` (an integer from 1 to 10 000). */
-export function validatePrefetch(value: unknown, field = 'prefetch'): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > AMQP_DEFAULTS.maxPrefetch) {
-    throw new ValidationError(
-      field,
-      `must be an integer from 1 to ${AMQP_DEFAULTS.maxPrefetch}, got ${JSON.stringify(value)}`,
-      'It bounds how many unacknowledged messages are buffered; 32 is a good start.',
-    );
-  }
-  return value;
 }
 
 function validateTemplate(kind: AmqpAddressKind, template: unknown): string {
@@ -207,23 +187,26 @@ function validateTemplate(kind: AmqpAddressKind, template: unknown): string {
   return template;
 }
 
+function resolveCredentials(value: unknown): AmqpCredentials | undefined {
+  if (value === undefined) return undefined;
+  const hint = 'SASL PLAIN: { username, password }; Cloud2Edge\'s AMQP network accepts consumer@HONO / verysecret by default.';
+  if (typeof value !== 'object' || value === null) throw new ValidationError('credentials', `must be an object { username, password }, got ${showValue(value)}`, hint);
+  const { username, password } = value as Partial<AmqpCredentials>;
+  if (typeof username !== 'string' || username === '') throw new ValidationError('credentials.username', 'must be a non-empty string', hint);
+  if (typeof password !== 'string' || password === '') throw new ValidationError('credentials.password', 'must be a non-empty string', hint);
+  return { username, password };
+}
+
 /** Validates every option and applies the defaults; throws `ValidationError` before any I/O. */
 export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqpOptions {
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object with at least `host`');
   if (typeof options.host !== 'string' || options.host.trim() === '') {
     throw new ValidationError('host', 'must be the AMQP messaging network host', 'Cloud2Edge prints it as AMQP_NETWORK_IP (AMQP profile only).');
   }
-  const host = checkedHost('host', options.host, { example: 'AMQP_NETWORK_IP', credentialsIn: 'the `username` and `password` options' });
+  const host = checkedHost('host', options.host, { example: 'AMQP_NETWORK_IP', credentialsIn: 'the `credentials` option ({ username, password })' });
   const tls = options.tls === true ? {} : options.tls === false || options.tls === undefined ? undefined : options.tls;
-  const port = options.port ?? (tls ? AMQP_DEFAULTS.tlsPort : AMQP_DEFAULTS.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ValidationError('port', `must be a TCP port, got ${JSON.stringify(port)}`);
-  if ((options.username === undefined) !== (options.password === undefined)) {
-    throw new ValidationError(
-      options.username === undefined ? 'username' : 'password',
-      'username and password must be given together (SASL PLAIN)',
-      'Cloud2Edge\'s AMQP network accepts consumer@HONO / verysecret by default.',
-    );
-  }
+  const port = integerOption('port', options.port, { min: 1, max: 65_535 }, tls ? AMQP_DEFAULTS.tlsPort : AMQP_DEFAULTS.port);
+  const credentials = resolveCredentials(options.credentials);
   const separator = options.addressSeparator ?? '/';
   if (typeof separator !== 'string' || separator === '') throw new ValidationError('addressSeparator', 'must be a non-empty string');
   const pattern = options.addressPattern;
@@ -240,26 +223,24 @@ export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqp
   if (terminusDurability !== 0 && terminusDurability !== 1 && terminusDurability !== 2) {
     throw new ValidationError('terminusDurability', `must be 0, 1 or 2, got ${JSON.stringify(terminusDurability)}`);
   }
-  const commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, AMQP_DEFAULTS.commandTimeoutMs);
+  const commandTimeoutMs = durationMs('commandTimeoutMs', options.commandTimeoutMs, AMQP_DEFAULTS.commandTimeoutMs);
   return {
     host,
     port,
     tls,
-    username: options.username,
-    password: options.password,
+    credentials,
     virtualHost: options.virtualHost,
     containerId: options.containerId ?? `twinledger-${randomUUID()}`,
-    retry: options.retry ?? defaultReconnectPolicy(),
-    stableAfterMs: positive('stableAfterMs', options.stableAfterMs, AMQP_DEFAULTS.stableAfterMs),
-    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, AMQP_DEFAULTS.connectTimeoutMs),
-    idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, AMQP_DEFAULTS.idleTimeoutMs, true),
+    reconnect: resolveReconnect(options.reconnect, { policy: defaultReconnectPolicy, stableAfterMs: AMQP_DEFAULTS.stableAfterMs }),
+    connectTimeoutMs: durationMs('connectTimeoutMs', options.connectTimeoutMs, AMQP_DEFAULTS.connectTimeoutMs),
+    idleTimeoutMs: durationMs('idleTimeoutMs', options.idleTimeoutMs, AMQP_DEFAULTS.idleTimeoutMs, { allowZero: true }),
     addresses,
     addressPattern: pattern,
     addressSeparator: separator,
     terminusDurability,
-    prefetch: options.prefetch === undefined ? AMQP_DEFAULTS.prefetch : validatePrefetch(options.prefetch),
+    prefetch: validatePrefetch(options.prefetch, 'prefetch', AMQP_DEFAULTS.prefetch),
     commandTimeoutMs,
-    commandCreditWaitMs: positive('commandCreditWaitMs', options.commandCreditWaitMs, AMQP_DEFAULTS.commandCreditWaitMs),
+    commandCreditWaitMs: durationMs('commandCreditWaitMs', options.commandCreditWaitMs, AMQP_DEFAULTS.commandCreditWaitMs),
     commandsWhileDisconnected: validateCommandsWhileDisconnected(options.commandsWhileDisconnected),
     failureOutcome,
   };

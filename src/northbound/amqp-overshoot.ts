@@ -1,7 +1,7 @@
 /**
  * Transfers beyond the granted link credit. RabbitMQ 3.x sends them (by the thousand under load) while flow
  * frames cross transfers, and rhea 3.0.x prints `Received transfer when credit was 0` with `console.error` for
- * each one (lib/session.js, `Incoming.on_transfer`). The SDK never prints on its own, so each session that holds
+ * each one (rhea's lib/session.js, `Incoming.on_transfer`). The SDK never prints on its own, so each session that holds
  * one of our receivers gets its transfer handler wrapped: a transfer that completes a delivery while rhea's
  * credit count is 0 finds one unit of credit, which rhea takes back (the count stays 0, as it would have), and
  * is counted instead of printed. The message itself is delivered as usual.

@@ -3,15 +3,17 @@
  * the AMQP messaging profile (Qpid Dispatch Router) or any broker reachable through the address mapping.
  */
 import type { TwinLedgerConfig } from '../core/config.js';
-import type { CallOptions } from '../core/http.js';
+import type { ConnectionEvents } from '../core/events.js';
+import { type CallOptions, durationMs, validateCallOptions } from '../core/options.js';
 import { idRules as mergeIdRules, type IdRules, validateDeviceId, validateTenantId } from '../core/ids.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { AmqpCommandClient, type OutgoingCommand } from './amqp-commands.js';
 import { AmqpConnectionManager, type AmqpConnectionState } from './amqp-connection.js';
 import { AmqpDownstreamStream, type StreamContext } from './amqp-consumer.js';
-import { type AmqpNorthboundOptions, resolveAddress, resolveAmqpOptions, type ResolvedAmqpOptions, validatePrefetch } from './amqp-options.js';
-import { encodeCommandPayload, validateCommandName, validateTimeoutMs } from './decode.js';
+import { type AmqpNorthboundOptions, resolveAddress, resolveAmqpOptions, type ResolvedAmqpOptions } from './amqp-options.js';
+import { encodeCommandPayload, validateCommandName, validatePrefetch } from './decode.js';
+import { NorthboundNotConnectedError } from './errors.js';
 import type {
   CommandOptions,
   CommandPayload,
@@ -20,41 +22,42 @@ import type {
   DownstreamKind,
   DownstreamMessage,
   Northbound,
+  NorthboundEvents,
 } from './types.js';
-import { NorthboundEmitter, NorthboundEventSource } from './events.js';
+import { NorthboundEventSource } from './events.js';
 
 export class AmqpNorthbound extends NorthboundEventSource implements Northbound {
   readonly transport = 'amqp' as const;
   /** The options with every default applied (private: they hold the password). */
   private readonly options: Readonly<ResolvedAmqpOptions>;
-  protected readonly emitter: NorthboundEmitter;
   private readonly logger: Logger;
   private readonly rules: IdRules;
   private readonly manager: AmqpConnectionManager;
   private readonly commands: AmqpCommandClient;
   private readonly streamContext: StreamContext;
+  private closed = false;
 
   /** Validates the options (throws `ValidationError`); does not connect. */
   constructor(options: AmqpNorthboundOptions) {
-    super();
-    this.options = resolveAmqpOptions(options);
+    const resolved = resolveAmqpOptions(options);
     const redactor = options.redactor ?? new Redactor();
-    redactor.addSecret(this.options.password);
-    this.logger = redactingLogger(options.logger ?? silentLogger, redactor);
-    this.emitter = new NorthboundEmitter(this.logger);
+    redactor.addSecret(resolved.credentials?.password);
+    const logger = redactingLogger(options.logger ?? silentLogger, redactor);
+    super(logger);
+    this.options = resolved;
+    this.logger = logger;
     this.rules = mergeIdRules(options.idRules);
-    this.manager = new AmqpConnectionManager(this.options, this.logger, (event, ...args) => {
-      // The connection's lifecycle events are a subset of NorthboundEvents with the same arguments.
-      (this.emitter.emit as (name: string, ...values: unknown[]) => void).call(this.emitter, event, ...args);
-    });
-    const reportError = (error: Error) => this.emitter.emit('error', error);
+    this.manager = new AmqpConnectionManager(this.options, this.logger, <E extends keyof ConnectionEvents>(event: E, ...args: ConnectionEvents[E]) =>
+      this.emit(event, ...(args as NorthboundEvents[E])),
+    );
+    const reportError = (error: Error) => this.emit('error', error);
     this.streamContext = {
       manager: this.manager,
       logger: this.logger,
       failureOutcome: this.options.failureOutcome,
       terminusDurability: this.options.terminusDurability,
       reportError,
-      reportNotification: (notification) => this.emitter.notify(notification),
+      reportNotification: (notification) => this.notify(notification),
     };
     this.commands = new AmqpCommandClient({ manager: this.manager, options: this.options, logger: this.logger, reportError });
   }
@@ -76,25 +79,28 @@ export class AmqpNorthbound extends NorthboundEventSource implements Northbound 
     return { ...base, ...overrides } as AmqpNorthboundOptions;
   }
 
-  /** `connecting` → `open`; `reconnecting` after a loss; `failed` when the retry policy gave up. */
+  /** `connecting` → `open`; `reconnecting` after a loss; `failed` when the reconnect policy gave up; `closed`. */
   get state(): AmqpConnectionState {
     return this.manager.currentState;
   }
 
   /**
-   * Opens the one shared connection. Tries again with the retry policy until `timeoutMs` (default
+   * Opens the one shared connection. Tries again with the reconnect policy until `timeoutMs` (default
    * `connectTimeoutMs`); rejects with `TimeoutError`, `NetworkError`, `AmqpAuthenticationError` or `AbortError`.
    * Streams and commands connect on first use too, so calling this is optional but surfaces errors early.
    */
-  async connect(options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {}): Promise<void> {
-    await this.manager.connect({ signal: options.signal, timeoutMs: validateTimeoutMs(options.timeoutMs) });
+  async connect(options: CallOptions = {}): Promise<void> {
+    validateCallOptions(options, '');
+    await this.manager.connect({ signal: options.signal, timeoutMs: options.timeoutMs });
   }
 
   /**
    * Closes every link and the connection. Running streams end (their current message is not acknowledged),
-   * pending commands reject. The client can `connect()` again afterwards.
+   * pending commands reject with `AbortError`. Idempotent and final: afterwards every method fails with
+   * `NorthboundNotConnectedError` (`reason` `'closed'`).
    */
   async close(): Promise<void> {
+    this.closed = true;
     this.commands.reset();
     await this.manager.close();
   }
@@ -115,12 +121,15 @@ export class AmqpNorthbound extends NorthboundEventSource implements Northbound 
 
   private stream(kind: DownstreamKind, tenantId: string, options: ConsumeOptions): AsyncIterable<DownstreamMessage> {
     const address = this.addressOf(kind, tenantId);
-    const prefetch = options.prefetch === undefined ? this.options.prefetch : validatePrefetch(options.prefetch, 'options.prefetch');
+    const prefetch = validatePrefetch(options.prefetch, 'options.prefetch', this.options.prefetch);
     const context = this.streamContext;
     const signal = options.signal;
     // Every `for await` gets its own receiver; nothing is attached before the loop asks for a message.
     return {
-      [Symbol.asyncIterator]: () => new AmqpDownstreamStream(context, kind, tenantId, address, prefetch, signal),
+      [Symbol.asyncIterator]: () => {
+        if (this.closed) throw new NorthboundNotConnectedError(`${kind} of ${tenantId}`, 'closed', { transport: 'amqp' });
+        return new AmqpDownstreamStream(context, kind, tenantId, address, prefetch, signal);
+      },
     };
   }
 
@@ -148,7 +157,8 @@ export class AmqpNorthbound extends NorthboundEventSource implements Northbound 
     validateTenantId(tenantId, this.rules);
     validateDeviceId(deviceId, this.rules);
     validateCommandName(name);
-    const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.commandTimeoutMs;
+    const timeoutMs = durationMs('timeoutMs', options.timeoutMs, this.options.commandTimeoutMs);
+    if (this.closed) throw new NorthboundNotConnectedError(`command "${name}" to ${tenantId}/${deviceId}`, 'closed', { transport: 'amqp' });
     const { body, contentType } = encodeCommandPayload(payload, options.contentType);
     return { target: { tenantId, deviceId, name }, body, contentType, properties: options.properties, timeoutMs, signal: options.signal };
   }

@@ -4,6 +4,7 @@
  * so notifications, content types and `ttd` mean the same on both.
  */
 import { ValidationError } from '../core/errors.js';
+import { integerOption } from '../core/options.js';
 import { MalformedMessageError } from './errors.js';
 import type {
   CommandPayload,
@@ -299,13 +300,12 @@ export function validateCommandName(name: unknown, field = 'name'): string {
   return name;
 }
 
-/** Validates a timeout option: a positive finite number of milliseconds. */
-export function validateTimeoutMs(value: unknown, field = 'timeoutMs'): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ValidationError(field, `must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
-  }
-  return value;
+/** The most unacknowledged messages a stream may buffer (`prefetch`). */
+export const MAX_PREFETCH = 10_000;
+
+/** Validates `prefetch` of both transports: an integer from 1 to `MAX_PREFETCH`; `undefined` gives `fallback`. */
+export function validatePrefetch(value: unknown, field: string, fallback: number): number {
+  return integerOption(field, value, { min: 1, max: MAX_PREFETCH, hint: 'It bounds how many unacknowledged messages are buffered; 32 is a good start.' }, fallback);
 }
 
 /** Validates the `commandsWhileDisconnected` option of both transports; default `'wait'`. */

@@ -104,7 +104,7 @@ export class NorthboundNotConnectedError extends TwinLedgerError {
         reason === 'disconnected'
           ? `Nothing was sent; try again ${back}, or use commandsWhileDisconnected: 'wait' to wait up to the command's timeout.`
           : reason === 'closed'
-            ? 'The client is closing; call it again once close() finished (the client connects again on use).'
+            ? 'close() is final: create a new client.'
             : 'Call and await connect() first.',
       cause: options.cause,
     });
@@ -121,5 +121,104 @@ function causeText(cause: unknown): string {
 export class MalformedMessageError extends TwinLedgerError {
   constructor(message: string, cause?: unknown) {
     super(message, { code: 'northbound.malformed', cause });
+  }
+}
+
+/** SASL authentication failed; not retried. */
+export class AmqpAuthenticationError extends TwinLedgerError {
+  constructor(endpoint: string, detail: string) {
+    super(`AMQP authentication at ${endpoint} failed: ${detail}`, {
+      code: 'northbound.unauthorized',
+      hint: 'Check username/password (Cloud2Edge AMQP network: consumer@HONO / verysecret by default).',
+    });
+  }
+}
+
+/** The broker refused or closed a receiver for a reason other than a lost connection. */
+export class NorthboundLinkError extends TwinLedgerError {
+  readonly address: string;
+  readonly condition: string | undefined;
+
+  constructor(address: string, detail: string, condition?: string) {
+    super(`AMQP link on ${JSON.stringify(address)} failed: ${condition ? `${condition}: ` : ''}${detail}`, {
+      code: 'northbound.link',
+      hint: 'Check the address mapping (addresses / addressPattern) and that this user may consume from it.',
+    });
+    this.address = address;
+    this.condition = condition;
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** `connect()` could not reach or authenticate with the Kafka brokers. */
+export class KafkaConnectError extends TwinLedgerError {
+  constructor(brokers: readonly string[], cause: unknown) {
+    super(`connecting to Kafka (${brokers.join(', ')}) failed: ${describe(cause)}`, {
+      code: 'northbound.kafka-connect',
+      hint: 'Check the bootstrap address (Cloud2Edge: KAFKA_IP, NodePort 9094), SASL user/mechanism and the TLS CA / serverName.',
+      cause,
+    });
+  }
+}
+
+/** A Kafka telemetry/event consumer failed and the reconnect policy gave up; ends the stream. */
+export class KafkaConsumerError extends TwinLedgerError {
+  constructor(topic: string, cause: unknown) {
+    super(`the Kafka consumer of ${topic} failed: ${describe(cause)}`, {
+      code: 'northbound.kafka-consumer',
+      hint: 'Check that the brokers are reachable and the credentials may read the topic; the reconnect policy gave up.',
+      cause,
+    });
+  }
+}
+
+/**
+ * One offset commit could not be sent because the stream's Kafka consumer is not running right now (being started
+ * again, joining its group, stopping). The stream tries again; only a long run of failures becomes a `KafkaCommitError`.
+ */
+export class KafkaConsumerNotRunningError extends TwinLedgerError {
+  constructor(topic: string, detail: string) {
+    super(`offsets of ${topic} not committed: ${detail}`, { code: 'northbound.kafka-consumer-not-running' });
+  }
+}
+
+export interface KafkaCommitFailure {
+  topic: string;
+  groupId: string;
+  failedAttempts: number;
+  failingForMs: number;
+  uncommittedRecords: number;
+  cause: unknown;
+}
+
+/**
+ * A stream's offset commits have kept failing for `commitErrorAfterMs` (the `error` event). The stream goes on
+ * and keeps trying; until a commit succeeds, the next consumer of the group processes `uncommittedRecords` again.
+ */
+export class KafkaCommitError extends TwinLedgerError {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly failedAttempts: number;
+  readonly failingForMs: number;
+  readonly uncommittedRecords: number;
+
+  constructor(failure: KafkaCommitFailure) {
+    super(
+      `offsets of ${failure.topic} (group ${failure.groupId}) have not been committed for ${failure.failingForMs} ms ` +
+        `(${failure.failedAttempts} failed attempts; ${failure.uncommittedRecords} processed records not committed): ${describe(failure.cause)}`,
+      {
+        code: 'northbound.kafka-commit',
+        hint: 'The stream keeps consuming and committing; check that the brokers are reachable. End the stream if the records a restarted consumer would process again must stay few.',
+        cause: failure.cause,
+      },
+    );
+    this.topic = failure.topic;
+    this.groupId = failure.groupId;
+    this.failedAttempts = failure.failedAttempts;
+    this.failingForMs = failure.failingForMs;
+    this.uncommittedRecords = failure.uncommittedRecords;
   }
 }

@@ -5,6 +5,7 @@ export * from './decode.js';
 export { AmqpNorthbound } from './amqp.js';
 export {
   type AmqpNorthboundOptions,
+  type AmqpCredentials,
   type AmqpAddressTemplates,
   type AmqpAddressKind,
   type AmqpAddressPattern,
@@ -17,7 +18,6 @@ export {
   defaultReconnectPolicy,
   resolveAddress,
 } from './amqp-options.js';
-export { AmqpAuthenticationError, type AmqpConnectionState } from './amqp-connection.js';
-export { NorthboundLinkError } from './amqp-consumer.js';
-export { KafkaNorthbound, type KafkaNorthboundClientOptions, type KafkaNorthboundOptions, type KafkaSaslOptions } from './kafka.js';
-export { KafkaCommitError, KafkaConnectError, KafkaConsumerError } from './kafka-errors.js';
+export type { AmqpConnectionState } from './amqp-connection.js';
+export { KafkaNorthbound, type KafkaNorthboundClientOptions, type KafkaNorthboundOptions, type KafkaCredentials } from './kafka.js';
+export { createNorthbound, type NorthboundOptions, type NorthboundTransport } from './client.js';

@@ -16,6 +16,7 @@ import {
   type CommandTarget,
   DeviceNotConnectedError,
   type MalformedMessageError,
+  NorthboundNotConnectedError,
 } from './errors.js';
 import { decodeHeaders, HEADER } from './kafka-headers.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
@@ -125,7 +126,7 @@ export class CommandResponseConsumer {
   }
 
   private throwIfClosed(): void {
-    if (this.closed) throw new Error(`the response consumer of ${this.topic} was closed while it started`);
+    if (this.closed) throw new NorthboundNotConnectedError(`starting the response consumer of ${this.topic}`, 'closed', { transport: 'kafka' });
   }
 
   private async endOffsets(admin: Admin): Promise<Array<{ partition: number; offset: string }>> {

@@ -9,7 +9,7 @@
  * the host is told once per such run (`KafkaCommitError`); the stream goes on and keeps trying.
  */
 import type { Logger } from '../core/logger.js';
-import { KafkaCommitError } from './kafka-errors.js';
+import { KafkaCommitError } from './errors.js';
 
 /** The next offset to read, per partition (what Kafka stores as the group's position). */
 export interface PartitionOffset {

@@ -8,17 +8,17 @@ import { checkedHostPort } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
-import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
+import { type ReconnectOptions, type ResolvedReconnect, durationMs, positiveInteger, resolveReconnect, showValue } from '../core/options.js';
+import { ExponentialBackoff } from '../core/retry.js';
 import { resolveTls, type TlsOptions } from '../core/tls.js';
-import { MAX_TIMER_DELAY_MS } from '../core/timers.js';
-import { validateCommandsWhileDisconnected } from './decode.js';
+import { validateCommandsWhileDisconnected, validatePrefetch } from './decode.js';
 import type { CommandsWhileDisconnected } from './types.js';
 
 /**
  * SASL credentials. Cloud2Edge's Kafka (SASL_SSL on NodePort 9094) knows `ditto-c2e`/`verysecret` with
  * `plain` and `hono`/`hono-secret` with `scram-sha-512`.
  */
-export interface KafkaSaslOptions {
+export interface KafkaCredentials {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
   username: string;
   password: string;
@@ -27,7 +27,7 @@ export interface KafkaSaslOptions {
 export interface KafkaNorthboundOptions {
   /**
    * Bootstrap servers, `host:port` each (Cloud2Edge: `${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`, NodePort 9094). Required.
-   * No scheme and no `user:password@`: credentials go into `sasl`.
+   * No scheme and no `user:password@`: credentials go into `credentials`.
    */
   brokers: string[];
   /** Kafka client ID (broker logs, quotas). Default `twinledger`. */
@@ -39,8 +39,8 @@ export interface KafkaNorthboundOptions {
    * or TwinLedger and Ditto would split the records between them.
    */
   groupId?: string;
-  /** SASL authentication. Default none. */
-  sasl?: KafkaSaslOptions;
+  /** SASL authentication (`{ mechanism, username, password }`). Default none. */
+  credentials?: KafkaCredentials;
   /**
    * TLS. `true` for TLS with the system CAs; `TlsOptions` for a CA file (Cloud2Edge's example CA) and
    * `serverName` (the name in the broker certificate when it is reached by IP). Default: no TLS.
@@ -54,8 +54,11 @@ export interface KafkaNorthboundOptions {
   commandTimeoutMs?: number;
   /** Deadline of `connect()`. Default 10 000 ms. */
   connectTimeoutMs?: number;
-  /** TCP connect timeout per broker connection. Default 3 000 ms. */
-  connectionTimeoutMs?: number;
+  /**
+   * Setting up one broker connection (TCP and TLS; kafkajs' `connectionTimeout`, Kafka's
+   * `socket.connection.setup.timeout.ms`); kafkajs then tries again or another broker. Default 3 000 ms.
+   */
+  socketSetupTimeoutMs?: number;
   /** Timeout of one Kafka request. Default 30 000 ms. */
   requestTimeoutMs?: number;
   /** Consumer group session timeout. Default 30 000 ms. */
@@ -79,11 +82,12 @@ export interface KafkaNorthboundOptions {
    */
   commandsWhileDisconnected?: CommandsWhileDisconnected;
   /**
-   * When a consumer fails for good (after kafkajs' own retries), how long to wait before starting it again.
-   * Default `ExponentialBackoff({ maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30 000 })`; a policy
-   * that gives up ends the stream with the error.
+   * When a consumer fails for good (after kafkajs' own retries), `policy` says how long to wait before starting it
+   * again (default `ExponentialBackoff({ maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30 000 })`; a
+   * policy that gives up ends the stream with the error); the attempt count resets once the restarted consumer has
+   * been in its group for `stableAfterMs` (default 10 000).
    */
-  retry?: RetryPolicy;
+  reconnect?: ReconnectOptions;
   /** Where the client logs (kafkajs' own log lines included, as `debug`/`warn`/`error`). Default silent. */
   logger?: Logger;
   /** Redactor to register the SASL password and TLS passphrase with (share one across clients). Default: a new one. */
@@ -107,7 +111,7 @@ export interface ResolvedKafkaOptions {
   commitThreshold: number;
   commitErrorAfterMs: number;
   commandsWhileDisconnected: CommandsWhileDisconnected;
-  retry: RetryPolicy;
+  reconnect: ResolvedReconnect;
   logger: Logger;
   redactor: Redactor;
   discardExpired: boolean;
@@ -117,14 +121,6 @@ export interface ResolvedKafkaOptions {
 /** Ditto's Kafka connection uses `<tenant>_<connection id>`; TwinLedger's provisioning names them `hono-kafka-connection-for-…`. */
 const DITTO_GROUP = /_(?:\{\{\s*connection:id\s*\}\}|hono-(?:kafka|amqp)-connection-for-)/;
 const GROUP_ID = /^[A-Za-z0-9._-]{1,200}$/;
-
-function positiveInteger(field: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_DELAY_MS) {
-    throw new ValidationError(field, `must be a positive integer up to ${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
 
 function defaultGroupId(): string {
   return `twinledger-${randomUUID().slice(0, 8)}`;
@@ -138,7 +134,7 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
     throw new ValidationError('brokers', 'must list at least one bootstrap server', 'Cloud2Edge: [`${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`] (NodePort 9094).');
   }
   brokers.forEach((broker, index) => {
-    checkedHostPort(`brokers[${index}]`, broker, { example: '"192.168.1.10:9094"', credentialsIn: 'the `sasl` option ({ mechanism, username, password })' });
+    checkedHostPort(`brokers[${index}]`, broker, { example: '"192.168.1.10:9094"', credentialsIn: 'the `credentials` option ({ mechanism, username, password })' });
   });
   const clientId = options.clientId ?? 'twinledger';
   if (typeof clientId !== 'string' || clientId === '') throw new ValidationError('clientId', 'must be a non-empty string');
@@ -155,13 +151,16 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
   }
   const redactor = options.redactor ?? new Redactor();
   let sasl: SASLOptions | undefined;
-  if (options.sasl !== undefined) {
-    const { mechanism, username, password } = options.sasl;
-    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
-      throw new ValidationError('sasl.mechanism', `${JSON.stringify(mechanism)} is not one of plain, scram-sha-256, scram-sha-512`);
+  if (options.credentials !== undefined) {
+    if (typeof options.credentials !== 'object' || options.credentials === null) {
+      throw new ValidationError('credentials', `must be an object { mechanism, username, password }, got ${showValue(options.credentials)}`);
     }
-    if (typeof username !== 'string' || username === '') throw new ValidationError('sasl.username', 'must be a non-empty string');
-    if (typeof password !== 'string' || password === '') throw new ValidationError('sasl.password', 'must be a non-empty string');
+    const { mechanism, username, password } = options.credentials;
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      throw new ValidationError('credentials.mechanism', `${JSON.stringify(mechanism)} is not one of plain, scram-sha-256, scram-sha-512`);
+    }
+    if (typeof username !== 'string' || username === '') throw new ValidationError('credentials.username', 'must be a non-empty string');
+    if (typeof password !== 'string' || password === '') throw new ValidationError('credentials.password', 'must be a non-empty string');
     redactor.addSecret(password);
     sasl = { mechanism, username, password };
   }
@@ -172,12 +171,12 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
     ssl = resolveTls(options.tls);
   }
   const logger = redactingLogger(options.logger ?? silentLogger, redactor);
-  const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000);
+  const connectTimeoutMs = durationMs('connectTimeoutMs', options.connectTimeoutMs, 10_000);
   const kafka: KafkaConfig = {
     brokers: [...brokers],
     clientId,
-    connectionTimeout: positiveInteger('connectionTimeoutMs', options.connectionTimeoutMs, 3_000),
-    requestTimeout: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 30_000),
+    connectionTimeout: durationMs('socketSetupTimeoutMs', options.socketSetupTimeoutMs, 3_000),
+    requestTimeout: durationMs('requestTimeoutMs', options.requestTimeoutMs, 30_000),
     logLevel: options.logger === undefined ? logLevel.NOTHING : logLevel.INFO,
     logCreator: () => (entry: LogEntry) => forwardKafkaLog(logger, entry),
   };
@@ -188,17 +187,20 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
     clientId,
     groupId,
     fromBeginning: options.fromBeginning ?? false,
-    prefetch: positiveInteger('prefetch', options.prefetch, 32),
-    commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 10_000),
+    prefetch: validatePrefetch(options.prefetch, 'prefetch', 32),
+    commandTimeoutMs: durationMs('commandTimeoutMs', options.commandTimeoutMs, 10_000),
     connectTimeoutMs,
-    sessionTimeoutMs: positiveInteger('sessionTimeoutMs', options.sessionTimeoutMs, 30_000),
-    heartbeatIntervalMs: positiveInteger('heartbeatIntervalMs', options.heartbeatIntervalMs, 3_000),
-    fetchMaxWaitMs: positiveInteger('fetchMaxWaitMs', options.fetchMaxWaitMs, 500),
-    commitIntervalMs: positiveInteger('commitIntervalMs', options.commitIntervalMs, 1_000),
+    sessionTimeoutMs: durationMs('sessionTimeoutMs', options.sessionTimeoutMs, 30_000),
+    heartbeatIntervalMs: durationMs('heartbeatIntervalMs', options.heartbeatIntervalMs, 3_000),
+    fetchMaxWaitMs: durationMs('fetchMaxWaitMs', options.fetchMaxWaitMs, 500),
+    commitIntervalMs: durationMs('commitIntervalMs', options.commitIntervalMs, 1_000),
     commitThreshold: positiveInteger('commitThreshold', options.commitThreshold, 200),
-    commitErrorAfterMs: positiveInteger('commitErrorAfterMs', options.commitErrorAfterMs, 30_000),
+    commitErrorAfterMs: durationMs('commitErrorAfterMs', options.commitErrorAfterMs, 30_000),
     commandsWhileDisconnected: validateCommandsWhileDisconnected(options.commandsWhileDisconnected),
-    retry: options.retry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 500, maxDelayMs: 30_000 }),
+    reconnect: resolveReconnect(options.reconnect, {
+      policy: () => new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 500, maxDelayMs: 30_000 }),
+      stableAfterMs: 10_000,
+    }),
     logger,
     redactor,
     discardExpired: options.discardExpired ?? true,

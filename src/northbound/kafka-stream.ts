@@ -13,10 +13,11 @@
  * throw away the rest of the fetched batch and fetch it again for every `prefetch` records.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { ReconnectingEvent } from '../core/events.js';
+import { ReconnectBackoff } from '../core/reconnect-backoff.js';
 import { downstreamMessage, numberProperty, parseCreationTime } from './decode.js';
-import { MalformedMessageError } from './errors.js';
+import { type KafkaCommitError, KafkaConsumerError, KafkaConsumerNotRunningError, MalformedMessageError } from './errors.js';
 import { OffsetCommitter, type PartitionOffset } from './kafka-commit.js';
-import { type KafkaCommitError, KafkaConsumerError } from './kafka-errors.js';
 import { decodeHeaders, HEADER } from './kafka-headers.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { honoTopic, subscribeCreatingTopic } from './kafka-topics.js';
@@ -29,8 +30,9 @@ export interface StreamHost {
   /** A record could not be decoded; the stream goes on. */
   malformed(error: MalformedMessageError): void;
   notification(notification: DeviceNotification): void;
-  consumerLost(error: Error): void;
-  reconnecting(attempt: number, delayMs: number): void;
+  /** The consumer failed; it is started again unless the reconnect policy gave up. */
+  consumerLost(error: Error, willReconnect: boolean): void;
+  reconnecting(event: ReconnectingEvent): void;
   consumerRecovered(): void;
   /** Offset commits have failed for `commitErrorAfterMs`; the stream goes on. */
   commitsFailing(error: KafkaCommitError): void;
@@ -68,7 +70,8 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
   private started = false;
   private finished = false;
   private failure: Error | undefined;
-  private attempt = 0;
+  /** Restarts of the consumer; the count resets once a restarted consumer stayed in its group `stableAfterMs`. */
+  private readonly backoff: ReconnectBackoff;
   private recovering = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private dataWaiter: (() => void) | undefined;
@@ -87,6 +90,7 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     this.groupId = `${host.options.groupId}.${kind}.${tenantId}`;
     this.prefetch = prefetch;
     this.resumeAt = Math.max(0, Math.floor(prefetch / 2));
+    this.backoff = new ReconnectBackoff(host.options.reconnect.policy, host.options.reconnect.stableAfterMs);
     const { logger, commitIntervalMs, commitThreshold, commitErrorAfterMs } = host.options;
     this.committer = new OffsetCommitter({
       topic: this.topic,
@@ -173,6 +177,7 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     this.finished = true;
     this.signal?.removeEventListener('abort', this.onAbort);
     clearTimeout(this.restartTimer);
+    this.backoff.reset();
     this.wakeData();
     this.wakeSpace();
     const consumer = this.consumer;
@@ -274,10 +279,12 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
    */
   private async sendCommit(offsets: PartitionOffset[]): Promise<void> {
     const consumer = this.consumer;
-    if (consumer === undefined) throw new Error('no consumer: it is being started again');
+    if (consumer === undefined) throw new KafkaConsumerNotRunningError(this.topic, 'no consumer: it is being started again');
     const confirmed = this.confirmedCommits;
     await consumer.commitOffsets(offsets.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })));
-    if (this.confirmedCommits === confirmed) throw new Error('kafkajs did not send the commit: its consumer is not running (joining the group or stopping)');
+    if (this.confirmedCommits === confirmed) {
+      throw new KafkaConsumerNotRunningError(this.topic, 'kafkajs did not send the commit: its consumer is not running (joining the group or stopping)');
+    }
   }
 
   private async startConsumer(): Promise<void> {
@@ -327,7 +334,7 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     const kept = this.queue.slice(this.head).filter((entry) => assigned.has(entry.partition));
     this.queue = kept;
     this.head = 0;
-    this.attempt = 0;
+    this.backoff.connected();
     if (this.recovering) {
       this.recovering = false;
       this.host.consumerRecovered();
@@ -340,15 +347,15 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     this.consumer = undefined;
     void consumer?.disconnect().catch(() => undefined);
     this.recovering = true;
-    this.host.consumerLost(error);
-    this.attempt += 1;
-    const delayMs = this.host.options.retry.nextDelayMs(this.attempt, error);
+    this.backoff.disconnected();
+    const delayMs = this.backoff.next(error);
+    this.host.consumerLost(error, delayMs !== undefined);
     if (delayMs === undefined) {
       this.failure = new KafkaConsumerError(this.topic, error);
       this.wakeData();
       return;
     }
-    this.host.reconnecting(this.attempt, delayMs);
+    this.host.reconnecting({ attempt: this.backoff.attempts, delayMs, error });
     this.restartTimer = setTimeout(() => void this.startConsumer(), delayMs);
   }
 

@@ -9,19 +9,18 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { TwinLedgerConfig } from '../core/config.js';
-import type { CallOptions } from '../core/http.js';
 import { AbortError, TimeoutError, ValidationError } from '../core/errors.js';
 import { type IdRules, idRules, validateDeviceId, validateTenantId } from '../core/ids.js';
-import { encodeCommandPayload, validateCommandName, validateTimeoutMs } from './decode.js';
-import { CommandError, type CommandTarget, CommandTimeoutError, NorthboundNotConnectedError } from './errors.js';
+import { type CallOptions, durationMs, validateCallOptions } from '../core/options.js';
+import { encodeCommandPayload, validateCommandName, validatePrefetch } from './decode.js';
+import { CommandError, type CommandTarget, CommandTimeoutError, KafkaConnectError, NorthboundNotConnectedError } from './errors.js';
 import { CommandResponseConsumer, type PendingCommand, type ResponseHost } from './kafka-commands.js';
-import { KafkaConnectError } from './kafka-errors.js';
 import { encodeHeaders, HEADER } from './kafka-headers.js';
 import { type KafkaNorthboundOptions, resolveKafkaOptions, type ResolvedKafkaOptions } from './kafka-options.js';
 import { KafkaReachability } from './kafka-reachability.js';
 import { KafkaDownstreamStream, type StreamHost } from './kafka-stream.js';
 import { honoTopic } from './kafka-topics.js';
-import { NorthboundEmitter, NorthboundEventSource } from './events.js';
+import { NorthboundEventSource } from './events.js';
 import type {
   CommandOptions,
   CommandPayload,
@@ -30,11 +29,10 @@ import type {
   DownstreamKind,
   DownstreamMessage,
   Northbound,
-  NorthboundEvents,
   PropertyValue,
 } from './types.js';
 
-export type { KafkaNorthboundOptions, KafkaSaslOptions } from './kafka-options.js';
+export type { KafkaCredentials, KafkaNorthboundOptions } from './kafka-options.js';
 
 /** Kafka topic names are at most 249 characters; `hono.command_response.` is the longest prefix. */
 const MAX_TENANT_LENGTH = 249 - 'hono.command_response.'.length;
@@ -46,7 +44,7 @@ export interface KafkaNorthboundClientOptions extends KafkaNorthboundOptions {
   idRules?: Partial<IdRules>;
 }
 
-type State = 'new' | 'connecting' | 'connected' | 'closing';
+type State = 'new' | 'connecting' | 'connected' | 'closing' | 'closed';
 
 export class KafkaNorthbound extends NorthboundEventSource implements Northbound {
   readonly transport = 'kafka' as const;
@@ -55,7 +53,6 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
   private readonly options: ResolvedKafkaOptions;
   private readonly rules: IdRules;
   private readonly kafka: Kafka;
-  protected readonly emitter: NorthboundEmitter;
   private state: State = 'new';
   private producer: Producer | undefined;
   private admin: Admin | undefined;
@@ -70,9 +67,9 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
   private probing = false;
 
   constructor(options: KafkaNorthboundClientOptions) {
-    super();
-    this.options = resolveKafkaOptions(options);
-    this.emitter = new NorthboundEmitter(this.options.logger);
+    const resolved = resolveKafkaOptions(options);
+    super(resolved.logger);
+    this.options = resolved;
     this.rules = idRules(options.idRules);
     this.groupId = this.options.groupId;
     this.kafka = new Kafka(this.options.kafka);
@@ -86,14 +83,14 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
       options: this.options,
       malformed: (error) => this.emit('error', error),
       notification: (notification) => {
-        this.emitter.notify(notification);
+        this.notify(notification);
       },
-      consumerLost: (error) => {
+      consumerLost: (error, willReconnect) => {
         this.reachability.failed(error);
-        this.emit('disconnected', error);
+        this.emit('disconnected', { error, willReconnect });
       },
-      reconnecting: (attempt, delayMs) => this.emit('reconnecting', attempt, delayMs),
-      consumerRecovered: () => this.emit('connected'),
+      reconnecting: (event) => this.emit('reconnecting', event),
+      consumerRecovered: () => this.emit('connected', { reconnected: true }),
       commitsFailing: (error) => this.emit('error', error),
       watch: (consumer) => this.reachability.watch(consumer),
       ended: (stream) => {
@@ -107,7 +104,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
       kafka: this.kafka,
       options: this.options,
       admin: () => {
-        if (this.admin === undefined) throw notConnected('command', this.state === 'closing');
+        if (this.admin === undefined) throw notConnected('command', this.closed);
         return this.admin;
       },
       malformed: (error) => this.emit('error', error),
@@ -131,7 +128,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
   /**
    * Options from TwinLedger's configuration (`configFromEnv()`: `KAFKA_IP` / `KAFKA_PORT_TCP_KAFKA`,
    * `TWINLEDGER_CA_FILE`, `TWINLEDGER_TLS_SERVER_NAME`, the logger and ID rules); `overrides` win. SASL is not
-   * part of the configuration: pass `sasl` (Cloud2Edge: `ditto-c2e`/`verysecret`, `plain`) in `overrides`.
+   * part of the configuration: pass `credentials` (Cloud2Edge: `{ mechanism: 'plain', username: 'ditto-c2e', password: 'verysecret' }`) in `overrides`.
    */
   static optionsFromConfig(config: TwinLedgerConfig, overrides: Partial<KafkaNorthboundClientOptions> = {}): KafkaNorthboundClientOptions {
     const base: KafkaNorthboundClientOptions = {
@@ -148,10 +145,15 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
    * commands connect on first use, but calling it surfaces configuration errors early. Rejects with
    * `KafkaConnectError`, `TimeoutError` (default `connectTimeoutMs`) or `AbortError`.
    */
-  connect(options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {}): Promise<void> {
-    if (this.state === 'closing') return Promise.reject(notConnected('connect', true));
+  connect(options: CallOptions = {}): Promise<void> {
+    try {
+      validateCallOptions(options, '');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.closed) return Promise.reject(notConnected('connect', true));
     if (this.state === 'connected') return Promise.resolve();
-    const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.connectTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.options.connectTimeoutMs;
     this.connecting ??= this.doConnect(timeoutMs, options.signal).finally(() => {
       this.connecting = undefined;
     });
@@ -170,7 +172,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
       if (error instanceof TimeoutError || error instanceof AbortError) throw error;
       throw new KafkaConnectError(this.options.brokers, error);
     }
-    if ((this.state as State) === 'closing') {
+    if (this.closed) {
       await Promise.all([producer.disconnect().catch(() => undefined), admin.disconnect().catch(() => undefined)]);
       throw notConnected('connect', true);
     }
@@ -181,16 +183,21 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     this.reachability.reachable();
     this.state = 'connected';
     this.options.logger.info('connected to Kafka', { brokers: this.options.brokers, groupId: this.groupId });
-    this.emit('connected');
+    this.emit('connected', { reconnected: false });
+  }
+
+  /** True from `close()` on: closing is final. */
+  private get closed(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
   }
 
   /**
    * Ends every stream (committing what was processed; the message a loop body is working on stays
-   * unacknowledged), rejects pending commands with `AbortError`, and disconnects. The client can be used
-   * (and connects) again afterwards.
+   * unacknowledged), rejects pending commands with `AbortError`, and disconnects. Idempotent and final: afterwards
+   * every method fails with `NorthboundNotConnectedError` (`reason` `'closed'`).
    */
   async close(): Promise<void> {
-    if (this.state === 'closing') return this.closing;
+    if (this.closed) return this.closing;
     const wasConnected = this.state === 'connected';
     this.state = 'closing';
     this.closing = this.doClose(wasConnected);
@@ -202,7 +209,8 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     await Promise.all([...this.streams].map((stream) => stream.shutdown()));
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
-      pending.reject(new AbortError(`command "${pending.target.name}" to ${pending.target.tenantId}/${pending.target.deviceId}`, new Error('the client was closed')));
+      const what = `command "${pending.target.name}" to ${pending.target.tenantId}/${pending.target.deviceId}`;
+      pending.reject(new AbortError(what, new NorthboundNotConnectedError(what, 'closed', { transport: 'kafka' })));
     }
     const consumers = await Promise.all([...this.responseConsumers.values()].map((p) => p.catch(() => undefined)));
     this.responseConsumers.clear();
@@ -211,8 +219,8 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     this.producer = undefined;
     this.admin = undefined;
     this.reachability.reachable();
-    this.state = 'new';
-    if (wasConnected) this.emit('disconnected', undefined);
+    this.state = 'closed';
+    if (wasConnected) this.emit('disconnected', { error: undefined, willReconnect: false });
   }
 
   telemetry(tenantId: string, options: ConsumeOptions = {}): AsyncIterable<DownstreamMessage> {
@@ -225,11 +233,10 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
 
   private downstream(kind: DownstreamKind, tenantId: string, options: ConsumeOptions): AsyncIterable<DownstreamMessage> {
     const tenant = this.validTenant(tenantId);
-    const prefetch = options.prefetch ?? this.options.prefetch;
-    if (!Number.isInteger(prefetch) || prefetch <= 0) throw new ValidationError('prefetch', `must be a positive integer, got ${JSON.stringify(prefetch)}`);
+    const prefetch = validatePrefetch(options.prefetch, 'options.prefetch', this.options.prefetch);
     return {
       [Symbol.asyncIterator]: () => {
-        if (this.state === 'closing') throw notConnected(`${kind} of ${tenant}`, true);
+        if (this.closed) throw notConnected(`${kind} of ${tenant}`, true);
         const stream = new KafkaDownstreamStream(this.streamHost, kind, tenant, prefetch, options.signal);
         this.streams.add(stream);
         return stream;
@@ -245,7 +252,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     options: CommandOptions = {},
   ): Promise<CommandResponse> {
     const { target, body, contentType, extra } = this.validCommand(tenantId, deviceId, name, payload, options);
-    const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.commandTimeoutMs;
+    const timeoutMs = durationMs('timeoutMs', options.timeoutMs, this.options.commandTimeoutMs);
     if (options.signal?.aborted) throw commandAborted(target, options.signal);
     this.refuseWhileDown(`command "${name}" to ${target.tenantId}/${target.deviceId}`);
     const correlationId = randomUUID();
@@ -306,7 +313,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
     options: CommandOptions = {},
   ): Promise<void> {
     const { target, body, contentType, extra } = this.validCommand(tenantId, deviceId, name, payload, options);
-    const timeoutMs = validateTimeoutMs(options.timeoutMs) ?? this.options.commandTimeoutMs;
+    const timeoutMs = durationMs('timeoutMs', options.timeoutMs, this.options.commandTimeoutMs);
     const headers = encodeHeaders({ ...extra, [HEADER.deviceId]: target.deviceId, [HEADER.subject]: name, [HEADER.contentType]: contentType });
     const what = `one-way command "${name}" to ${target.tenantId}/${target.deviceId}`;
     this.refuseWhileDown(what);
@@ -350,10 +357,6 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
       });
   }
 
-  private emit<E extends keyof NorthboundEvents>(event: E, ...args: NorthboundEvents[E]): void {
-    this.emitter.emit(event, ...args);
-  }
-
   private validTenant(tenantId: string): string {
     const tenant = validateTenantId(tenantId, this.rules);
     if (tenant.length > MAX_TENANT_LENGTH) {
@@ -383,9 +386,9 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
 
   /** The producer, connecting first when needed (commands connect on first use). */
   private async connectedProducer(what: string): Promise<Producer> {
-    if (this.state === 'closing') throw notConnected(what, true);
+    if (this.closed) throw notConnected(what, true);
     if (this.state !== 'connected') await this.connect();
-    if (this.producer === undefined) throw notConnected(what, (this.state as State) === 'closing');
+    if (this.producer === undefined) throw notConnected(what, this.closed);
     return this.producer;
   }
 

@@ -3,7 +3,8 @@
  * consumers, device notifications, and command & control. Two transports implement it: AMQP 1.0
  * (`AmqpNorthbound`, rhea) and Kafka (`KafkaNorthbound`, kafkajs).
  */
-import type { CallOptions } from '../core/http.js';
+import type { ConnectionEvents } from '../core/events.js';
+import type { CallOptions } from '../core/options.js';
 
 export type DownstreamKind = 'telemetry' | 'event';
 
@@ -72,9 +73,8 @@ export interface ConsumeOptions {
   prefetch?: number;
 }
 
-export interface CommandOptions extends Pick<CallOptions, 'signal'> {
-  /** How long to wait for the device's response. Default 10 000 ms (the application must time out itself). */
-  timeoutMs?: number;
+/** `timeoutMs`: how long to wait for the device's response (one-way: for the network to take the command). Default `commandTimeoutMs`. */
+export interface CommandOptions extends CallOptions {
   /** Default `application/json` for objects, `text/plain` for strings, `application/octet-stream` for bytes. */
   contentType?: string;
   /** Extra application properties (AMQP) / headers (Kafka) for the command. */
@@ -103,15 +103,14 @@ export interface CommandResponse {
 
 export type NorthboundLifecycleEvent = 'connected' | 'reconnecting' | 'disconnected' | 'error';
 
-/** Events a `Northbound` emits besides its iterables. */
-export interface NorthboundEvents {
-  connected: [];
-  reconnecting: [attempt: number, delayMs: number];
-  disconnected: [reason: Error | undefined];
-  error: [error: Error];
+/**
+ * Events a `Northbound` emits besides its iterables, one object each (see `TypedEmitter`): the connection lifecycle
+ * as for device clients, `error` (only when someone listens; otherwise logged), and device notifications.
+ */
+export interface NorthboundEvents extends ConnectionEvents {
   /** Emitted as a consumed stream meets a `ttd` notification (the message itself is still yielded). */
-  deviceReady: [notification: DeviceReadyNotification];
-  deviceDisconnected: [notification: DeviceDisconnectedNotification];
+  deviceReady: [DeviceReadyNotification];
+  deviceDisconnected: [DeviceDisconnectedNotification];
 }
 
 /**
@@ -124,7 +123,13 @@ export interface NorthboundEvents {
  */
 export interface Northbound {
   readonly transport: 'amqp' | 'kafka';
-  connect(options?: Pick<CallOptions, 'signal' | 'timeoutMs'>): Promise<void>;
+  /** Optional (streams and commands connect on first use); surfaces address, TLS and credential errors early. Default deadline `connectTimeoutMs`. */
+  connect(options?: CallOptions): Promise<void>;
+  /**
+   * Ends every stream (the message in a loop body is not acknowledged), rejects pending commands with `AbortError`
+   * and disconnects. Idempotent and final, as for every client of the SDK: afterwards every method fails with
+   * `NorthboundNotConnectedError` (`reason` `'closed'`); create a new client.
+   */
   close(): Promise<void>;
   telemetry(tenantId: string, options?: ConsumeOptions): AsyncIterable<DownstreamMessage>;
   events(tenantId: string, options?: ConsumeOptions): AsyncIterable<DownstreamMessage>;
@@ -133,5 +138,6 @@ export interface Northbound {
   /** One-way command: resolves once the messaging network accepted it for delivery. */
   sendOneWayCommand(tenantId: string, deviceId: string, name: string, payload?: CommandPayload, options?: CommandOptions): Promise<void>;
   on<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this;
+  once<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this;
   off<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this;
 }

@@ -1,5 +1,5 @@
 import { TwinLedgerError, ValidationError } from '../core/errors.js';
-import type { CallOptions } from '../core/http.js';
+import type { HttpCallOptions } from '../core/http.js';
 import { pathSegment, validateAuthId, validateDeviceId, validateTenantId } from '../core/ids.js';
 import { MAX_BCRYPT_COST, type PasswordHashing, passwordSecret, validatePassword } from './passwords.js';
 import {
@@ -134,7 +134,7 @@ export class CredentialsApi {
   }
 
   /** `GET /credentials/{tenantId}/{deviceId}`: every credential of the device (secrets without confidential data). */
-  async get(tenantId: string, deviceId: string, options?: CallOptions): Promise<Versioned<Credential[]>> {
+  async get(tenantId: string, deviceId: string, options?: HttpCallOptions): Promise<Versioned<Credential[]>> {
     this.ids(tenantId, deviceId);
     validateCallOptions(options);
     const response = await this.transport.send<unknown>({ method: 'GET', path: this.path(tenantId, deviceId), ...requestOptions(options) });
@@ -309,7 +309,7 @@ export class CredentialsApi {
     tenantId: string,
     deviceId: string,
     credentials: Credential[],
-    options: CallOptions,
+    options: HttpCallOptions,
   ): Promise<{ etag: string | undefined }> {
     const response = await this.transport.send({ method: 'PUT', path: this.path(tenantId, deviceId), body: credentials, ...options });
     return { etag: response.etag };

@@ -1,5 +1,5 @@
 import { TwinLedgerError, ValidationError } from '../core/errors.js';
-import type { CallOptions } from '../core/http.js';
+import type { HttpCallOptions } from '../core/http.js';
 import { pathSegment, validateDeviceId, validateTenantId } from '../core/ids.js';
 import { encodeSearchQuery, validateSearchQuery } from './query.js';
 import { type RegistrySearchOptions, allPages, searchOrEmpty, toSearchResult, validateSearchOptions } from './search.js';
@@ -18,7 +18,7 @@ import {
 import type { Created, Device, DeviceSearchQuery, DeviceWithId, SearchResult, Versioned } from './types.js';
 import { isPlainObject, validateDeviceBody } from './validation.js';
 
-export interface DeviceCreateOptions extends CallOptions {
+export interface DeviceCreateOptions extends HttpCallOptions {
   /** Register the device with this ID (`POST /devices/{tenant}/{id}`); without it the registry generates one. */
   deviceId?: string;
 }
@@ -60,7 +60,7 @@ export class DevicesApi {
   }
 
   /** `GET /devices/{tenantId}/{deviceId}`: the registration and its ETag. */
-  async get(tenantId: string, deviceId: string, options?: CallOptions): Promise<Versioned<Device>> {
+  async get(tenantId: string, deviceId: string, options?: HttpCallOptions): Promise<Versioned<Device>> {
     this.ids(tenantId, deviceId);
     validateCallOptions(options);
     const response = await this.transport.send<unknown>({
@@ -102,7 +102,7 @@ export class DevicesApi {
   }
 
   /** `DELETE /devices/{tenantId}`: removes every device of the tenant (and their credentials). */
-  async deleteAll(tenantId: string, options?: CallOptions): Promise<void> {
+  async deleteAll(tenantId: string, options?: HttpCallOptions): Promise<void> {
     validateTenantId(tenantId, this.transport.rules);
     validateCallOptions(options);
     await this.transport.send({ method: 'DELETE', path: this.tenantPath(tenantId), ...requestOptions(options) });

@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import type { QueryValue } from '../core/http.js';
+import { integerOption } from '../core/options.js';
 import type { DeviceSearchQuery, FilterExpression, RegistrySearchQuery, SortExpression } from './types.js';
 
 /** Largest `pageSize` the spec allows. */
@@ -54,9 +55,7 @@ function validateSort(field: string, sort: unknown): SortExpression {
 }
 
 function validateInteger(field: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ValidationError(field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
+  integerOption(field, value, { min, max });
 }
 
 /** Checks a search query; throws `ValidationError` naming the offending field. */

@@ -3,6 +3,7 @@ import { ValidationError } from '../core/errors.js';
 import { type Credentials, HttpClient } from '../core/http.js';
 import { type IdRules, idRules } from '../core/ids.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
+import { durationMs } from '../core/options.js';
 import { Redactor } from '../core/redact.js';
 import type { RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
@@ -15,7 +16,7 @@ import { RegistryTransport } from './transport.js';
 export interface DeviceRegistryOptions {
   /**
    * Base URL of the management API including `/v1`, e.g. `http://192.168.1.10:28080/v1`. A URL with user info
-   * (`user:password@`) is refused: pass `auth` instead.
+   * (`user:password@`) is refused: pass `credentials` instead.
    */
   baseUrl: string;
   /** Default deadline per call (read-modify-write helpers: for the whole operation). Default 10 000 ms. */
@@ -32,13 +33,17 @@ export interface DeviceRegistryOptions {
   redactor?: Redactor;
   /** Server-side ID patterns if they differ from Cloud2Edge's defaults. */
   idRules?: Partial<IdRules>;
-  /** Basic or bearer authentication, if the registry requires it (Cloud2Edge's does not). */
-  auth?: Credentials;
+  /**
+   * Basic or bearer authentication of this client, if the registry requires it (Cloud2Edge's does not). The same
+   * option name as in every client; not to be confused with `registry.credentials`, the API for devices' credentials.
+   */
+  credentials?: Credentials;
   /** Headers sent with every request. */
   headers?: Record<string, string>;
   /**
    * A ready HTTP client to use instead of building one; `baseUrl`, `timeoutMs`, `retry`, `tls`, `logger`,
-   * `redactor`, `auth` and `headers` are then ignored (the client's own settings apply).
+   * `redactor`, `credentials` and `headers` are then ignored (the client's own settings apply). The registry takes
+   * it over: `close()` closes it.
    */
   http?: HttpClient;
 }
@@ -46,7 +51,7 @@ export interface DeviceRegistryOptions {
 function checkedBaseUrl(baseUrl: unknown): string {
   const base = checkedHttpBaseUrl('baseUrl', baseUrl, {
     example: '"http://192.168.1.10:28080/v1"',
-    credentialsIn: 'the `auth` option (Cloud2Edge\'s registry needs none)',
+    credentialsIn: 'the `credentials` option (Cloud2Edge\'s registry needs none)',
   });
   if (!/\/v1$/.test(base)) {
     throw new ValidationError(
@@ -66,7 +71,11 @@ function checkedBaseUrl(baseUrl: unknown): string {
  * await registry.tenants.create({}, { tenantId: 'org.acme' });
  * await registry.devices.create('org.acme', {}, { deviceId: 'org.acme:lamp-1' });
  * await registry.credentials.setPassword('org.acme', 'org.acme:lamp-1', 'lamp-1', secret);
+ * await registry.close();
  * ```
+ *
+ * It keeps HTTP connections alive: `close()` releases them. `close()` is final, as for every client of the SDK:
+ * calls after it fail with `ClientClosedError`.
  */
 export class DeviceRegistry {
   readonly tenants: TenantsApi;
@@ -89,15 +98,10 @@ export class DeviceRegistry {
         logger: redactingLogger(options.logger ?? silentLogger, redactor),
         hints: registryHints(redactor),
       };
-      if (options.timeoutMs !== undefined) {
-        if (typeof options.timeoutMs !== 'number' || !Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
-          throw new ValidationError('timeoutMs', `must be a positive number of milliseconds, got ${JSON.stringify(options.timeoutMs)}`);
-        }
-        clientOptions.timeoutMs = options.timeoutMs;
-      }
+      if (options.timeoutMs !== undefined) clientOptions.timeoutMs = durationMs('timeoutMs', options.timeoutMs);
       if (options.retry !== undefined) clientOptions.retry = options.retry;
       if (options.tls !== undefined) clientOptions.tls = options.tls;
-      if (options.auth !== undefined) clientOptions.credentials = options.auth;
+      if (options.credentials !== undefined) clientOptions.credentials = options.credentials;
       if (options.headers !== undefined) clientOptions.headers = options.headers;
       this.http = new HttpClient(clientOptions);
     }
@@ -105,5 +109,10 @@ export class DeviceRegistry {
     this.tenants = new TenantsApi(transport);
     this.devices = new DevicesApi(transport);
     this.credentials = new CredentialsApi(transport);
+  }
+
+  /** Closes the HTTP connections; calls in flight and later fail with `ClientClosedError`. Idempotent. */
+  close(): Promise<void> {
+    return this.http.close();
   }
 }

@@ -1,9 +1,9 @@
 import { NotFoundError, TwinLedgerError, ValidationError } from '../core/errors.js';
-import type { CallOptions } from '../core/http.js';
+import type { HttpCallOptions } from '../core/http.js';
 import type { RegistrySearchQuery, SearchResult } from './types.js';
 import { isPlainObject } from './validation.js';
 
-export interface RegistrySearchOptions extends CallOptions {
+export interface RegistrySearchOptions extends HttpCallOptions {
   /**
    * Hono's MongoDB registry answers 404 when nothing matches (and when the tenant does not exist — it
    * cannot tell them apart). Default `true`: return an empty result; `false`: throw `NotFoundError`.

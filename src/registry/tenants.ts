@@ -1,5 +1,5 @@
 import { TwinLedgerError, ValidationError } from '../core/errors.js';
-import type { CallOptions } from '../core/http.js';
+import type { HttpCallOptions } from '../core/http.js';
 import { pathSegment, validateTenantId } from '../core/ids.js';
 import { encodeSearchQuery, validateSearchQuery } from './query.js';
 import { type RegistrySearchOptions, allPages, searchOrEmpty, toSearchResult, validateSearchOptions } from './search.js';
@@ -18,7 +18,7 @@ import {
 import type { Created, RegistrySearchQuery, SearchResult, Tenant, TenantWithId, Versioned } from './types.js';
 import { isPlainObject, validateTenantBody } from './validation.js';
 
-export interface TenantCreateOptions extends CallOptions {
+export interface TenantCreateOptions extends HttpCallOptions {
   /** Create the tenant with this ID (`POST /tenants/{id}`); without it the registry generates one. */
   tenantId?: string;
 }
@@ -46,7 +46,7 @@ export class TenantsApi {
   }
 
   /** `GET /tenants/{tenantId}`: the configuration and its ETag. */
-  async get(tenantId: string, options?: CallOptions): Promise<Versioned<Tenant>> {
+  async get(tenantId: string, options?: HttpCallOptions): Promise<Versioned<Tenant>> {
     validateTenantId(tenantId, this.transport.rules);
     validateCallOptions(options);
     const response = await this.transport.send<unknown>({ method: 'GET', path: this.path(tenantId), ...requestOptions(options) });

@@ -8,7 +8,7 @@ import {
   httpErrorFor,
 } from '../core/errors.js';
 import {
-  type CallOptions,
+  type HttpCallOptions,
   type HintProvider,
   type HttpClient,
   type HttpRequest,
@@ -18,17 +18,18 @@ import {
 } from '../core/http.js';
 import type { IdRules } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import { integerOption, validateCallOptions as validateCommonCallOptions } from '../core/options.js';
 import { registryHints } from './hints.js';
 import { isPlainObject } from './validation.js';
 
 /** Options of calls that may send `If-Match`. */
-export interface IfMatchOptions extends CallOptions {
+export interface IfMatchOptions extends HttpCallOptions {
   /** Only act if the resource still has this version (an ETag from get/create/update); else 412. */
   ifMatch?: string;
 }
 
 /** Options of read-modify-write helpers. */
-export interface ModifyOptions extends CallOptions {
+export interface ModifyOptions extends HttpCallOptions {
   /** Attempts in total when the resource keeps changing underneath (412). Default 5. */
   maxAttempts?: number;
 }
@@ -39,19 +40,14 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export function validateCallOptions(options: unknown): void {
   if (options === undefined) return;
   if (!isPlainObject(options)) throw new ValidationError('options', 'must be an object');
-  const { timeoutMs, headers, signal } = options;
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
-    throw new ValidationError('options.timeoutMs', `must be a positive number of milliseconds, got ${JSON.stringify(timeoutMs)}`);
-  }
+  validateCommonCallOptions(options);
+  const { headers } = options;
   if (headers !== undefined) {
     if (!isPlainObject(headers)) throw new ValidationError('options.headers', 'must be an object of header names to strings');
     for (const [name, value] of Object.entries(headers)) {
       if (typeof value !== 'string') throw new ValidationError(`options.headers.${name}`, 'must be a string');
     }
     validateHeaders(headers as Record<string, string>, 'options.headers');
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new ValidationError('options.signal', 'must be an AbortSignal');
   }
   if ('ifMatch' in options && options.ifMatch !== undefined) {
     const ifMatch = options.ifMatch;
@@ -60,17 +56,12 @@ export function validateCallOptions(options: unknown): void {
     }
     validateHeaderValue('options.ifMatch', ifMatch);
   }
-  if ('maxAttempts' in options && options.maxAttempts !== undefined) {
-    const max = options.maxAttempts;
-    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 100) {
-      throw new ValidationError('options.maxAttempts', `must be an integer from 1 to 100, got ${JSON.stringify(max)}`);
-    }
-  }
+  if ('maxAttempts' in options) integerOption('options.maxAttempts', options.maxAttempts, { min: 1, max: 100 });
 }
 
 /** The request fields taken from per-call options, with `If-Match` added when given. */
-export function requestOptions(options: CallOptions | undefined, ifMatch?: string): CallOptions {
-  const out: CallOptions = {};
+export function requestOptions(options: HttpCallOptions | undefined, ifMatch?: string): HttpCallOptions {
+  const out: HttpCallOptions = {};
   if (options?.signal !== undefined) out.signal = options.signal;
   if (options?.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs;
   const headers: Record<string, string> = { ...options?.headers };
@@ -138,7 +129,7 @@ export class Deadline {
 
   constructor(
     private readonly what: string,
-    private readonly options: CallOptions | undefined,
+    private readonly options: HttpCallOptions | undefined,
     defaultTimeoutMs: number,
   ) {
     this.totalMs = options?.timeoutMs ?? defaultTimeoutMs;
@@ -146,7 +137,7 @@ export class Deadline {
   }
 
   /** Per-request options with the remaining time; throws when the deadline passed or the signal fired. */
-  next(ifMatch?: string): CallOptions {
+  next(ifMatch?: string): HttpCallOptions {
     const signal = this.options?.signal;
     if (signal?.aborted) throw new AbortError(this.what, signal.reason);
     const remaining = this.end - Date.now();

@@ -11,6 +11,7 @@ import ajvFormats from 'ajv-formats';
 import type { ErrorObject } from 'ajv';
 import {
   type DittoEnvelope,
+  type JsonObject,
   liveMessage,
   liveMessageResponse,
   mergeFeature,
@@ -23,8 +24,7 @@ import {
   parseEnvelope,
   parseTopic,
   retrieveThing,
-} from '../../src/ditto/protocol.js';
-import type { JsonObject } from '../../src/ditto/types.js';
+} from '../../src/protocol/index.js';
 import { skipReason, specsDir } from '../support/openapi.js';
 
 /** Throws on invalid data; the error carries ajv's structured `errors`. */
@@ -72,7 +72,7 @@ function example(name: string): JsonObject {
   return readJson(join(protocolDir(), 'examples', 'things', ...name.split('/'))) as JsonObject;
 }
 
-/** Our envelopes add `response-required: false` on modify/merge (FACTS.md); the examples leave it out. */
+/** Our envelopes add `response-required: false` on modify/merge; the examples leave it out. */
 function withoutResponseRequired(envelope: DittoEnvelope): DittoEnvelope {
   const { 'response-required': _ignored, ...headers } = envelope.headers;
   return { ...envelope, headers };

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { NetworkError, TimeoutError } from '../../src/core/errors.js';
 import { noRetry } from '../../src/core/retry.js';
 import { AmqpNorthbound } from '../../src/northbound/amqp.js';
-import { AmqpAuthenticationError } from '../../src/northbound/amqp-connection.js';
+import { AmqpAuthenticationError } from '../../src/northbound/errors.js';
 import type { DownstreamMessage } from '../../src/northbound/types.js';
 import { type RabbitMq, rabbitMqClientOptions, rabbitMqNorthboundEnv, rabbitMqProblem, startRabbitMq } from '../support/rabbitmq.js';
 import { freePort, skipUnlessAvailable } from '../support/services.js';
@@ -64,10 +64,10 @@ describe('northbound over AMQP 1.0 (RabbitMQ)', { skip: skipUnlessAvailable(prob
     });
 
     it('fails authentication with AmqpAuthenticationError and does not retry', async () => {
-      const nb = new AmqpNorthbound(rabbitMqClientOptions(broker!, { password: 'wrong-password-123' }));
+      const nb = new AmqpNorthbound(rabbitMqClientOptions(broker!, { credentials: { username: broker!.username, password: 'wrong-password-123' } }));
       const logged: string[] = [];
       const logger = { debug: () => {}, info: () => {}, warn: (m: string, f?: object) => logged.push(m + JSON.stringify(f ?? {})), error: () => {} };
-      const withLog = new AmqpNorthbound(rabbitMqClientOptions(broker!, { password: 'wrong-password-123', logger }));
+      const withLog = new AmqpNorthbound(rabbitMqClientOptions(broker!, { credentials: { username: broker!.username, password: 'wrong-password-123' }, logger }));
       try {
         await assert.rejects(() => nb.connect({ timeoutMs: 20_000 }), AmqpAuthenticationError);
         await assert.rejects(() => withLog.connect({ timeoutMs: 20_000 }), (error: Error) => !error.message.includes('wrong-password-123'));
@@ -85,9 +85,9 @@ describe('northbound over AMQP 1.0 (RabbitMQ)', { skip: skipUnlessAvailable(prob
       });
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
       const port = (silent.address() as { port: number }).port;
-      const hanging = new AmqpNorthbound({ host: '127.0.0.1', port, retry: noRetry, connectTimeoutMs: 500 });
+      const hanging = new AmqpNorthbound({ host: '127.0.0.1', port, reconnect: { policy: noRetry }, connectTimeoutMs: 500 });
       const refusedPort = await freePort();
-      const refused = new AmqpNorthbound({ host: '127.0.0.1', port: refusedPort, retry: noRetry });
+      const refused = new AmqpNorthbound({ host: '127.0.0.1', port: refusedPort, reconnect: { policy: noRetry } });
       try {
         await assert.rejects(() => hanging.connect(), TimeoutError);
         await assert.rejects(() => refused.connect({ timeoutMs: 5_000 }), NetworkError);

@@ -18,7 +18,7 @@ import {
   NorthboundNotConnectedError,
 } from '../../src/northbound/errors.js';
 import type { KafkaNorthbound, KafkaNorthboundClientOptions } from '../../src/northbound/kafka.js';
-import { KafkaCommitError, KafkaConnectError } from '../../src/northbound/kafka-errors.js';
+import { KafkaCommitError, KafkaConnectError } from '../../src/northbound/errors.js';
 import type { KafkaDownstreamStream } from '../../src/northbound/kafka-stream.js';
 import { subscribeCreatingTopic } from '../../src/northbound/kafka-topics.js';
 import type { CommandResponse } from '../../src/northbound/types.js';
@@ -308,17 +308,17 @@ describe('northbound over Kafka (single KRaft node)', { skip: skipUnlessAvailabl
     it('speaks SASL_SSL like Cloud2Edge: PLAIN (ditto-c2e) and SCRAM-SHA-512 (hono) with a CA file and serverName', async () => {
       const pki = broker!.pki!;
       const tls = { caFile: pki.caFile, serverName: pki.serverName };
-      for (const sasl of [{ mechanism: 'plain', ...C2E_PLAIN_USER }, { mechanism: 'scram-sha-512', ...C2E_SCRAM_USER }] as const) {
+      for (const credentials of [{ mechanism: 'plain', ...C2E_PLAIN_USER }, { mechanism: 'scram-sha-512', ...C2E_SCRAM_USER }] as const) {
         const tenant = newTenant();
-        const nb = client({ brokers: [broker!.secureBootstrap!], sasl, tls });
+        const nb = client({ brokers: [broker!.secureBootstrap!], credentials, tls });
         await nb.connect();
-        await env.publishDownstream('telemetry', tenant, { deviceId: 'dev-1', payload: Buffer.from(`via ${sasl.mechanism}`), contentType: 'text/plain' });
+        await env.publishDownstream('telemetry', tenant, { deviceId: 'dev-1', payload: Buffer.from(`via ${credentials.mechanism}`), contentType: 'text/plain' });
         const received: string[] = [];
         for await (const message of nb.telemetry(tenant)) {
           received.push(message.text());
           break;
         }
-        assert.deepEqual(received, [`via ${sasl.mechanism}`]);
+        assert.deepEqual(received, [`via ${credentials.mechanism}`]);
         const records = await rawReader(`hono.command.${tenant}`);
         await nb.sendOneWayCommand(tenant, 'dev-1', 'ping');
         await waitUntil(() => records.length >= 1);
@@ -329,13 +329,13 @@ describe('northbound over Kafka (single KRaft node)', { skip: skipUnlessAvailabl
       const pki = broker!.pki!;
       const wrong = client({
         brokers: [broker!.secureBootstrap!],
-        sasl: { mechanism: 'scram-sha-512', username: 'hono', password: 'not-the-secret' },
+        credentials: { mechanism: 'scram-sha-512', username: 'hono', password: 'not-the-secret' },
         tls: { caFile: pki.caFile, serverName: pki.serverName },
       });
       const error = await wrong.connect({ timeoutMs: 15_000 }).catch((e: unknown) => e);
       assert.ok(error instanceof KafkaConnectError, String(error));
       assert.doesNotMatch(`${error.message} ${String(error.cause)}`, /not-the-secret/);
-      const untrusted = client({ brokers: [broker!.secureBootstrap!], sasl: { mechanism: 'plain', ...C2E_PLAIN_USER }, tls: true, connectTimeoutMs: 4_000 });
+      const untrusted = client({ brokers: [broker!.secureBootstrap!], credentials: { mechanism: 'plain', ...C2E_PLAIN_USER }, tls: true, connectTimeoutMs: 4_000 });
       const tlsError = await untrusted.connect().catch((e: unknown) => e);
       assert.ok(tlsError instanceof KafkaConnectError || tlsError instanceof TimeoutError, String(tlsError));
     });
@@ -370,13 +370,13 @@ describe('northbound over Kafka (single KRaft node)', { skip: skipUnlessAvailabl
       assert.deepEqual(received, texts, 'every record exactly once, in order');
     });
 
-    it('emits connected / disconnected, rejects pending commands on close, and can be used again', async () => {
+    it('emits connected / disconnected, rejects pending commands on close, and refuses use after close', async () => {
       const tenant = newTenant();
       env.devicePresent(tenant); // nobody answers: the command stays pending until close()
       const nb = client();
       const events: string[] = [];
       nb.on('connected', () => events.push('connected'));
-      nb.on('disconnected', (reason) => events.push(`disconnected:${reason === undefined ? 'closed' : reason.message}`));
+      nb.on('disconnected', ({ error }) => events.push(`disconnected:${error === undefined ? 'closed' : error.message}`));
       await nb.connect();
       const pending = nb.sendCommand(tenant, 'dev-1', 'wait', undefined, { timeoutMs: 30_000 }).catch((e: unknown) => e);
       const controller = new AbortController();
@@ -392,10 +392,13 @@ describe('northbound over Kafka (single KRaft node)', { skip: skipUnlessAvailabl
       const rejected = await pending;
       assert.ok(rejected instanceof AbortError, String(rejected));
       assert.deepEqual(events, ['connected', 'disconnected:closed']);
-      const records = await rawReader(`hono.command.${tenant}`);
-      await nb.sendOneWayCommand(tenant, 'dev-1', 'again');
-      await waitUntil(() => records.some((r) => r.headers?.subject?.toString() === 'again'));
-      assert.equal(events.at(-1), 'connected');
+      // close() is final (the SDK-wide rule): nothing connects again.
+      const closed = (error: unknown) => error instanceof NorthboundNotConnectedError && error.reason === 'closed';
+      await assert.rejects(nb.sendOneWayCommand(tenant, 'dev-1', 'again'), closed);
+      await assert.rejects(nb.connect(), closed);
+      assert.throws(() => nb.events(tenant)[Symbol.asyncIterator](), closed);
+      await nb.close(); // idempotent
+      assert.deepEqual(events, ['connected', 'disconnected:closed']);
     });
 
     it('offset commits recover after a broker restart: the committed offset catches up, close commits, a new consumer re-reads nothing', { timeout: 300_000 }, async (t) => {

@@ -3,7 +3,7 @@
  * tests feed them, against the official OpenAPI documents (Hono device registry v1, Ditto 3.5.12).
  *
  * Validation is done by openapi-backend (ajv underneath). Two documented imprecisions of the upstream
- * specs are corrected before validation, each at the narrowest place (see FACTS.md):
+ * specs are corrected before validation, each at the narrowest place:
  * - Hono: credential schemas combine `additionalProperties: false` with `allOf`/`oneOf`; a JSON-Schema
  *   validator reads that as "no property allowed" and rejects every valid body. Each `allOf` is flattened
  *   into one object schema (union of properties and required, `additionalProperties: false` kept on the

@@ -392,11 +392,10 @@ export function rabbitMqClientOptions(broker: RabbitMq, extra: Partial<AmqpNorth
   return {
     host: broker.host,
     port: broker.port,
-    username: broker.username,
-    password: broker.password,
+    credentials: { username: broker.username, password: broker.password },
     virtualHost: broker.amqpHostname,
     ...RABBITMQ_ADDRESSING,
-    retry: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 2_000 }),
+    reconnect: { policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 2_000 }) },
     connectTimeoutMs: 5_000,
     ...extra,
   };

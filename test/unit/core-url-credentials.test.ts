@@ -202,7 +202,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     scheme: 'amqp',
     path: '',
     valid: '10.0.0.7',
-    use: (value, logger) => new AmqpNorthbound({ host: value, username: 'consumer@HONO', password: 'verysecret', logger }),
+    use: (value, logger) => new AmqpNorthbound({ host: value, credentials: { username: 'consumer@HONO', password: 'verysecret' }, logger }),
   },
   {
     name: 'Kafka northbound brokers[0]',
@@ -308,10 +308,10 @@ describe('credentials in endpoint URLs never leak', () => {
   it('a refusal of user info says where credentials go instead', () => {
     const cases: [() => unknown, RegExp][] = [
       [() => new DittoClient({ baseUrl: `http://${USER}:${LEFT}@ditto.test` }), /credentials/],
-      [() => new DeviceRegistry({ baseUrl: `http://${USER}:${LEFT}@registry.test/v1` }), /auth/],
+      [() => new DeviceRegistry({ baseUrl: `http://${USER}:${LEFT}@registry.test/v1` }), /`credentials`/],
       [() => createDeviceClient({ ...device, transport: 'http', endpoint: `http://${USER}:${LEFT}@adapter.test` }), /`authId` and `password`/],
-      [() => new AmqpNorthbound({ host: `${USER}:${LEFT}@router.test` }), /`username` and `password`/],
-      [() => new KafkaNorthbound({ brokers: [`${USER}:${LEFT}@kafka.test:9094`] }), /sasl/],
+      [() => new AmqpNorthbound({ host: `${USER}:${LEFT}@router.test` }), /`credentials`/],
+      [() => new KafkaNorthbound({ brokers: [`${USER}:${LEFT}@kafka.test:9094`] }), /`credentials`/],
       [() => configFromEnv({ DITTO_API_BASE_URL: `http://${USER}:${LEFT}@ditto.test` }), /TWINLEDGER_DITTO_USERNAME/],
     ];
     for (const [use, hint] of cases) {
@@ -434,7 +434,7 @@ describe('a server that echoes credentials back', () => {
 
   const inOptions: { name: string; call: (logger: Logger) => Promise<unknown> }[] = [
     { name: 'DittoClient (credentials option)', call: (logger) => new DittoClient({ baseUrl: base, credentials: basic, logger, retry }).things.get('org.acme:lamp-1') },
-    { name: 'DeviceRegistry (auth option)', call: (logger) => new DeviceRegistry({ baseUrl: `${base}/v1`, auth: basic, logger, retry }).tenants.get('org.acme') },
+    { name: 'DeviceRegistry (credentials option)', call: (logger) => new DeviceRegistry({ baseUrl: `${base}/v1`, credentials: basic, logger, retry }).tenants.get('org.acme') },
     { name: 'HTTP device client (authId and password)', call: (logger) => deviceTelemetry({ endpoint: base, authId: USER, password: PASSWORD, logger }) },
   ];
 

@@ -16,7 +16,7 @@ import {
   parseEnvelope,
   parseTopic,
   retrieveThing,
-} from '../../src/ditto/protocol.js';
+} from '../../src/protocol/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -7,7 +7,7 @@ import { Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { CommitError as FabricCommitError, CommitStatusError as FabricCommitStatusError, EndorseError, type ErrorDetail, GatewayError } from '@hyperledger/fabric-gateway';
 import { SubmitError as FabricSubmitError } from '@hyperledger/fabric-gateway/dist/submiterror.js';
 import { common } from '@hyperledger/fabric-protos';
-import { AbortError, ExponentialBackoff, TimeoutError, ValidationError, type LogFields, type Logger } from '../../src/core/index.js';
+import { AbortError, ClientClosedError, ExponentialBackoff, TimeoutError, ValidationError, type LogFields, type Logger } from '../../src/core/index.js';
 import {
   ChaincodeError,
   CommitError,
@@ -300,6 +300,23 @@ describe('FabricLedger: argument encoding', () => {
       assert.ok(delta >= (expected[phase] as number) && delta < (expected[phase] as number) + 5_000, `${phase} deadline ${delta}`);
     }
     assert.throws(() => ledgerWith(network, { deadlines: { endorseMs: 0 } }), /deadlines.endorseMs/);
+  });
+
+  it('validates per-call options like every client, and close() is final', async () => {
+    const network = new FakeNetwork();
+    let closes = 0;
+    const ledger = new FabricLedger(network, { channel: 'mychannel', chaincode: 'twinledger', mspId: 'Org1MSP' }, () => (closes += 1));
+    await assert.rejects(ledger.queryHash('k', { timeoutMs: 2 ** 31 }), (error: unknown) => error instanceof ValidationError && error.field === 'options.timeoutMs');
+    await ledger.initHash('k');
+    const calls = network.contract.calls.length;
+    await ledger.close();
+    await ledger.close();
+    assert.equal(closes, 1, 'idempotent');
+    await assert.rejects(ledger.queryHash('k'), (error: unknown) => error instanceof ClientClosedError && /QueryHash: the FabricLedger client is closed/.test(error.message));
+    await assert.rejects(ledger.initHash('k2'), ClientClosedError);
+    assert.equal(network.contract.calls.length, calls, 'nothing was sent after close()');
+    const events = ledger.events({ startBlock: 0n })[Symbol.asyncIterator]();
+    assert.deepEqual(await events.next(), { done: true, value: undefined }, 'an event stream of a closed ledger ends');
   });
 });
 

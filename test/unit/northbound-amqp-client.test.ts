@@ -11,16 +11,17 @@ import { AbortError, ValidationError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
 import { ExponentialBackoff, noRetry } from '../../src/core/retry.js';
 import { AmqpNorthbound } from '../../src/northbound/amqp.js';
-import { AmqpAuthenticationError, shutdownConnection } from '../../src/northbound/amqp-connection.js';
-import { NorthboundLinkError } from '../../src/northbound/amqp-consumer.js';
+import { shutdownConnection } from '../../src/northbound/amqp-connection.js';
 import type { AmqpNorthboundOptions } from '../../src/northbound/amqp-options.js';
 import {
+  AmqpAuthenticationError,
   CommandFailedError,
   CommandRejectedError,
   CommandTimeoutError,
   DeviceNotConnectedError,
   MalformedMessageError,
   NoCommandConsumerError,
+  NorthboundLinkError,
   NorthboundNotConnectedError,
 } from '../../src/northbound/errors.js';
 import type { DownstreamMessage } from '../../src/northbound/types.js';
@@ -181,7 +182,7 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     const nb = new AmqpNorthbound({
       host: '127.0.0.1',
       port: router.port,
-      retry: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 100 }),
+      reconnect: { policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 100 }) },
       connectTimeoutMs: 3_000,
       ...extra,
     });
@@ -375,7 +376,7 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     it('forgets a pending re-attach when the connection drops, so the reconnect attaches each stream once', async () => {
       // Slow re-attach after a link error, fast reconnect: the stale re-attach would fire on the new connection.
       const retry = { nextDelayMs: (_attempt: number, error: unknown) => (error instanceof NorthboundLinkError ? 600 : 20) };
-      const nb = make({ retry });
+      const nb = make({ reconnect: { policy: retry } });
       router.refuseOnce.set('telemetry/t1', 'amqp:internal-error');
       const controller = new AbortController();
       const run = (async () => {
@@ -399,7 +400,7 @@ describe('AmqpNorthbound against a fake Hono router', () => {
           return attempt < 5 ? 10 : undefined;
         },
       };
-      const nb = make({ retry });
+      const nb = make({ reconnect: { policy: retry } });
       router.refuseAlways.set('telemetry/t9', 'amqp:internal-error');
       const error = await (async () => {
         for await (const _ of nb.telemetry('t9')) break;
@@ -588,10 +589,10 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       router = new FakeRouter();
       await router.start({ username: 'consumer@HONO', password: 'verysecret-pw' });
       const logger = captureLogger();
-      const ok = make({ username: 'consumer@HONO', password: 'verysecret-pw', logger });
+      const ok = make({ credentials: { username: 'consumer@HONO', password: 'verysecret-pw' }, logger });
       await ok.connect();
       assert.equal(ok.state, 'open');
-      const bad = make({ username: 'consumer@HONO', password: 'wrong-secret-pw', logger, retry: new ExponentialBackoff({ initialDelayMs: 10 }) });
+      const bad = make({ credentials: { username: 'consumer@HONO', password: 'wrong-secret-pw' }, logger, reconnect: { policy: new ExponentialBackoff({ initialDelayMs: 10 }) } });
       const error = await bad.connect({ timeoutMs: 5_000 }).catch((e: unknown) => e);
       assert.ok(error instanceof AmqpAuthenticationError, String(error));
       assert.ok(!String(error).includes('wrong-secret-pw'));
@@ -603,7 +604,7 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     it('retries connect() with the policy until the router is there', async () => {
       const port = router.port;
       await router.stop();
-      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, retry: new ExponentialBackoff({ maxAttempts: 100, initialDelayMs: 50, maxDelayMs: 100, jitter: 'none' }) });
+      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, reconnect: { policy: new ExponentialBackoff({ maxAttempts: 100, initialDelayMs: 50, maxDelayMs: 100, jitter: 'none' }) } });
       clients.push(nb);
       const connecting = nb.connect({ timeoutMs: 10_000 });
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -619,7 +620,7 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     });
 
     it('gives up after the retry policy and fails running streams', async () => {
-      const nb = make({ retry: new ExponentialBackoff({ maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 20 }) });
+      const nb = make({ reconnect: { policy: new ExponentialBackoff({ maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 20 }) } });
       const errors: Error[] = [];
       nb.on('error', (e) => errors.push(e));
       const run = (async () => {
@@ -636,7 +637,7 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     it('fails every stream that waited for a first connect that failed, instead of leaving them waiting', async () => {
       const port = router.port;
       await router.stop();
-      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, retry: noRetry });
+      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, reconnect: { policy: noRetry } });
       clients.push(nb);
       const first = nb.telemetry('t1')[Symbol.asyncIterator]().next();
       const second = nb.events('t1')[Symbol.asyncIterator]().next();
@@ -649,9 +650,9 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     });
 
     it('keeps backing off against a router that drops every connection right after opening it', async () => {
-      const nb = make({ retry: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 5, maxDelayMs: 40, jitter: 'none' }) });
+      const nb = make({ reconnect: { policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 5, maxDelayMs: 40, jitter: 'none' }) } });
       const attempts: number[] = [];
-      nb.on('reconnecting', (attempt) => attempts.push(attempt));
+      nb.on('reconnecting', ({ attempt }) => attempts.push(attempt));
       await nb.connect();
       router.dropOnOpen = true;
       router.dropConnections();
@@ -663,13 +664,13 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     it('connect() rejects with AbortError when aborted, and noRetry fails at once', async () => {
       const port = router.port;
       await router.stop();
-      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, retry: new ExponentialBackoff({ maxAttempts: 1_000, initialDelayMs: 50 }) });
+      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, reconnect: { policy: new ExponentialBackoff({ maxAttempts: 1_000, initialDelayMs: 50 }) } });
       clients.push(nb);
       const controller = new AbortController();
       const pending = nb.connect({ signal: controller.signal, timeoutMs: 10_000 });
       setTimeout(() => controller.abort(), 100);
       await assert.rejects(pending, AbortError);
-      const once = new AmqpNorthbound({ host: '127.0.0.1', port, retry: noRetry });
+      const once = new AmqpNorthbound({ host: '127.0.0.1', port, reconnect: { policy: noRetry } });
       clients.push(once);
       await assert.rejects(() => once.connect(), /ECONNREFUSED/);
       await router.start();

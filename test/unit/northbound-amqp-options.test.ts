@@ -20,11 +20,11 @@ describe('resolveAmqpOptions', () => {
     assert.equal(o.port, AMQP_DEFAULTS.port);
     assert.equal(o.port, 15672);
     assert.equal(o.tls, undefined);
-    assert.equal(o.username, undefined);
+    assert.equal(o.credentials, undefined);
     assert.match(o.containerId, /^twinledger-[0-9a-f-]{36}$/);
     assert.equal(o.connectTimeoutMs, 10_000);
     assert.equal(o.idleTimeoutMs, 30_000);
-    assert.equal(o.stableAfterMs, 10_000);
+    assert.equal(o.reconnect.stableAfterMs, 10_000);
     assert.equal(o.prefetch, 32);
     assert.equal(o.commandTimeoutMs, 10_000);
     assert.equal(o.commandCreditWaitMs, 5_000);
@@ -32,8 +32,8 @@ describe('resolveAmqpOptions', () => {
     assert.equal(o.failureOutcome, 'released');
     assert.equal(o.terminusDurability, 0);
     assert.deepEqual(o.addresses, HONO_ADDRESSES);
-    assert.ok(o.retry instanceof ExponentialBackoff);
-    assert.equal(o.retry.nextDelayMs(1_000, new Error('x')) !== undefined, true, 'the default reconnect policy never gives up');
+    assert.ok(o.reconnect.policy instanceof ExponentialBackoff);
+    assert.equal(o.reconnect.policy.nextDelayMs(1_000, new Error('x')) !== undefined, true, 'the default reconnect policy never gives up');
   });
 
   it('uses the TLS port with tls, and takes explicit values', () => {
@@ -43,10 +43,9 @@ describe('resolveAmqpOptions', () => {
       host: 'h',
       port: 5671,
       tls: { caFile: '/ca.pem', serverName: 'hono' },
-      username: 'consumer@HONO',
-      password: 'verysecret',
+      credentials: { username: 'consumer@HONO', password: 'verysecret' },
       containerId: 'app-1',
-      retry: noRetry,
+      reconnect: { policy: noRetry },
       prefetch: 100,
       failureOutcome: 'modified',
       commandsWhileDisconnected: 'fail',
@@ -56,7 +55,7 @@ describe('resolveAmqpOptions', () => {
     assert.equal(o.port, 5671);
     assert.equal(o.containerId, 'app-1');
     assert.equal(o.prefetch, 100);
-    assert.equal(o.retry, noRetry);
+    assert.equal(o.reconnect.policy, noRetry);
     assert.equal(o.failureOutcome, 'modified');
     assert.equal(o.addresses.telemetry, 'tele/{tenant}');
     assert.equal(o.addresses.event, 'event/{tenant}');
@@ -67,13 +66,13 @@ describe('resolveAmqpOptions', () => {
       [{}, 'host'],
       [{ host: 'h', port: 0 }, 'port'],
       [{ host: 'h', port: 70_000 }, 'port'],
-      [{ host: 'h', username: 'u' }, 'password'],
-      [{ host: 'h', password: 'p' }, 'username'],
+      [{ host: 'h', credentials: { username: 'u' } }, 'credentials.password'],
+      [{ host: 'h', credentials: { password: 'p' } }, 'credentials.username'],
       [{ host: 'h', prefetch: 0 }, 'prefetch'],
       [{ host: 'h', prefetch: 1.5 }, 'prefetch'],
       [{ host: 'h', prefetch: 20_000 }, 'prefetch'],
       [{ host: 'h', connectTimeoutMs: -1 }, 'connectTimeoutMs'],
-      [{ host: 'h', stableAfterMs: 0 }, 'stableAfterMs'],
+      [{ host: 'h', reconnect: { stableAfterMs: 0 } }, 'reconnect.stableAfterMs'],
       [{ host: 'h', commandTimeoutMs: 2 ** 31 }, 'commandTimeoutMs'],
       [{ host: 'h', commandTimeoutMs: 0 }, 'commandTimeoutMs'],
       [{ host: 'h', addressPattern: '/queue/x' }, 'addressPattern'],
@@ -100,8 +99,9 @@ describe('resolveAmqpOptions', () => {
   });
 
   it('builds options from the TwinLedger configuration', () => {
-    const plain = AmqpNorthbound.optionsFromConfig({ amqpNetwork: { host: '10.0.0.5', port: 15672, tlsPort: 15671 } }, { username: 'consumer@HONO', password: 'verysecret' });
-    assert.deepEqual(plain, { host: '10.0.0.5', port: 15672, username: 'consumer@HONO', password: 'verysecret' });
+    const credentials = { username: 'consumer@HONO', password: 'verysecret' };
+    const plain = AmqpNorthbound.optionsFromConfig({ amqpNetwork: { host: '10.0.0.5', port: 15672, tlsPort: 15671 } }, { credentials });
+    assert.deepEqual(plain, { host: '10.0.0.5', port: 15672, credentials });
     const tls = AmqpNorthbound.optionsFromConfig({ amqpNetwork: { host: '10.0.0.5', port: 15672, tlsPort: 15671 }, tls: { caFile: '/ca.pem' } });
     assert.equal(tls.port, 15671);
     assert.deepEqual(tls.tls, { caFile: '/ca.pem' });

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/core/errors.js';
+import { durationMs } from '../../src/core/options.js';
 import {
   CONNECTION_NOTIFICATION_CONTENT_TYPE,
   EMPTY_NOTIFICATION_CONTENT_TYPE,
@@ -17,7 +18,6 @@ import {
   toPropertyValue,
   ttdUntil,
   validateCommandName,
-  validateTimeoutMs,
 } from '../../src/northbound/decode.js';
 import { MalformedMessageError } from '../../src/northbound/errors.js';
 
@@ -220,8 +220,8 @@ describe('property helpers', () => {
   it('validates command names and timeouts', () => {
     assert.equal(validateCommandName('switch'), 'switch');
     assert.throws(() => validateCommandName(' '), ValidationError);
-    assert.equal(validateTimeoutMs(undefined), undefined);
-    assert.equal(validateTimeoutMs(100), 100);
-    for (const bad of [0, -1, Number.POSITIVE_INFINITY, '100']) assert.throws(() => validateTimeoutMs(bad), ValidationError);
+    assert.equal(durationMs('timeoutMs', undefined), undefined);
+    assert.equal(durationMs('timeoutMs', 100), 100);
+    for (const bad of [0, -1, Number.POSITIVE_INFINITY, '100']) assert.throws(() => durationMs('timeoutMs', bad), ValidationError);
   });
 });

@@ -8,7 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Logger } from '../../src/core/logger.js';
 import { type CommitterHost, OffsetCommitter, type PartitionOffset } from '../../src/northbound/kafka-commit.js';
-import { KafkaCommitError } from '../../src/northbound/kafka-errors.js';
+import { KafkaCommitError } from '../../src/northbound/errors.js';
 
 interface Scripted {
   host: CommitterHost;

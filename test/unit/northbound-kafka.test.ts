@@ -121,8 +121,8 @@ describe('KafkaNorthbound options', () => {
     assert.equal(options.commitErrorAfterMs, 30_000);
     assert.equal(options.commandsWhileDisconnected, 'wait');
     assert.equal(options.discardExpired, true);
-    assert.ok(options.retry instanceof ExponentialBackoff);
-    assert.equal((options.retry as ExponentialBackoff).maxAttempts, Number.POSITIVE_INFINITY);
+    assert.ok(options.reconnect.policy instanceof ExponentialBackoff);
+    assert.equal((options.reconnect.policy as ExponentialBackoff).maxAttempts, Number.POSITIVE_INFINITY);
     assert.equal(options.kafka.connectionTimeout, 3_000);
     assert.equal(options.kafka.requestTimeout, 30_000);
     assert.equal(options.kafka.ssl, undefined);
@@ -141,8 +141,8 @@ describe('KafkaNorthbound options', () => {
       [{ brokers: BROKERS, commandTimeoutMs: 2 ** 31 }, 'commandTimeoutMs'],
       [{ brokers: BROKERS, commitErrorAfterMs: 0 }, 'commitErrorAfterMs'],
       [{ brokers: BROKERS, commandsWhileDisconnected: 'never' as 'fail' }, 'commandsWhileDisconnected'],
-      [{ brokers: BROKERS, sasl: { mechanism: 'gssapi' as 'plain', username: 'u', password: 'p' } }, 'sasl.mechanism'],
-      [{ brokers: BROKERS, sasl: { mechanism: 'plain', username: '', password: 'p' } }, 'sasl.username'],
+      [{ brokers: BROKERS, credentials: { mechanism: 'gssapi' as 'plain', username: 'u', password: 'p' } }, 'credentials.mechanism'],
+      [{ brokers: BROKERS, credentials: { mechanism: 'plain', username: '', password: 'p' } }, 'credentials.username'],
       [{ brokers: BROKERS, tls: { caFile: '/nonexistent/ca.crt' } }, 'tls.caFile'],
     ];
     for (const [options, field] of bad) {
@@ -171,7 +171,7 @@ describe('KafkaNorthbound options', () => {
       };
       const options = resolveKafkaOptions({
         brokers: ['192.168.1.10:9094'],
-        sasl: { mechanism: 'scram-sha-512', username: 'hono', password: 'hono-secret' },
+        credentials: { mechanism: 'scram-sha-512', username: 'hono', password: 'hono-secret' },
         tls: { caFile, serverName: 'c2e-kafka' },
         logger,
       });
@@ -190,10 +190,10 @@ describe('KafkaNorthbound options', () => {
 
   it('takes brokers, TLS, logger and ID rules from TwinLedger configuration', () => {
     const config = configFromEnv({ KAFKA_IP: '192.168.1.10', TWINLEDGER_TLS_SERVER_NAME: 'c2e-kafka' });
-    const options = KafkaNorthbound.optionsFromConfig(config, { sasl: { mechanism: 'plain', username: 'ditto-c2e', password: 'verysecret' } });
+    const options = KafkaNorthbound.optionsFromConfig(config, { credentials: { mechanism: 'plain', username: 'ditto-c2e', password: 'verysecret' } });
     assert.deepEqual(options.brokers, ['192.168.1.10:9094']);
     assert.deepEqual(options.tls, { serverName: 'c2e-kafka' });
-    assert.equal(options.sasl?.username, 'ditto-c2e');
+    assert.equal(options.credentials?.username, 'ditto-c2e');
   });
 });
 

@@ -230,7 +230,7 @@ describe('registry client transport', () => {
       })
         .get('/tenants/org.acme')
         .reply(200, {}, JSON_HEADERS);
-      const registry = newRegistry({ auth: { type: 'basic', username: 'admin', password: 'pw-1234' }, headers: { 'x-tenant-hint': 'acme' } });
+      const registry = newRegistry({ credentials: { type: 'basic', username: 'admin', password: 'pw-1234' }, headers: { 'x-tenant-hint': 'acme' } });
       await registry.tenants.get(T);
       scope.done();
     });

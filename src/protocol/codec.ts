@@ -10,7 +10,7 @@ import {
   validateMessageSubject,
   validateThingId,
 } from '../core/ids.js';
-import type { JsonObject, JsonValue } from './types.js';
+import type { JsonObject, JsonValue } from './json.js';
 
 /**
  * Ditto Protocol envelopes: typed builders for what devices send (as Hono telemetry/event payloads, or
