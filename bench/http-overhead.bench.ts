@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import axios from 'axios';
-import { HttpClient } from '../src/core/index.js';
+import { HttpClient } from '../src/core/http.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const body = JSON.stringify({ thingId: 'org.acme:lamp-1', features: { temperature: { properties: { value: 21.5 } } } });

@@ -4,13 +4,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Compiles the SDK with the project's build settings into node_modules/.cache/twinledger-bench, so benchmarks
- * measure the code users run (tsc output) rather than tsx's on-the-fly transform. Returns the output folder,
- * or `undefined` (after printing a JSON note naming `bench`) when tsc fails.
+ * Compiles the SDK with the project's build settings into node_modules/.cache/twinledger-bench (or `folder` there),
+ * so benchmarks measure the code users run (tsc output) rather than tsx's on-the-fly transform. Returns the output
+ * folder, or `undefined` (after printing a JSON note naming `bench`) when tsc fails.
  */
-export function compileSdk(bench: string): string | undefined {
+export function compileSdk(bench: string, folder = 'twinledger-bench'): string | undefined {
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const out = join(repo, 'node_modules', '.cache', 'twinledger-bench');
+  const out = join(repo, 'node_modules', '.cache', folder);
   const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
   const flags = ['--outDir', out, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', ...flags], { cwd: repo, encoding: 'utf8' });

@@ -2,8 +2,14 @@
  * Device options for the lamp sample from the environment: Cloud2Edge's adapter variables (as printed by
  * its setCloud2EdgeEnv.sh) plus the device's identity. Prints what to set and exits 0 when something is missing.
  */
-import { type DeviceClientOptions, type DeviceTransport, deviceEndpointFromConfig } from '../../src/device/index.js';
-import { ENVIRONMENT_VARIABLES, configFromEnv, jsonLineLogger } from '../../src/index.js';
+import {
+  type DeviceClientOptions,
+  type DeviceTransport,
+  ENVIRONMENT_VARIABLES,
+  configFromEnv,
+  deviceEndpointFromConfig,
+  jsonLineLogger,
+} from '../../src/device/index.js'; // twinledger/device: no gRPC, kafkajs or rhea in a device app
 import { setCloud2EdgeEnvText } from '../support/cloud2edge-env.js';
 
 export function lampOptions(env: NodeJS.ProcessEnv = process.env): DeviceClientOptions {

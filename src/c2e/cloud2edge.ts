@@ -1,21 +1,10 @@
-import {
-  type CallOptions,
-  ClientClosedError,
-  type Credentials,
-  type IdRules,
-  type Logger,
-  Redactor,
-  type TwinLedgerConfig,
-  ValidationError,
-  checkedConfigEndpoints,
-  configFromEnv,
-  idRules,
-  redactingLogger,
-  showValue,
-  silentLogger,
-  splitEntityId,
-  validateThingId,
-} from '../core/index.js';
+import { type TwinLedgerConfig, checkedConfigEndpoints, configFromEnv } from '../core/config.js';
+import { ClientClosedError, ValidationError } from '../core/errors.js';
+import type { Credentials } from '../core/http.js';
+import { type IdRules, idRules, splitEntityId, validateThingId } from '../core/ids.js';
+import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
+import { type CallOptions, showValue } from '../core/options.js';
+import { Redactor } from '../core/redact.js';
 import {
   type DeviceClient,
   type DeviceClientOptions,

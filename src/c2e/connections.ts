@@ -4,7 +4,9 @@
  * These builders produce the same JSON as the chart's post-install templates (Kafka default, AMQP
  * profile), with the tenant and the connection credentials filled in.
  */
-import { type MessagingType, ValidationError, encodeComponent, validateTenantId } from '../core/index.js';
+import type { MessagingType } from '../core/config.js';
+import { ValidationError } from '../core/errors.js';
+import { encodeComponent, validateTenantId } from '../core/ids.js';
 import type { ConnectionSource, ConnectionTarget, NewConnection } from '../ditto/index.js';
 
 /** Connection ID the Cloud2Edge post-install script uses: dots of the tenant become underscores. */

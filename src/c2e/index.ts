@@ -1,4 +1,84 @@
-export * from './errors.js';
-export * from './connections.js';
-export * from './provision.js';
-export * from './cloud2edge.js';
+/**
+ * The Cloud2Edge facade: configuration from the environment, one-call provisioning, and the registry, Ditto, device
+ * and northbound clients for one installation. The clients' own types come with their entry points.
+ */
+export { Cloud2Edge, type Cloud2EdgeDeviceOptions, type Cloud2EdgeNorthboundOptions } from './cloud2edge.js';
+export { ProvisioningError } from './errors.js';
+export type {
+  ConnectionProvisioning,
+  DeprovisionDeviceRequest,
+  DeprovisionDeviceResult,
+  ProvisionDeviceRequest,
+  ProvisionDeviceResult,
+  ProvisioningStep,
+  RemovalOutcome,
+  StepOutcome,
+} from './provision.js';
+export {
+  honoAmqpConnection,
+  honoConnectionId,
+  honoKafkaConnection,
+  type AmqpConnectionSettings,
+  type HonoConnectionSettings,
+  type KafkaConnectionSettings,
+} from './connections.js';
+// The shared core API (src/core/index.ts): errors, options, retry, logging, TLS, ID rules, configuration, events.
+export {
+  AbortError,
+  BadRequestError,
+  ClientClosedError,
+  ConflictError,
+  ENVIRONMENT_VARIABLES,
+  ExponentialBackoff,
+  FailedDependencyError,
+  ForbiddenError,
+  HttpError,
+  NetworkError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  Redactor,
+  RequestTimeoutError,
+  ServiceUnavailableError,
+  ThrownValueError,
+  TimeoutError,
+  TooManyRequestsError,
+  TwinLedgerError,
+  UnauthorizedError,
+  ValidationError,
+  configFromEnv,
+  idRules,
+  jsonLineLogger,
+  noRetry,
+} from '../core/index.js';
+export type {
+  CallOptions,
+  Closeable,
+  ConnectedEvent,
+  ConnectionEvents,
+  Credentials,
+  DisconnectedEvent,
+  DittoEndpoint,
+  EnvironmentVariable,
+  EventMap,
+  ExponentialBackoffOptions,
+  HostPort,
+  HttpCallOptions,
+  HttpErrorDetails,
+  IdRules,
+  Jitter,
+  LogFields,
+  Logger,
+  LogLevel,
+  MessagingType,
+  ReconnectingEvent,
+  ReconnectOptions,
+  RegistryEndpoint,
+  RetryPolicy,
+  TlsOptions,
+  TwinLedgerConfig,
+  TwinLedgerErrorOptions,
+  TypedEmitter,
+  TypedListener,
+  Versioned,
+} from '../core/index.js';

@@ -10,21 +10,11 @@
  * create-only PUT) counts as existing. The password is set last, so a failed run never leaves an existing
  * device with a changed password (Hono returns no secrets, so an old password could not be restored).
  */
-import {
-  type CallOptions,
-  ConflictError,
-  NotFoundError,
-  PreconditionFailedError,
-  ValidationError,
-  type IdRules,
-  type Logger,
-  type MessagingType,
-  splitEntityId,
-  validateAuthId,
-  validatePolicyId,
-  validateTenantId,
-  validateThingId,
-} from '../core/index.js';
+import type { MessagingType } from '../core/config.js';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../core/errors.js';
+import { type IdRules, splitEntityId, validateAuthId, validatePolicyId, validateTenantId, validateThingId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { CallOptions } from '../core/options.js';
 import type { DittoClient, NewConnection, NewPolicy, NewThing, PolicyEntry } from '../ditto/index.js';
 import type { Device, DeviceRegistry, PasswordHashing, Tenant } from '../registry/index.js';
 import {

@@ -154,7 +154,7 @@ function hostPort(env: Env, host: EnvironmentVariable, plain: EnvironmentVariabl
  * `TWINLEDGER_*`), so `eval "$(setCloud2EdgeEnv.sh ...)"` followed by your app just works.
  * Explicit `overrides` win over the environment.
  */
-export function configFromEnv(env: Env = process.env, overrides: TwinLedgerConfig = {}): TwinLedgerConfig {
+export function configFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, overrides: TwinLedgerConfig = {}): TwinLedgerConfig {
   const config: TwinLedgerConfig = {};
   const registry = get(env, 'REGISTRY_BASE_URL');
   if (registry !== undefined) {

@@ -1,7 +1,7 @@
 import { DITTO_PROTOCOL_CONTENT_TYPE } from '../protocol/index.js';
 import { AbortError, TimeoutError, TwinLedgerError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
-import { validateCallOptions } from '../core/options.js';
+import { type CallOptions, validateCallOptions } from '../core/options.js';
 import { MAX_TTD_SECONDS, type ResolvedDeviceOptions } from './options.js';
 import { CommandRouter, type IncomingCommand, type ResponseSender } from './command.js';
 import { DeviceClientStateError, DevicePayloadTooLargeError, type MessageKind } from './errors.js';
@@ -26,7 +26,6 @@ import type {
   DeviceTwin,
   EventOptions,
   MessageOptions,
-  CallOptions,
   ReadyOptions,
   TelemetryOptions,
 } from './types.js';

@@ -12,7 +12,7 @@ import { OfflineQueue, type Queueable } from './offline-queue.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { BINARY_CONTENT_TYPE, EMPTY_NOTIFICATION_CONTENT_TYPE } from './payload.js';
 import { ReconnectBackoff } from '../core/reconnect-backoff.js';
-import type { CallOptions } from './types.js';
+import type { CallOptions } from '../core/options.js';
 import { PendingSend } from './pending-send.js';
 
 /** Shortest time between two command polls that brought no command. */

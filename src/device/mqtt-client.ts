@@ -30,7 +30,7 @@ import {
   parseErrorTopic,
   publishTopic,
 } from './topics.js';
-import type { CallOptions } from './types.js';
+import type { CallOptions } from '../core/options.js';
 import { type InflightEntry, InflightList } from './inflight.js';
 import { PendingSend } from './pending-send.js';
 

@@ -18,9 +18,6 @@ export type DeviceTransport = 'http' | 'mqtt';
  */
 export type DevicePayload = Uint8Array | JsonValue;
 
-export type { ConnectedEvent, DisconnectedEvent, ReconnectingEvent } from '../core/events.js';
-export type { CallOptions, ReconnectOptions } from '../core/options.js';
-
 /** Hono property-bag values (MQTT only; sent URL-encoded at the end of the topic). */
 export type PropertyBag = Record<string, string | number | boolean>;
 

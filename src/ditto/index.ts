@@ -1,15 +1,150 @@
-export * from './types.js';
-export * from './headers.js';
-export * from './hints.js';
-export { API_PREFIX } from './paths.js';
-export * from './values.js';
-export * from './features.js';
-export * from './things.js';
-export * from './policies.js';
-export * from './messages.js';
-export * from './connections.js';
-export * from './rql.js';
-export * from './search.js';
-export * from './changes.js';
-export * from '../protocol/codec.js';
-export * from './client.js';
+/**
+ * The Ditto HTTP API v2 client: things, features, policies, messages, search, the change stream and connections,
+ * with RQL filters as the `rql` namespace. The Ditto Protocol codec is the protocol entry point.
+ */
+export { DittoClient, type DittoClientOptions, type WhoAmI } from './client.js';
+export { dittoHints } from './hints.js';
+export * as rql from './rql-namespace.js';
+export type { RqlExpression, RqlOperand, RqlSortOption, RqlValue, SortDirection, SortField } from './rql.js';
+// The resource handles a client hands out: named here, built only by the client.
+export type {
+  ThingCreateOptions,
+  ThingDefinitionHandle,
+  ThingPatch,
+  ThingPolicyIdHandle,
+  ThingPutResult,
+  ThingsApi,
+} from './things.js';
+export type { FeatureDefinitionHandle, FeatureHandle, FeaturesHandle, FeaturesPatch } from './features.js';
+export type { JsonTreeHandle } from './values.js';
+export type {
+  PoliciesApi,
+  PolicyCollection,
+  PolicyEntriesHandle,
+  PolicyImportsHandle,
+  PolicyPutOptions,
+  PolicyPutResult,
+  PolicyResourcesHandle,
+  PolicySubjectsHandle,
+} from './policies.js';
+export type { ClaimOptions, MessageDirection, MessagePayload, MessageResponse, MessagesApi, OutgoingMessage } from './messages.js';
+export type { ConnectionCommand, ConnectionPutResult, ConnectionReadOptions, ConnectionsApi } from './connections.js';
+export type { SearchApi, SearchCallOptions, SearchPage, ThingCountQuery, ThingSearchQuery } from './search.js';
+export type { ChangeStreamApi, ChangeStreamOptions, ThingChange, ThingChangeData } from './changes.js';
+export type {
+  AcknowledgementLabel,
+  Channel,
+  DittoHeaderOptions,
+  DittoReadOptions,
+  IfEqual,
+  LiveChannelTimeoutStrategy,
+  MetadataEntry,
+} from './headers.js';
+export type {
+  Attributes,
+  Connection,
+  ConnectionSource,
+  ConnectionStatus,
+  ConnectionTarget,
+  ConnectionType,
+  ConnectivityStatus,
+  DittoErrorBody,
+  Feature,
+  FeatureDefinition,
+  FeatureProperties,
+  Features,
+  Importable,
+  JsonArray,
+  JsonObject,
+  JsonPrimitive,
+  JsonValue,
+  NewConnection,
+  NewPolicy,
+  NewThing,
+  Permission,
+  Policy,
+  PolicyEntries,
+  PolicyEntry,
+  PolicyImport,
+  PolicyImports,
+  PutResult,
+  Resource,
+  Resources,
+  ResourceStatus,
+  Subject,
+  SubjectAnnouncement,
+  Subjects,
+  Thing,
+  ThingDefinition,
+  WriteResult,
+} from './types.js';
+// The HTTP transport the client runs on (its `http` option); loads axios.
+export {
+  HttpClient,
+  type HintProvider,
+  type HttpClientOptions,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  type QueryValue,
+} from '../core/http.js';
+// The shared core API (src/core/index.ts): errors, options, retry, logging, TLS, ID rules, configuration, events.
+export {
+  AbortError,
+  BadRequestError,
+  ClientClosedError,
+  ConflictError,
+  ENVIRONMENT_VARIABLES,
+  ExponentialBackoff,
+  FailedDependencyError,
+  ForbiddenError,
+  HttpError,
+  NetworkError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  Redactor,
+  RequestTimeoutError,
+  ServiceUnavailableError,
+  ThrownValueError,
+  TimeoutError,
+  TooManyRequestsError,
+  TwinLedgerError,
+  UnauthorizedError,
+  ValidationError,
+  configFromEnv,
+  idRules,
+  jsonLineLogger,
+  noRetry,
+} from '../core/index.js';
+export type {
+  CallOptions,
+  Closeable,
+  ConnectedEvent,
+  ConnectionEvents,
+  Credentials,
+  DisconnectedEvent,
+  DittoEndpoint,
+  EnvironmentVariable,
+  EventMap,
+  ExponentialBackoffOptions,
+  HostPort,
+  HttpCallOptions,
+  HttpErrorDetails,
+  IdRules,
+  Jitter,
+  LogFields,
+  Logger,
+  LogLevel,
+  MessagingType,
+  ReconnectingEvent,
+  ReconnectOptions,
+  RegistryEndpoint,
+  RetryPolicy,
+  TlsOptions,
+  TwinLedgerConfig,
+  TwinLedgerErrorOptions,
+  TypedEmitter,
+  TypedListener,
+  Versioned,
+} from '../core/index.js';

@@ -59,7 +59,7 @@ const CURSOR_FORBIDDEN = /[,()"\\\s]/;
 export function filterQuery(filter: RqlExpression | string | undefined): string | undefined {
   if (filter === undefined) return undefined;
   if (typeof filter !== 'string' || filter.trim() === '') {
-    throw new ValidationError('filter', 'must be a non-empty RQL expression', 'Build it with eq(), and(), ... from the rql module.');
+    throw new ValidationError('filter', 'must be a non-empty RQL expression', 'Build it with rql.eq(), rql.and(), ... (the rql namespace of twinledger/ditto).');
   }
   requireText('filter', filter, 'RQL filter');
   return filter;

@@ -3,7 +3,7 @@
  * the AMQP messaging profile (Qpid Dispatch Router) or any broker reachable through the address mapping.
  */
 import type { TwinLedgerConfig } from '../core/config.js';
-import type { ConnectionEvents } from '../core/events.js';
+import { type ConnectionEvents, TypedEmitter } from '../core/events.js';
 import { type CallOptions, durationMs, validateCallOptions } from '../core/options.js';
 import { idRules as mergeIdRules, type IdRules, validateDeviceId, validateTenantId } from '../core/ids.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
@@ -19,14 +19,14 @@ import type {
   CommandPayload,
   CommandResponse,
   ConsumeOptions,
+  DeviceNotification,
   DownstreamKind,
   DownstreamMessage,
   Northbound,
   NorthboundEvents,
 } from './types.js';
-import { NorthboundEventSource } from './events.js';
 
-export class AmqpNorthbound extends NorthboundEventSource implements Northbound {
+export class AmqpNorthbound extends TypedEmitter<NorthboundEvents> implements Northbound {
   readonly transport = 'amqp' as const;
   /** The options with every default applied (private: they hold the password). */
   private readonly options: Readonly<ResolvedAmqpOptions>;
@@ -43,7 +43,7 @@ export class AmqpNorthbound extends NorthboundEventSource implements Northbound 
     const redactor = options.redactor ?? new Redactor();
     redactor.addSecret(resolved.credentials?.password);
     const logger = redactingLogger(options.logger ?? silentLogger, redactor);
-    super(logger);
+    super('northbound', logger);
     this.options = resolved;
     this.logger = logger;
     this.rules = mergeIdRules(options.idRules);
@@ -161,5 +161,11 @@ export class AmqpNorthbound extends NorthboundEventSource implements Northbound 
     if (this.closed) throw new NorthboundNotConnectedError(`command "${name}" to ${tenantId}/${deviceId}`, 'closed', { transport: 'amqp' });
     const { body, contentType } = encodeCommandPayload(payload, options.contentType);
     return { target: { tenantId, deviceId, name }, body, contentType, properties: options.properties, timeoutMs, signal: options.signal };
+  }
+
+  /** `deviceReady` / `deviceDisconnected` for the notifications a consumed stream meets. */
+  private notify(notification: DeviceNotification): void {
+    if (notification.type === 'ready') this.emit('deviceReady', notification);
+    else if (notification.type === 'disconnected') this.emit('deviceDisconnected', notification);
   }
 }

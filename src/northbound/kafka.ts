@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { type Admin, Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { TwinLedgerConfig } from '../core/config.js';
 import { AbortError, TimeoutError, ValidationError } from '../core/errors.js';
+import { TypedEmitter } from '../core/events.js';
 import { type IdRules, idRules, validateDeviceId, validateTenantId } from '../core/ids.js';
 import { type CallOptions, durationMs, validateCallOptions } from '../core/options.js';
 import { encodeCommandPayload, validateCommandName, validatePrefetch } from './decode.js';
@@ -20,15 +21,16 @@ import { type KafkaNorthboundOptions, resolveKafkaOptions, type ResolvedKafkaOpt
 import { KafkaReachability } from './kafka-reachability.js';
 import { KafkaDownstreamStream, type StreamHost } from './kafka-stream.js';
 import { honoTopic } from './kafka-topics.js';
-import { NorthboundEventSource } from './events.js';
 import type {
   CommandOptions,
   CommandPayload,
   CommandResponse,
   ConsumeOptions,
+  DeviceNotification,
   DownstreamKind,
   DownstreamMessage,
   Northbound,
+  NorthboundEvents,
   PropertyValue,
 } from './types.js';
 
@@ -46,7 +48,7 @@ export interface KafkaNorthboundClientOptions extends KafkaNorthboundOptions {
 
 type State = 'new' | 'connecting' | 'connected' | 'closing' | 'closed';
 
-export class KafkaNorthbound extends NorthboundEventSource implements Northbound {
+export class KafkaNorthbound extends TypedEmitter<NorthboundEvents> implements Northbound {
   readonly transport = 'kafka' as const;
   /** The consumer group base actually used (the generated one when none was given). */
   readonly groupId: string;
@@ -68,7 +70,7 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
 
   constructor(options: KafkaNorthboundClientOptions) {
     const resolved = resolveKafkaOptions(options);
-    super(resolved.logger);
+    super('northbound', resolved.logger);
     this.options = resolved;
     this.rules = idRules(options.idRules);
     this.groupId = this.options.groupId;
@@ -407,6 +409,12 @@ export class KafkaNorthbound extends NorthboundEventSource implements Northbound
       this.responseConsumers.set(tenantId, consumer);
     }
     return consumer;
+  }
+
+  /** `deviceReady` / `deviceDisconnected` for the notifications a consumed stream meets. */
+  private notify(notification: DeviceNotification): void {
+    if (notification.type === 'ready') this.emit('deviceReady', notification);
+    else if (notification.type === 'disconnected') this.emit('deviceDisconnected', notification);
   }
 }
 

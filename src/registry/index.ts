@@ -1,18 +1,128 @@
-export * from './types.js';
-export * from './registry.js';
-export * from './tenants.js';
-export * from './devices.js';
-export * from './credentials.js';
-export { encodeSearchQuery, validateSearchQuery, REGISTRY_MAX_PAGE_SIZE } from './query.js';
-export { type RegistrySearchOptions, REGISTRY_DEFAULT_PAGE_SIZE } from './search.js';
-export * from './passwords.js';
-export * from './x509.js';
-export { registryHints } from './hints.js';
+/** The Hono Device Registry Management API v1 client: tenants, devices and their credentials. */
+export { DeviceRegistry, type DeviceRegistryOptions } from './registry.js';
+// The resource APIs a registry hands out: named here, built only by the registry.
+export type { TenantCreateOptions, TenantsApi } from './tenants.js';
+export type { DeviceCreateOptions, DevicesApi } from './devices.js';
+export type {
+  CredentialHelperOptions,
+  CredentialsApi,
+  CredentialsSetOptions,
+  PasswordOptions,
+  PskOptions,
+  RemoveCredentialOptions,
+  SecretMode,
+  X509Identity,
+} from './credentials.js';
+export type { PasswordHashing } from './passwords.js';
+export type { RegistrySearchOptions } from './search.js';
 export type { IfMatchOptions, ModifyOptions } from './transport.js';
+export type {
+  Adapter,
+  CommandEndpoint,
+  CommonCredential,
+  CommonSecret,
+  ConnectionDuration,
+  Created,
+  Credential,
+  CredentialType,
+  DataVolume,
+  DefaultProperties,
+  Device,
+  DeviceSearchQuery,
+  DeviceStatus,
+  DeviceWithId,
+  Extensions,
+  FilterExpression,
+  GenericCredential,
+  GenericSecret,
+  HashFunction,
+  PasswordCredential,
+  PasswordSecret,
+  Period,
+  PskCredential,
+  PskSecret,
+  RegistrationLimits,
+  RegistrySearchQuery,
+  ResourceLimits,
+  RpkCredential,
+  RpkSecret,
+  SamplingMode,
+  SearchResult,
+  SortExpression,
+  Tenant,
+  TenantWithId,
+  TracingConfig,
+  TrustedCa,
+  X509CertificateCredential,
+  X509CertificateSecret,
+} from './types.js';
+// The HTTP transport the client runs on (its `http` option); loads axios.
 export {
-  validateCredentials,
-  validateCredentialType,
-  validateDeviceBody,
-  validateTenantBody,
-  confidentialValues,
-} from './validation.js';
+  HttpClient,
+  type HintProvider,
+  type HttpClientOptions,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  type QueryValue,
+} from '../core/http.js';
+// The shared core API (src/core/index.ts): errors, options, retry, logging, TLS, ID rules, configuration, events.
+export {
+  AbortError,
+  BadRequestError,
+  ClientClosedError,
+  ConflictError,
+  ENVIRONMENT_VARIABLES,
+  ExponentialBackoff,
+  FailedDependencyError,
+  ForbiddenError,
+  HttpError,
+  NetworkError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  Redactor,
+  RequestTimeoutError,
+  ServiceUnavailableError,
+  ThrownValueError,
+  TimeoutError,
+  TooManyRequestsError,
+  TwinLedgerError,
+  UnauthorizedError,
+  ValidationError,
+  configFromEnv,
+  idRules,
+  jsonLineLogger,
+  noRetry,
+} from '../core/index.js';
+export type {
+  CallOptions,
+  Closeable,
+  ConnectedEvent,
+  ConnectionEvents,
+  Credentials,
+  DisconnectedEvent,
+  DittoEndpoint,
+  EnvironmentVariable,
+  EventMap,
+  ExponentialBackoffOptions,
+  HostPort,
+  HttpCallOptions,
+  HttpErrorDetails,
+  IdRules,
+  Jitter,
+  LogFields,
+  Logger,
+  LogLevel,
+  MessagingType,
+  ReconnectingEvent,
+  ReconnectOptions,
+  RegistryEndpoint,
+  RetryPolicy,
+  TlsOptions,
+  TwinLedgerConfig,
+  TwinLedgerErrorOptions,
+  TypedEmitter,
+  TypedListener,
+  Versioned,
+} from '../core/index.js';

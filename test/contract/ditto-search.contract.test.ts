@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import nock from 'nock';
-import { HttpClient, defaultIdRules } from '../../src/core/index.js';
+import { HttpClient } from '../../src/core/http.js';
+import { defaultIdRules } from '../../src/core/ids.js';
 import { and, eq, exists, gt, inList, like, not, or } from '../../src/ditto/rql.js';
 import { SEARCH_POST_THRESHOLD, SearchApi, type SearchCallOptions, type ThingSearchQuery } from '../../src/ditto/search.js';
 import { type Capture, type Contract, type RecordedRequest, captureRequests, dittoContract, skipReason } from '../support/openapi.js';

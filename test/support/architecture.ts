@@ -35,7 +35,7 @@ const ALL: readonly ModuleName[] = [
 const allBut = (...excluded: ModuleName[]): ModuleName[] => ALL.filter((name) => !excluded.includes(name));
 
 /**
- * the rules of docs/api.md. Modules that have not landed yet (merkle, offchain, ledger/dev, anchor, sandbox, cli) are here
+ * The rules of docs/api.md. Modules that have not landed yet (merkle, offchain, ledger/dev, anchor, sandbox, cli) are here
  * so they are checked from their first file. Nothing imports `cli` (the top: an application) or the root index.
  */
 export const MODULE_RULES: Readonly<Record<ModuleName, ModuleRule>> = {

@@ -4,22 +4,17 @@ import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 import { Cloud2Edge } from '../../src/c2e/index.js';
+import { ClientClosedError, ExponentialBackoff, type Logger, ValidationError, configFromEnv, noRetry } from '../../src/core/index.js';
+import { TypedEmitter } from '../../src/core/events.js';
+import { HttpClient } from '../../src/core/http.js';
 import {
-  ClientClosedError,
-  ExponentialBackoff,
-  HttpClient,
-  type Logger,
-  TypedEmitter,
-  ValidationError,
-  configFromEnv,
   durationMs,
   integerOption,
-  noRetry,
   positiveInteger,
   resolveReconnect,
   retryPolicyOption,
   validateCallOptions,
-} from '../../src/core/index.js';
+} from '../../src/core/options.js';
 import { DeviceClientStateError, createDeviceClient } from '../../src/device/index.js';
 import { DittoClient } from '../../src/ditto/index.js';
 import { TelemetryRelay } from '../../src/ledger/index.js';

@@ -4,20 +4,17 @@ import { describe, it } from 'node:test';
 import {
   ENVIRONMENT_VARIABLES,
   ExponentialBackoff,
-  REDACTED,
   Redactor,
   ValidationError,
   configFromEnv,
   idRules,
   jsonLineLogger,
+  AbortError,
+} from '../../src/core/index.js';
+import { raceAbort } from '../../src/core/abort.js';
+import {
   jsonPointerPath,
   pathSegment,
-  parseRetryAfter,
-  redactUrl,
-  redactingLogger,
-  sleep,
-  timerDelay,
-  MAX_TIMER_DELAY_MS,
   splitEntityId,
   validateAuthId,
   validateDeviceId,
@@ -28,9 +25,11 @@ import {
   validateDittoKey,
   validateMessageSubject,
   validateNamespace,
-  AbortError,
-  raceAbort,
-} from '../../src/core/index.js';
+} from '../../src/core/ids.js';
+import { redactingLogger } from '../../src/core/logger.js';
+import { REDACTED, redactUrl } from '../../src/core/redact.js';
+import { parseRetryAfter, sleep } from '../../src/core/retry.js';
+import { timerDelay, MAX_TIMER_DELAY_MS } from '../../src/core/timers.js';
 
 describe('ID rules', () => {
   it('accepts Cloud2Edge-style IDs', () => {

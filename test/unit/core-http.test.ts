@@ -8,7 +8,6 @@ import {
   ExponentialBackoff,
   FailedDependencyError,
   ForbiddenError,
-  HttpClient,
   HttpError,
   NetworkError,
   NotFoundError,
@@ -23,6 +22,7 @@ import {
   type LogFields,
   type Logger,
 } from '../../src/core/index.js';
+import { HttpClient } from '../../src/core/http.js';
 
 const BASE = 'http://registry.test:8080/v1';
 

@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { HttpClient, NetworkError, ValidationError, noRetry, resolveTls } from '../../src/core/index.js';
+import { NetworkError, ValidationError, noRetry } from '../../src/core/index.js';
+import { HttpClient } from '../../src/core/http.js';
+import { resolveTls } from '../../src/core/tls.js';
 import { type TestPki, createTestPki } from '../support/certs.js';
 
 describe('TLS', () => {

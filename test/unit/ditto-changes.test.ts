@@ -8,17 +8,17 @@ import {
   BadRequestError,
   ExponentialBackoff,
   ForbiddenError,
-  HttpClient,
   NotFoundError,
   ServiceUnavailableError,
   TwinLedgerError,
   UnauthorizedError,
   ValidationError,
-  defaultIdRules,
   type LogFields,
   type Logger,
   type RetryPolicy,
 } from '../../src/core/index.js';
+import { HttpClient } from '../../src/core/http.js';
+import { defaultIdRules } from '../../src/core/ids.js';
 import {
   ChangeStreamApi,
   type ChangeStreamOptions,

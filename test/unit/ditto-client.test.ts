@@ -7,7 +7,6 @@ import {
   ConflictError,
   FailedDependencyError,
   ForbiddenError,
-  HttpClient,
   HttpError,
   NotFoundError,
   PayloadTooLargeError,
@@ -20,7 +19,10 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../../src/core/index.js';
-import { ChangeStreamApi, DittoClient, SearchApi, dittoHints } from '../../src/ditto/index.js';
+import { HttpClient } from '../../src/core/http.js';
+import { DittoClient, dittoHints } from '../../src/ditto/index.js';
+import { ChangeStreamApi } from '../../src/ditto/changes.js';
+import { SearchApi } from '../../src/ditto/search.js';
 import {
   BASE,
   BASIC,

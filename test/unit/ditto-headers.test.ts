@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../src/core/index.js';
-import { DITTO_MAX_TIMEOUT_SECONDS, dittoCallOptions, dittoHeaders, dittoTimeoutMs } from '../../src/ditto/index.js';
+import { DITTO_MAX_TIMEOUT_SECONDS, dittoCallOptions, dittoHeaders, dittoTimeoutMs } from '../../src/ditto/headers.js';
 
 describe('dittoHeaders', () => {
   it('renders every option as the exact Ditto header value', () => {

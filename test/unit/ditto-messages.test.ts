@@ -8,7 +8,7 @@ import {
   TimeoutError,
   ValidationError,
 } from '../../src/core/index.js';
-import { liveMessage } from '../../src/ditto/index.js';
+import { liveMessage } from '../../src/protocol/codec.js';
 import { BASE, BASIC, THING, THING_SEG, errorBody, makeClient, route, watchUnmatched } from '../fixtures/ditto/kit.js';
 
 const INBOX = `/api/2/things/${THING_SEG}/inbox/messages`;

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
-import {
-  BadRequestError,
-  ExponentialBackoff,
-  HttpClient,
-  TwinLedgerError,
-  ValidationError,
-  defaultIdRules,
-} from '../../src/core/index.js';
+import { BadRequestError, ExponentialBackoff, TwinLedgerError, ValidationError } from '../../src/core/index.js';
+import { HttpClient } from '../../src/core/http.js';
+import { defaultIdRules } from '../../src/core/ids.js';
 import { and, eq, like, sortOption } from '../../src/ditto/rql.js';
 import { SEARCH_POST_THRESHOLD, SearchApi, type ThingSearchQuery } from '../../src/ditto/search.js';
 import type { Thing } from '../../src/ditto/types.js';

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import nock from 'nock';
-import { HttpClient, type IdRules, Redactor, ValidationError } from '../../src/core/index.js';
+import { type IdRules, Redactor, ValidationError } from '../../src/core/index.js';
+import { HttpClient } from '../../src/core/http.js';
 import { honoAmqpConnection, honoKafkaConnection } from '../../src/c2e/connections.js';
 import { encodePropertyBag, publishTopic } from '../../src/device/topics.js';
 import { BASE as DITTO, THING, makeClient } from '../fixtures/ditto/kit.js';

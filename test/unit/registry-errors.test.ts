@@ -7,7 +7,6 @@ import {
   BadRequestError,
   ConflictError,
   ForbiddenError,
-  HttpClient,
   type HttpError,
   NotFoundError,
   PayloadTooLargeError,
@@ -15,6 +14,7 @@ import {
   UnauthorizedError,
   noRetry,
 } from '../../src/core/index.js';
+import { HttpClient } from '../../src/core/http.js';
 import { DeviceRegistry } from '../../src/registry/index.js';
 import { BASE, JSON_HEADERS, fixture, newRegistry } from '../fixtures/registry/support.js';
 

@@ -4,16 +4,11 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { compare } from 'bcryptjs';
 import { ValidationError } from '../../src/core/index.js';
-import {
-  BCRYPT_HASH,
-  encodeSearchQuery,
-  normalizeSubjectDn,
-  parseCertificatePem,
-  passwordSecret,
-  sameSubjectDn,
-  validateCredentials,
-} from '../../src/registry/index.js';
-import { defaultIdRules } from '../../src/core/index.js';
+import { BCRYPT_HASH, passwordSecret } from '../../src/registry/passwords.js';
+import { encodeSearchQuery } from '../../src/registry/query.js';
+import { validateCredentials } from '../../src/registry/validation.js';
+import { normalizeSubjectDn, parseCertificatePem, sameSubjectDn } from '../../src/registry/x509.js';
+import { defaultIdRules } from '../../src/core/ids.js';
 import { fixtureText } from '../fixtures/registry/support.js';
 
 describe('registry helpers', () => {

@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DeliveredStore } from '../../src/ledger/index.js';
+import { DeliveredStore } from '../../src/ledger/delivered-store.js';
 import { parseRequest } from '../../src/ledger/relay.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twinledger-relay-store-'));
