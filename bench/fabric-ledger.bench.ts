@@ -38,7 +38,10 @@ function percentile(sorted: number[], p: number): number {
 
 type Submit = (worker: number, sequence: number) => Promise<unknown>;
 
-async function measure(submit: Submit, concurrency: number): Promise<{ transactions: number; seconds: number; latencies: number[]; failures: number; firstFailure?: string }> {
+async function measure(
+  submit: Submit,
+  concurrency: number,
+): Promise<{ transactions: number; seconds: number; latencies: number[]; failures: number; firstFailure?: string }> {
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
@@ -59,7 +62,13 @@ async function measure(submit: Submit, concurrency: number): Promise<{ transacti
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { transactions: latencies.length, seconds, latencies: latencies.sort((a, b) => a - b), failures, ...(firstFailure ? { firstFailure } : {}) };
+  return {
+    transactions: latencies.length,
+    seconds,
+    latencies: latencies.sort((a, b) => a - b),
+    failures,
+    ...(firstFailure ? { firstFailure } : {}),
+  };
 }
 
 for (const batchTimeout of BATCH_TIMEOUTS) {
@@ -68,7 +77,14 @@ for (const batchTimeout of BATCH_TIMEOUTS) {
   try {
     const started = performance.now();
     const state = await up({ dir, batchTimeout, logSpec: 'warning' });
-    console.log(JSON.stringify({ bench: 'fabric-ledger', name: 'network-up', batchTimeout, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
+    console.log(
+      JSON.stringify({
+        bench: 'fabric-ledger',
+        name: 'network-up',
+        batchTimeout,
+        seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+      }),
+    );
     const ledger = FabricLedger.connect(gatewayOptions(state, 'Org1MSP'));
     try {
       await ledger.registerDevice({ tenant: TENANT, deviceId: DEVICE });
@@ -93,7 +109,10 @@ for (const batchTimeout of BATCH_TIMEOUTS) {
       // Warm up the gateway connection and the chaincode server.
       await anchorBatch(999, 0);
       await publishTelemetry(999, 0);
-      for (const [transaction, submit] of [['AnchorBatch', anchorBatch], ['PublishTelemetryData', publishTelemetry]] as const) {
+      for (const [transaction, submit] of [
+        ['AnchorBatch', anchorBatch],
+        ['PublishTelemetryData', publishTelemetry],
+      ] as const) {
         for (const concurrency of CONCURRENCY) {
           const result = await measure(submit, concurrency);
           console.log(

@@ -34,20 +34,24 @@ async function measure(name: string, call: () => Promise<unknown>): Promise<numb
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const opsPerSec = REQUESTS / seconds;
-  console.log(JSON.stringify({
-    bench: 'http-overhead',
-    name,
-    requests: REQUESTS,
-    opsPerSec: Math.round(opsPerSec),
-    p50Ms: Number(percentile(latencies, 50).toFixed(3)),
-    p99Ms: Number(percentile(latencies, 99).toFixed(3)),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'http-overhead',
+      name,
+      requests: REQUESTS,
+      opsPerSec: Math.round(opsPerSec),
+      p50Ms: Number(percentile(latencies, 50).toFixed(3)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(3)),
+    }),
+  );
   return opsPerSec;
 }
 
 const raw = axios.create({ httpAgent: new http.Agent({ keepAlive: true }), proxy: false });
 const sdk = new HttpClient({ baseUrl: base, service: 'bench', credentials: { type: 'basic', username: 'ditto', password: 'ditto' } });
-const rawRate = await measure('raw-axios', () => raw.get(`${base}/api/2/things/org.acme%3Alamp-1`, { headers: { authorization: 'Basic ZGl0dG86ZGl0dG8=' } }));
+const rawRate = await measure('raw-axios', () =>
+  raw.get(`${base}/api/2/things/org.acme%3Alamp-1`, { headers: { authorization: 'Basic ZGl0dG86ZGl0dG8=' } }),
+);
 const sdkRate = await measure('twinledger-http', () => sdk.request({ method: 'GET', path: '/api/2/things/org.acme%3Alamp-1' }));
 console.log(JSON.stringify({ bench: 'http-overhead', name: 'ratio', sdkVsRaw: Number((sdkRate / rawRate).toFixed(3)) }));
 server.close();

@@ -41,7 +41,10 @@ function median(values: number[]): number {
 }
 
 function entries(): Entry[] {
-  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { import?: string } | string> };
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, { import?: string } | string>;
+  };
   const list: Entry[] = [{ entry: '(node)', file: '' }];
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (typeof target !== 'object' || typeof target.import !== 'string') continue;

@@ -47,7 +47,12 @@ async function fill(address: string, count: number): Promise<void> {
     const pump = () => {
       while (sent < count && sender.sendable()) {
         const deviceId = `org.acme:sensor-${sent % 50}`;
-        const body = JSON.stringify({ topic: 'org.acme/sensor/things/twin/commands/modify', path: '/features/temperature/properties/value', value: 20 + (sent % 10), seq: sent });
+        const body = JSON.stringify({
+          topic: 'org.acme/sensor/things/twin/commands/modify',
+          path: '/features/temperature/properties/value',
+          value: 20 + (sent % 10),
+          seq: sent,
+        });
         const message: Message = {
           content_type: 'application/json',
           creation_time: new Date(),
@@ -136,7 +141,9 @@ for (let round = 1; round <= ROUNDS; round += 1) {
     if (process.env.BENCH_DEBUG) console.error(`phase ${name} ${round}`);
     const rate = name === 'raw-rhea' ? await rawRhea(address) : await twinledger(tenant);
     rates[name].push(rate);
-    console.log(JSON.stringify({ bench: 'northbound-amqp', name, round, messages: MESSAGES, prefetch: PREFETCH, msgPerSec: Math.round(rate) }));
+    console.log(
+      JSON.stringify({ bench: 'northbound-amqp', name, round, messages: MESSAGES, prefetch: PREFETCH, msgPerSec: Math.round(rate) }),
+    );
   }
 }
 const raw = median(rates['raw-rhea']);
@@ -154,7 +161,11 @@ console.log(
 
 // Command round trip through the broker to a simulated device and back.
 const tenant = 'bench.commands';
-const device = await env.startCommandPeer(tenant, () => ({ status: 200, payload: Buffer.from('{"ok":true}'), contentType: 'application/json' }));
+const device = await env.startCommandPeer(tenant, () => ({
+  status: 200,
+  payload: Buffer.from('{"ok":true}'),
+  contentType: 'application/json',
+}));
 const nb = new AmqpNorthbound(rabbitMqClientOptions(broker));
 for (let i = 0; i < 50; i += 1) await nb.sendCommand(tenant, 'org.acme:lamp-1', 'switch', { on: i % 2 === 0 });
 const latencies: number[] = [];

@@ -54,7 +54,12 @@ for (let sent = 0; sent < MESSAGES; sent += batch) {
     const deviceId = `org.acme:sensor-${(sent + i) % 50}`;
     return {
       key: deviceId,
-      value: JSON.stringify({ topic: 'org.acme/sensor/things/twin/commands/modify', path: '/features/temperature/properties/value', value: 20 + ((sent + i) % 10), seq: sent + i }),
+      value: JSON.stringify({
+        topic: 'org.acme/sensor/things/twin/commands/modify',
+        path: '/features/temperature/properties/value',
+        value: 20 + ((sent + i) % 10),
+        seq: sent + i,
+      }),
       headers: {
         'content-type': 'application/json',
         'creation-time': String(Date.now()),
@@ -137,19 +142,25 @@ const raw = median(rates['consume-raw-kafkajs']);
 const rawBare = median(rates['consume-raw-kafkajs-bare']);
 for (const name of ['consume-twinledger', 'consume-twinledger-tsx'].filter((n) => rates[n] !== undefined)) {
   const sdk = median(rates[name]);
-  console.log(JSON.stringify({
-    bench: 'northbound-kafka',
-    name: `${name}-ratio`,
-    rawMedianMsgPerSec: Math.round(raw),
-    rawBareMedianMsgPerSec: Math.round(rawBare),
-    sdkMedianMsgPerSec: Math.round(sdk),
-    sdkVsRaw: Number((sdk / raw).toFixed(3)),
-    sdkVsRawBare: Number((sdk / rawBare).toFixed(3)),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'northbound-kafka',
+      name: `${name}-ratio`,
+      rawMedianMsgPerSec: Math.round(raw),
+      rawBareMedianMsgPerSec: Math.round(rawBare),
+      sdkMedianMsgPerSec: Math.round(sdk),
+      sdkVsRaw: Number((sdk / raw).toFixed(3)),
+      sdkVsRawBare: Number((sdk / rawBare).toFixed(3)),
+    }),
+  );
 }
 
 // Command round trip through hono.command.<tenant> → device → hono.command_response.<tenant>.
-const peer = await env.startCommandPeer(tenant, () => ({ status: 200, payload: Buffer.from('{"ok":true}'), contentType: 'application/json' }));
+const peer = await env.startCommandPeer(tenant, () => ({
+  status: 200,
+  payload: Buffer.from('{"ok":true}'),
+  contentType: 'application/json',
+}));
 const nb = new (CompiledKafkaNorthbound ?? SourceKafkaNorthbound)({ brokers: [broker.bootstrap] });
 for (let i = 0; i < 20; i += 1) await nb.sendCommand(tenant, 'org.acme:lamp-1', 'warmup', { on: true });
 const latencies: number[] = [];
@@ -159,13 +170,15 @@ for (let i = 0; i < COMMANDS; i += 1) {
   latencies.push(performance.now() - t0);
 }
 latencies.sort((a, b) => a - b);
-console.log(JSON.stringify({
-  bench: 'northbound-kafka',
-  name: 'command-round-trip',
-  commands: COMMANDS,
-  p50Ms: Number(percentile(latencies, 50).toFixed(2)),
-  p99Ms: Number(percentile(latencies, 99).toFixed(2)),
-}));
+console.log(
+  JSON.stringify({
+    bench: 'northbound-kafka',
+    name: 'command-round-trip',
+    commands: COMMANDS,
+    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+  }),
+);
 await nb.close();
 await peer.stop();
 await env.teardown();

@@ -59,4 +59,3 @@ if (values.check && differences > 0) {
   process.exit(1);
 }
 if (differences === 0) console.log('the API report is up to date');
-

@@ -10,7 +10,16 @@
  * FABRIC_CFG_PATH and FABRIC_CCAAS_BUILDER_DIR). DIR defaults to FABRIC_NETWORK_DIR, else .twinledger/fabric-network.
  */
 import { parseArgs } from 'node:util';
-import { FabricBinariesMissing, type NetworkState, down, gatewayOptions, networkDir, peerAdminEnv, status, up } from './fabric-network/index.js';
+import {
+  FabricBinariesMissing,
+  type NetworkState,
+  down,
+  gatewayOptions,
+  networkDir,
+  peerAdminEnv,
+  status,
+  up,
+} from './fabric-network/index.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -50,8 +59,11 @@ try {
         ...(values.policy ? { endorsementPolicy: values.policy } : {}),
         ...(log ? { log } : {}),
       });
-      log?.(`up in ${((Date.now() - started) / 1000).toFixed(1)} s: channel ${state.channel}, chaincode ${state.chaincode.name} (${state.chaincode.packageId})`);
-      for (const org of state.orgs) log?.(`${org.mspId}: peer ${org.peer.endpoint} (TLS name ${org.peer.hostAlias}), chaincode server ${org.chaincodeServer}`);
+      log?.(
+        `up in ${((Date.now() - started) / 1000).toFixed(1)} s: channel ${state.channel}, chaincode ${state.chaincode.name} (${state.chaincode.packageId})`,
+      );
+      for (const org of state.orgs)
+        log?.(`${org.mspId}: peer ${org.peer.endpoint} (TLS name ${org.peer.hostAlias}), chaincode server ${org.chaincodeServer}`);
       log?.(`details: ${state.dir}/network.json; stop with: npm run fabric -- down${values.dir ? ` --dir ${values.dir}` : ''}`);
       console.log(JSON.stringify(gatewayOptions(state, state.orgs[0]?.mspId), null, 2));
       break;
@@ -71,7 +83,9 @@ try {
       for (const name of Object.keys(env).filter((key) => key.startsWith('CORE_') || key.startsWith('FABRIC_'))) {
         console.log(`export ${name}=${quote(String(env[name]))}`);
       }
-      console.log(`export ORDERER_ENDPOINT=${quote(state.orderer.endpoint)} ORDERER_CA=${quote(state.orderer.tlsRootCertFile)} CHANNEL=${quote(state.channel)}`);
+      console.log(
+        `export ORDERER_ENDPOINT=${quote(state.orderer.endpoint)} ORDERER_CA=${quote(state.orderer.tlsRootCertFile)} CHANNEL=${quote(state.channel)}`,
+      );
       break;
     }
     default:

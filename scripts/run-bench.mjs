@@ -4,9 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const files = process.argv.slice(2).length > 0
-  ? process.argv.slice(2)
-  : readdirSync('bench').filter((f) => f.endsWith('.bench.ts')).sort().map((f) => join('bench', f));
+const files =
+  process.argv.slice(2).length > 0
+    ? process.argv.slice(2)
+    : readdirSync('bench')
+        .filter((f) => f.endsWith('.bench.ts'))
+        .sort()
+        .map((f) => join('bench', f));
 let failed = 0;
 for (const file of files) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', file], { stdio: 'inherit' });

@@ -92,10 +92,12 @@ const gzip = (data) => gzipSync(data, { level: 9 });
 const json = (value) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
 
 const code = gzip(tar([['connection.json', json(connection)]]));
-const packageBytes = gzip(tar([
-  ['metadata.json', json({ type: 'ccaas', label: values.label })],
-  ['code.tar.gz', code],
-]));
+const packageBytes = gzip(
+  tar([
+    ['metadata.json', json({ type: 'ccaas', label: values.label })],
+    ['code.tar.gz', code],
+  ]),
+);
 const packageId = `${values.label}:${createHash('sha256').update(packageBytes).digest('hex')}`;
 
 const outDir = resolve(values.out);
@@ -113,5 +115,7 @@ if (templateKeys.length > 0) {
   );
 }
 const port = /:([0-9]+)$/.exec(values.address)?.[1] ?? '<port>';
-console.error(`start the server with: CHAINCODE_ID=${packageId} CHAINCODE_SERVER_ADDRESS=0.0.0.0:${port} CORE_PEER_LOCALMSPID=<your MSP ID> npm start`);
+console.error(
+  `start the server with: CHAINCODE_ID=${packageId} CHAINCODE_SERVER_ADDRESS=0.0.0.0:${port} CORE_PEER_LOCALMSPID=<your MSP ID> npm start`,
+);
 console.log(packageId);

@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'dist', 'test');
-const files = readdirSync(dir).filter((name) => name.endsWith('.test.js')).sort().map((name) => join(dir, name));
+const files = readdirSync(dir)
+  .filter((name) => name.endsWith('.test.js'))
+  .sort()
+  .map((name) => join(dir, name));
 if (files.length === 0) {
   console.error(`no compiled tests in ${dir}; run "npm run build" first`);
   process.exit(1);

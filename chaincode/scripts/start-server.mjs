@@ -36,7 +36,10 @@ const args = [
   `--module-path=${modulePath}`,
 ];
 if (env.CHAINCODE_TLS_CERT_FILE || env.CHAINCODE_TLS_KEY_FILE) {
-  args.push(`--chaincode-tls-cert-file=${env.CHAINCODE_TLS_CERT_FILE ?? ''}`, `--chaincode-tls-key-file=${env.CHAINCODE_TLS_KEY_FILE ?? ''}`);
+  args.push(
+    `--chaincode-tls-cert-file=${env.CHAINCODE_TLS_CERT_FILE ?? ''}`,
+    `--chaincode-tls-key-file=${env.CHAINCODE_TLS_KEY_FILE ?? ''}`,
+  );
   if (env.CHAINCODE_TLS_CLIENT_CACERT_FILE) args.push(`--chaincode-tls-client-cacert-file=${env.CHAINCODE_TLS_CLIENT_CACERT_FILE}`);
 }
 

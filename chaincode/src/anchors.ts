@@ -85,7 +85,10 @@ export async function anchorBatch(
       ['meta', existing.meta, meta],
     ]);
     if (difference) {
-      throw new ContractError('CONFLICT', `batch ${JSON.stringify(batchId)} of stream ${JSON.stringify(stream)} is already anchored: ${difference}`);
+      throw new ContractError(
+        'CONFLICT',
+        `batch ${JSON.stringify(batchId)} of stream ${JSON.stringify(stream)} is already anchored: ${difference}`,
+      );
     }
     // Same batch again (a client retry): nothing to write.
     return existing;
@@ -93,7 +96,10 @@ export async function anchorBatch(
 
   const head = (await readJson<StreamHead>(ctx, headKey(ctx, stream))) ?? genesisHead(stream);
   if (head.owner !== null && head.owner !== caller) {
-    throw new ContractError('FORBIDDEN', `stream ${JSON.stringify(stream)} belongs to ${head.owner}; ${caller} may not anchor batches in it`);
+    throw new ContractError(
+      'FORBIDDEN',
+      `stream ${JSON.stringify(stream)} belongs to ${head.owner}; ${caller} may not anchor batches in it`,
+    );
   }
   if (prevRoot !== head.root) {
     const where =
@@ -124,11 +130,26 @@ export async function anchorBatch(
   // The first batch creates the head key: from then on, moving the head needs an endorsement by the owner's peers
   // (the policy stays on the key for every later batch).
   if (head.owner === null) await setOwnerEndorsement(ctx, headKey(ctx, stream), caller);
-  emitEvent(ctx, EVENTS.batchAnchored, { stream, batchId, seq: record.seq, root, treeSize, prevRoot, owner: caller, txId } satisfies BatchAnchored);
+  emitEvent(ctx, EVENTS.batchAnchored, {
+    stream,
+    batchId,
+    seq: record.seq,
+    root,
+    treeSize,
+    prevRoot,
+    owner: caller,
+    txId,
+  } satisfies BatchAnchored);
   return record;
 }
 
-export async function anchorRecord(ctx: Context, keyArg: string, sha256Arg: string, cidArg: string, metaArg: string): Promise<AnchoredRecord> {
+export async function anchorRecord(
+  ctx: Context,
+  keyArg: string,
+  sha256Arg: string,
+  cidArg: string,
+  metaArg: string,
+): Promise<AnchoredRecord> {
   const key = v.key(keyArg);
   const sha256 = v.sha256Hex(sha256Arg);
   const cid = v.optionalCid(cidArg);

@@ -73,7 +73,11 @@ export class TwinLedgerContract extends Contract {
   @Returns('string')
   @Param('tenant', 'string', 'Hono tenant ID, e.g. org.acme')
   @Param('thingId', 'string', 'Ditto thing ID namespace:name (= Hono device ID), e.g. org.acme:lamp-1')
-  @Param('dittoCommandJson', 'string', 'Ditto Protocol twin command addressed to thingId (topic ns/name/things/twin/commands/modify|merge|create|delete)')
+  @Param(
+    'dittoCommandJson',
+    'string',
+    'Ditto Protocol twin command addressed to thingId (topic ns/name/things/twin/commands/modify|merge|create|delete)',
+  )
   @Param('ttd', 'string', 'hono-ttd in seconds (1-60) to wait for a command, or empty')
   async PublishTelemetryData(ctx: Context, tenant: string, thingId: string, dittoCommandJson: string, ttd: string): Promise<string> {
     return telemetry.publishTelemetryData(ctx, tenant, thingId, dittoCommandJson, ttd);

@@ -22,7 +22,10 @@ import * as v from './validate';
 export async function getDevice(ctx: Context, tenant: string, deviceId: string): Promise<DeviceRecord> {
   const record = await readJson<DeviceRecord>(ctx, deviceKey(ctx, tenant, deviceId));
   if (!record) {
-    throw new ContractError('NOT_FOUND', `device ${JSON.stringify(deviceId)} of tenant ${JSON.stringify(tenant)} is not registered; call RegisterDevice first`);
+    throw new ContractError(
+      'NOT_FOUND',
+      `device ${JSON.stringify(deviceId)} of tenant ${JSON.stringify(tenant)} is not registered; call RegisterDevice first`,
+    );
   }
   return record;
 }
@@ -134,7 +137,13 @@ export async function setCredentials(ctx: Context, tenantArg: string, deviceArg:
     timestamp,
   };
   await writeJson(ctx, deviceKey(ctx, tenant, deviceId), { ...device, credentials });
-  emitEvent(ctx, EVENTS.credentialsSet, { tenant, deviceId, owner: device.owner, commitment: credentials.commitment, txId } satisfies CredentialsSet);
+  emitEvent(ctx, EVENTS.credentialsSet, {
+    tenant,
+    deviceId,
+    owner: device.owner,
+    commitment: credentials.commitment,
+    txId,
+  } satisfies CredentialsSet);
   return credentials;
 }
 
@@ -146,7 +155,10 @@ export async function getCredentials(ctx: Context, tenantArg: string, deviceArg:
   requireOwnerPeer(ctx, device, 'GetCredentials');
   const bytes = await ctx.stub.getPrivateData(collectionFor(device.owner), credentialsKey(ctx, tenant, deviceId));
   if (!bytes || bytes.length === 0) {
-    throw new ContractError('NOT_FOUND', `no credentials are set for device ${JSON.stringify(deviceId)} of tenant ${JSON.stringify(tenant)}`);
+    throw new ContractError(
+      'NOT_FOUND',
+      `no credentials are set for device ${JSON.stringify(deviceId)} of tenant ${JSON.stringify(tenant)}`,
+    );
   }
   return parseJsonBytes<DeviceCredentials>(bytes);
 }

@@ -3,13 +3,7 @@
  * that clients can tell the kinds apart after the peer has wrapped it as `chaincode response 500, ...`.
  */
 export type ContractErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'CONFLICT'
-  | 'CHAIN_MISMATCH'
-  | 'FORBIDDEN'
-  | 'FAILED_PRECONDITION';
+  'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'CONFLICT' | 'CHAIN_MISMATCH' | 'FORBIDDEN' | 'FAILED_PRECONDITION';
 
 export class ContractError extends Error {
   readonly code: ContractErrorCode;

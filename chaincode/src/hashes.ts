@@ -21,7 +21,10 @@ export async function initHash(ctx: Context, keyArg: string): Promise<HashRecord
   if (existing) {
     // A retried InitHash by the same owner before any update is harmless: return what is there.
     if (existing.owner === owner && existing.version === 0) return existing;
-    throw new ContractError('ALREADY_EXISTS', `hash key ${JSON.stringify(key)} already exists (owner ${existing.owner}, version ${existing.version})`);
+    throw new ContractError(
+      'ALREADY_EXISTS',
+      `hash key ${JSON.stringify(key)} already exists (owner ${existing.owner}, version ${existing.version})`,
+    );
   }
   const record: HashRecord = {
     docType: 'hash',
@@ -57,7 +60,14 @@ export async function updateHash(ctx: Context, keyArg: string, sha256Arg: string
     timestamp: txTimestamp(ctx),
   };
   await writeJson(ctx, hashKey(ctx, key), record);
-  emitEvent(ctx, EVENTS.hashUpdated, { key, sha256, cid, version: record.version, owner: record.owner, txId: record.txId } satisfies HashUpdated);
+  emitEvent(ctx, EVENTS.hashUpdated, {
+    key,
+    sha256,
+    cid,
+    version: record.version,
+    owner: record.owner,
+    txId: record.txId,
+  } satisfies HashUpdated);
   return record;
 }
 

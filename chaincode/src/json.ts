@@ -38,7 +38,8 @@ function childPath(path: string, key: string | number): string {
  */
 export function jsonValueProblem(value: unknown, path: string): string | undefined {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return `${path} is not a finite number (it parses as ${value}); keep numbers within ±${Number.MAX_VALUE} or send it as a string`;
+    if (!Number.isFinite(value))
+      return `${path} is not a finite number (it parses as ${value}); keep numbers within ±${Number.MAX_VALUE} or send it as a string`;
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
       return (
         `${path} is an integer beyond ±${Number.MAX_SAFE_INTEGER} (Number.MAX_SAFE_INTEGER), which would be stored rounded ` +

@@ -71,21 +71,31 @@ describe('npm run package', () => {
   it('accepts Go templates in the address and names the builder configuration every peer then needs', () => {
     const script = join(root, 'scripts', 'package-ccaas.mjs');
     for (const address of ['{{.peername}}_twinledger:9999', '127.0.0.1:{{.ccport}}', '{{ .host }}:{{.port}}']) {
-      const result = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', address], { encoding: 'utf8' });
+      const result = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', address], {
+        encoding: 'utf8',
+      });
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stderr, /needs CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG='\{"/);
     }
-    const peername = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', '{{.peername}}_cc:9999'], { encoding: 'utf8' });
+    const peername = spawnSync(
+      process.execPath,
+      [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', '{{.peername}}_cc:9999'],
+      { encoding: 'utf8' },
+    );
     assert.match(peername.stderr, /CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG='\{"peername":"peer0org1"\}'/);
     for (const address of ['no-port', 'host:', '{{.x}}', 'a b:1', '{{.peername}_cc:9999']) {
-      const result = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', address], { encoding: 'utf8' });
+      const result = spawnSync(process.execPath, [script, '--out', join(temp, 'tpl'), '--label', 'cc_tpl', '--address', address], {
+        encoding: 'utf8',
+      });
       assert.equal(result.status, 2, `${address} is refused`);
       assert.match(result.stderr, /must be host:port/);
     }
   });
 
   it('rejects labels Fabric would refuse', () => {
-    const result = spawnSync(process.execPath, [join(root, 'scripts', 'package-ccaas.mjs'), '--out', temp, '--label', 'bad label'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(root, 'scripts', 'package-ccaas.mjs'), '--out', temp, '--label', 'bad label'], {
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /label "bad label" must start with a letter or digit/);
   });
@@ -94,9 +104,14 @@ describe('npm run package', () => {
 describe('collections_config.json', () => {
   it('defines <MSP ID>PrivateCollection per organisation, as the chaincode expects, and matches scripts/collections.mjs', () => {
     const shipped = JSON.parse(readFileSync(join(root, 'collections_config.json'), 'utf8')) as Array<Record<string, unknown>>;
-    const generated = JSON.parse(execFileSync(process.execPath, [join(root, 'scripts', 'collections.mjs'), 'Org1MSP', 'Org2MSP'], { encoding: 'utf8' })) as unknown;
+    const generated = JSON.parse(
+      execFileSync(process.execPath, [join(root, 'scripts', 'collections.mjs'), 'Org1MSP', 'Org2MSP'], { encoding: 'utf8' }),
+    ) as unknown;
     assert.deepEqual(shipped, generated);
-    assert.deepEqual(shipped.map((c) => c.name), [collectionFor('Org1MSP'), collectionFor('Org2MSP')]);
+    assert.deepEqual(
+      shipped.map((c) => c.name),
+      [collectionFor('Org1MSP'), collectionFor('Org2MSP')],
+    );
     for (const c of shipped) {
       assert.equal(c.memberOnlyRead, true);
       assert.equal(c.memberOnlyWrite, true);

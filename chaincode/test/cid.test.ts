@@ -52,7 +52,10 @@ describe('cidProblem', () => {
       ['bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzd', /digest length|truncated|base32/],
       ['bAFYBEI', /not valid lower-case base32/],
       [`b${base32(Buffer.from([0x02, 0x55, 0x12, 0x20, ...Buffer.alloc(32)]))}`, /does not start with CID version 1/],
-      [`b${base32(Buffer.from([0x01, 0x55, 0x12, 0x10, ...Buffer.alloc(16)]))}`, /digest length 16 does not match the hash function \(expected 32\)/],
+      [
+        `b${base32(Buffer.from([0x01, 0x55, 0x12, 0x10, ...Buffer.alloc(16)]))}`,
+        /digest length 16 does not match the hash function \(expected 32\)/,
+      ],
       [`b${base32(Buffer.from([0x01, 0x55, 0x12, 0x20, ...Buffer.alloc(31)]))}`, /does not match the bytes present/],
       [`b${base32(Buffer.from([0x01, 0x55, 0x7f, 0x20, ...Buffer.alloc(32)]))}`, /multihash function 0x7f is not supported/],
       ['zdj7WWeQ43G6JJvLWQWZpyHuAMq6uYWRjkBXFad11vE2LHhQ7', /must be a CIDv0/],
@@ -87,9 +90,15 @@ describe('cidProblem', () => {
       [cidV1([0x81, 0x00, 0x55, 0x12, 0x20], digest256('x')), /its CID version is not a minimally encoded varint/],
       [cidV1([0x01, 0x55, 0x92, 0x00, 0x20], digest256('x')), /its multihash function is not a minimally encoded varint/],
       [cidV1([0x01, 0x55, 0x12, 0xa0, 0x00], digest256('x')), /its digest length is not a minimally encoded varint/],
-      [cidV1([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x12, 0x20], digest256('x')), /its content codec is a varint longer than 9 bytes/],
+      [
+        cidV1([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x12, 0x20], digest256('x')),
+        /its content codec is a varint longer than 9 bytes/,
+      ],
       // codecs that are not content: libp2p-key (IPNS names), plain json, git-raw.
-      [cidV1([0x01, 0x72, 0x12, 0x20], digest256('x')), /its content codec 0x72 is not one IPFS uses for content \(allowed: raw 0x55, dag-pb 0x70, dag-cbor 0x71, dag-jose 0x85, dag-json 0x129\)/],
+      [
+        cidV1([0x01, 0x72, 0x12, 0x20], digest256('x')),
+        /its content codec 0x72 is not one IPFS uses for content \(allowed: raw 0x55, dag-pb 0x70, dag-cbor 0x71, dag-jose 0x85, dag-json 0x129\)/,
+      ],
       [cidV1([0x01, 0x80, 0x04, 0x12, 0x20], digest256('x')), /content codec 0x200 is not one IPFS uses/],
       [cidV1([0x01, 0x78, 0x12, 0x20], digest256('x')), /content codec 0x78/],
     ];

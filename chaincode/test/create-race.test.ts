@@ -35,7 +35,7 @@ describe('creating the same key twice in one block', () => {
       assert.deepEqual(codes, [VALIDATION.VALID, VALIDATION.ENDORSEMENT_POLICY_FAILURE]);
       const rerun = world.stub({ mspId: ORG1 });
       const again = await create(contextFor(rerun));
-      assert.deepEqual(json(again), json(results[0] as string), 'the winner\'s record');
+      assert.deepEqual(json(again), json(results[0] as string), "the winner's record");
       assert.deepEqual(rerun.writes, [], 'a read-only transaction');
       assert.deepEqual(world.commitBlock([rerun]), [VALIDATION.VALID]);
     });
@@ -63,6 +63,9 @@ describe('creating the same key twice in one block', () => {
     const world = new FakeWorld();
     const { codes } = await raceInOneBlock(world, [ORG1, ORG2], (ctx) => contract.RegisterDevice(ctx, TENANT, THING));
     assert.deepEqual(codes, [VALIDATION.VALID, VALIDATION.ENDORSEMENT_POLICY_FAILURE]);
-    await assert.rejects(contract.RegisterDevice(contextFor(world.stub({ mspId: ORG2 })), TENANT, THING), /ALREADY_EXISTS: .*registered by Org1MSP/);
+    await assert.rejects(
+      contract.RegisterDevice(contextFor(world.stub({ mspId: ORG2 })), TENANT, THING),
+      /ALREADY_EXISTS: .*registered by Org1MSP/,
+    );
   });
 });

@@ -54,7 +54,12 @@ async function execute(scenario: Scenario): Promise<{ result: unknown; writes: s
     await step(contextFor(stub));
     world.commit(stub);
   }
-  const stub = world.stub({ mspId: ORG1, txId: 'f'.repeat(64), transient: scenario.transient, timestamp: { seconds: 1_700_001_000, nanos: 42 } });
+  const stub = world.stub({
+    mspId: ORG1,
+    txId: 'f'.repeat(64),
+    transient: scenario.transient,
+    timestamp: { seconds: 1_700_001_000, nanos: 42 },
+  });
   const result = await scenario.tx(contextFor(stub));
   const writes = stub.writes.map((w) => `${w.kind}|${w.collection ?? ''}|${w.key}|${w.value?.toString('base64') ?? ''}`).join('\n');
   const events = stub.events.map((e) => `${e.name}|${e.payload.toString('base64')}`).join('\n');

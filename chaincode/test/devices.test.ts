@@ -26,7 +26,10 @@ describe('RegisterDevice / GetDevice', () => {
     const validation = stub.writes.find((w) => w.kind === 'validation');
     assert.ok(validation?.value, 'a state-based endorsement policy was set');
     assert.deepEqual(new KeyEndorsementPolicy(validation.value).listOrgs(), [ORG1]);
-    assert.deepEqual(stub.events.map((e) => e.name), ['DeviceRegistered']);
+    assert.deepEqual(
+      stub.events.map((e) => e.name),
+      ['DeviceRegistered'],
+    );
     const read = json<DeviceRecord>(await evaluate(world, { mspId: ORG2 }, (ctx) => contract.GetDevice(ctx, TENANT, THING)));
     assert.deepEqual(read, device, 'reads are open to every channel member');
   });
@@ -38,20 +41,56 @@ describe('RegisterDevice / GetDevice', () => {
     assert.equal(json<DeviceRecord>(result).owner, ORG1);
     assert.deepEqual(again.writes, [], 'registering again writes nothing');
     assert.deepEqual(again.events, []);
-    const stub = await rejects(world, { mspId: ORG2 }, (ctx) => contract.RegisterDevice(ctx, TENANT, THING), 'ALREADY_EXISTS', /already registered by Org1MSP/);
+    const stub = await rejects(
+      world,
+      { mspId: ORG2 },
+      (ctx) => contract.RegisterDevice(ctx, TENANT, THING),
+      'ALREADY_EXISTS',
+      /already registered by Org1MSP/,
+    );
     assert.deepEqual(stub.writes, []);
   });
 
   it('validates tenant and device IDs', async () => {
     const world = new FakeWorld();
-    await rejects(world, { mspId: ORG1 }, (ctx) => contract.RegisterDevice(ctx, 'bad tenant', THING), 'INVALID_ARGUMENT', /^INVALID_ARGUMENT: tenant "bad tenant" is not a valid Hono tenant ID/);
-    await rejects(world, { mspId: ORG1 }, (ctx) => contract.RegisterDevice(ctx, TENANT, 'lamp/1'), 'INVALID_ARGUMENT', /deviceId "lamp\/1" is not a valid Hono device ID/);
-    await rejects(world, { mspId: ORG1 }, (ctx) => contract.RegisterDevice(ctx, TENANT, ''), 'INVALID_ARGUMENT', /deviceId must be a non-empty string/);
-    await rejects(world, { mspId: ORG1 }, (ctx) => contract.RegisterDevice(ctx, TENANT, 'x'.repeat(300)), 'INVALID_ARGUMENT', /300 characters long; at most 256/);
+    await rejects(
+      world,
+      { mspId: ORG1 },
+      (ctx) => contract.RegisterDevice(ctx, 'bad tenant', THING),
+      'INVALID_ARGUMENT',
+      /^INVALID_ARGUMENT: tenant "bad tenant" is not a valid Hono tenant ID/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1 },
+      (ctx) => contract.RegisterDevice(ctx, TENANT, 'lamp/1'),
+      'INVALID_ARGUMENT',
+      /deviceId "lamp\/1" is not a valid Hono device ID/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1 },
+      (ctx) => contract.RegisterDevice(ctx, TENANT, ''),
+      'INVALID_ARGUMENT',
+      /deviceId must be a non-empty string/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1 },
+      (ctx) => contract.RegisterDevice(ctx, TENANT, 'x'.repeat(300)),
+      'INVALID_ARGUMENT',
+      /300 characters long; at most 256/,
+    );
   });
 
   it('GetDevice of an unknown device says so', async () => {
-    await rejects(new FakeWorld(), { mspId: ORG1 }, (ctx) => contract.GetDevice(ctx, TENANT, THING), 'NOT_FOUND', /is not registered; call RegisterDevice first/);
+    await rejects(
+      new FakeWorld(),
+      { mspId: ORG1 },
+      (ctx) => contract.GetDevice(ctx, TENANT, THING),
+      'NOT_FOUND',
+      /is not registered; call RegisterDevice first/,
+    );
   });
 });
 
@@ -80,8 +119,12 @@ describe('SetCredentials / GetCredentials', () => {
       ...stub.events.map((e) => e.payload),
       Buffer.from(result),
     ]).toString('utf8');
-    for (const text of [secret.password, secret.authId, stored.salt]) assert.ok(!publicBytes.includes(text), `${text} leaked into public data`);
-    assert.deepEqual(stub.events.map((e) => e.name), ['CredentialsSet']);
+    for (const text of [secret.password, secret.authId, stored.salt])
+      assert.ok(!publicBytes.includes(text), `${text} leaked into public data`);
+    assert.deepEqual(
+      stub.events.map((e) => e.name),
+      ['CredentialsSet'],
+    );
 
     const device = json<DeviceRecord>(await evaluate(world, { mspId: ORG2 }, (ctx) => contract.GetDevice(ctx, TENANT, THING)));
     assert.deepEqual(device.credentials, commitment);
@@ -95,37 +138,120 @@ describe('SetCredentials / GetCredentials', () => {
     const world = new FakeWorld();
     await registerDevice(world);
     const salt = 'ab'.repeat(16);
-    const { result } = await submit(world, { mspId: ORG1, transient: { ...secret, salt } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING));
-    assert.equal(json<CredentialCommitment>(result).commitment, credentialCommitment(Buffer.from(salt, 'hex'), secret.authId, secret.password));
-    await rejects(world, { mspId: ORG1, transient: { ...secret, salt: 'xyz' } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.salt must be 32 to 128 lower-case hex/);
+    const { result } = await submit(world, { mspId: ORG1, transient: { ...secret, salt } }, (ctx) =>
+      contract.SetCredentials(ctx, TENANT, THING),
+    );
+    assert.equal(
+      json<CredentialCommitment>(result).commitment,
+      credentialCommitment(Buffer.from(salt, 'hex'), secret.authId, secret.password),
+    );
+    await rejects(
+      world,
+      { mspId: ORG1, transient: { ...secret, salt: 'xyz' } },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'INVALID_ARGUMENT',
+      /transient.salt must be 32 to 128 lower-case hex/,
+    );
     // Without a salt the chaincode would have to derive one from public data (txId, tenant, device): refused.
     const { authId, password } = secret;
-    const missing = await rejects(world, { mspId: ORG1, transient: { authId, password } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.salt is missing; send a random salt of 16 to 64 bytes as lower-case hex/);
+    const missing = await rejects(
+      world,
+      { mspId: ORG1, transient: { authId, password } },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'INVALID_ARGUMENT',
+      /transient.salt is missing; send a random salt of 16 to 64 bytes as lower-case hex/,
+    );
     assert.deepEqual(missing.writes, []);
-    await rejects(world, { mspId: ORG1, transient: { authId, password, salt: '' } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.salt is missing/);
+    await rejects(
+      world,
+      { mspId: ORG1, transient: { authId, password, salt: '' } },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'INVALID_ARGUMENT',
+      /transient.salt is missing/,
+    );
   });
 
   it('denies a foreign organisation, and a foreign peer even for the owner', async () => {
     const world = new FakeWorld();
     await registerDevice(world);
-    const foreign = await rejects(world, { mspId: ORG2, transient: secret }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'FORBIDDEN', /belongs to Org1MSP; Org2MSP may not set its credentials/);
+    const foreign = await rejects(
+      world,
+      { mspId: ORG2, transient: secret },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'FORBIDDEN',
+      /belongs to Org1MSP; Org2MSP may not set its credentials/,
+    );
     assert.deepEqual(foreign.writes, []);
-    await rejects(world, { mspId: ORG1, peerMspId: ORG2, transient: secret }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'FORBIDDEN', /endorsed only by peers of Org1MSP.*endorsingOrganizations: \["Org1MSP"\]/);
-    await rejects(world, { mspId: ORG1, peerMspId: null, transient: secret }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'FAILED_PRECONDITION', /CORE_PEER_LOCALMSPID/);
+    await rejects(
+      world,
+      { mspId: ORG1, peerMspId: ORG2, transient: secret },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'FORBIDDEN',
+      /endorsed only by peers of Org1MSP.*endorsingOrganizations: \["Org1MSP"\]/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1, peerMspId: null, transient: secret },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'FAILED_PRECONDITION',
+      /CORE_PEER_LOCALMSPID/,
+    );
 
     await submit(world, { mspId: ORG1, transient: secret }, (ctx) => contract.SetCredentials(ctx, TENANT, THING));
-    await rejects(world, { mspId: ORG2 }, (ctx) => contract.GetCredentials(ctx, TENANT, THING), 'FORBIDDEN', /Org2MSP may not read its credentials/);
-    await rejects(world, { mspId: ORG1, peerMspId: ORG2 }, (ctx) => contract.GetCredentials(ctx, TENANT, THING), 'FORBIDDEN', /GetCredentials must be endorsed only by peers of Org1MSP/);
+    await rejects(
+      world,
+      { mspId: ORG2 },
+      (ctx) => contract.GetCredentials(ctx, TENANT, THING),
+      'FORBIDDEN',
+      /Org2MSP may not read its credentials/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1, peerMspId: ORG2 },
+      (ctx) => contract.GetCredentials(ctx, TENANT, THING),
+      'FORBIDDEN',
+      /GetCredentials must be endorsed only by peers of Org1MSP/,
+    );
   });
 
   it('validates the transient map', async () => {
     const world = new FakeWorld();
     await registerDevice(world);
-    await rejects(world, { mspId: ORG1, transient: { password: 'x1234' } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.authId is missing.*present: password/);
-    await rejects(world, { mspId: ORG1, transient: { authId: 'lamp-1' } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.password is missing/);
-    await rejects(world, { mspId: ORG1, transient: { authId: 'lamp@1', password: 'x1234' } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /transient.authId "lamp@1" contains "@" or ":"/);
-    await rejects(world, { mspId: ORG1, transient: { authId: 'lamp-1', password: 'p'.repeat(600) } }, (ctx) => contract.SetCredentials(ctx, TENANT, THING), 'INVALID_ARGUMENT', /longer than 512/);
-    await rejects(world, { mspId: ORG1, transient: secret }, (ctx) => contract.SetCredentials(ctx, TENANT, 'org.acme:unknown'), 'NOT_FOUND', /is not registered/);
+    await rejects(
+      world,
+      { mspId: ORG1, transient: { password: 'x1234' } },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'INVALID_ARGUMENT',
+      /transient.authId is missing.*present: password/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1, transient: { authId: 'lamp-1' } },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'INVALID_ARGUMENT',
+      /transient.password is missing/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1, transient: { authId: 'lamp@1', password: 'x1234' } },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'INVALID_ARGUMENT',
+      /transient.authId "lamp@1" contains "@" or ":"/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1, transient: { authId: 'lamp-1', password: 'p'.repeat(600) } },
+      (ctx) => contract.SetCredentials(ctx, TENANT, THING),
+      'INVALID_ARGUMENT',
+      /longer than 512/,
+    );
+    await rejects(
+      world,
+      { mspId: ORG1, transient: secret },
+      (ctx) => contract.SetCredentials(ctx, TENANT, 'org.acme:unknown'),
+      'NOT_FOUND',
+      /is not registered/,
+    );
   });
 
   it('GetCredentials before SetCredentials is NOT_FOUND', async () => {

@@ -56,14 +56,21 @@ describe('dispatch through fabric-shim', () => {
     const published = await invoke(world, ORG1, ['twinledger:PublishTelemetryData', TENANT, THING, command, '']);
     assert.equal(published.response.status, 200, published.response.message);
     assert.equal(published.text, sha256(command));
-    assert.deepEqual(published.stub.events.map((e) => e.name), ['TelemetryPublishRequested']);
+    assert.deepEqual(
+      published.stub.events.map((e) => e.name),
+      ['TelemetryPublishRequested'],
+    );
 
     const batch = await invoke(world, ORG1, ['AnchorBatch', 's1', 'b1', sha256('x'), '1', GENESIS_ROOT, '']);
     assert.equal(batch.response.status, 200, batch.response.message);
     const head = await invoke(world, ORG2, ['GetHead', 's1']);
     assert.equal(JSON.parse(head.text).root, sha256('x'));
 
-    const creds = await invoke(world, ORG1, ['SetCredentials', TENANT, THING], { authId: 'lamp-1', password: 'pw-123456', salt: '0f'.repeat(32) });
+    const creds = await invoke(world, ORG1, ['SetCredentials', TENANT, THING], {
+      authId: 'lamp-1',
+      password: 'pw-123456',
+      salt: '0f'.repeat(32),
+    });
     assert.equal(creds.response.status, 200, creds.response.message);
     const read = await invoke(world, ORG1, ['GetCredentials', TENANT, THING]);
     assert.equal(JSON.parse(read.text).password, 'pw-123456');

@@ -14,7 +14,9 @@ import { GENESIS_ROOT } from '../src/validate';
 const STREAM = 'org.acme/telemetry';
 
 function policyOrgs(stub: FakeStub, key: string): string[][] {
-  return stub.writes.filter((w) => w.kind === 'validation' && w.key === key).map((w) => new KeyEndorsementPolicy(w.value as Buffer).listOrgs());
+  return stub.writes
+    .filter((w) => w.kind === 'validation' && w.key === key)
+    .map((w) => new KeyEndorsementPolicy(w.value as Buffer).listOrgs());
 }
 
 /** A transaction "endorsed" by a peer of `peerMspId` running modified chaincode: it writes `key` directly. */
@@ -31,7 +33,10 @@ describe('key-level endorsement of owned keys', () => {
     const world = new FakeWorld();
     await registerDevice(world);
     const key = keyOf((ctx) => deviceKey(ctx, TENANT, THING));
-    assert.throws(() => world.commit(forgedWrite(world, ORG2, key, { owner: ORG2 })), /ENDORSEMENT_POLICY_FAILURE: .* needs Org1MSP; endorsed by Org2MSP/);
+    assert.throws(
+      () => world.commit(forgedWrite(world, ORG2, key, { owner: ORG2 })),
+      /ENDORSEMENT_POLICY_FAILURE: .* needs Org1MSP; endorsed by Org2MSP/,
+    );
     // The owner's peer (alone or with others) satisfies it.
     world.commit(forgedWrite(world, ORG1, key, { owner: ORG1 }), [ORG2, ORG1]);
   });
@@ -46,7 +51,14 @@ describe('key-level endorsement of owned keys', () => {
     assert.deepEqual(retry.stub.writes, []);
 
     // Org2's peer with modified chaincode takes the key over: invalid.
-    const forged = forgedWrite(world, ORG2, key, { docType: 'hash', key: 'ids/node-7', owner: ORG2, sha256: sha256('evil'), cid: null, version: 1 });
+    const forged = forgedWrite(world, ORG2, key, {
+      docType: 'hash',
+      key: 'ids/node-7',
+      owner: ORG2,
+      sha256: sha256('evil'),
+      cid: null,
+      version: 1,
+    });
     assert.throws(() => world.commit(forged), /ENDORSEMENT_POLICY_FAILURE/);
     // An honest UpdateHash endorsed only on Org2's peer is invalid too; on Org1's peer it commits.
     const onOtherPeer = world.stub({ mspId: ORG1, peerMspId: ORG2 });
@@ -57,15 +69,32 @@ describe('key-level endorsement of owned keys', () => {
 
   it('the first AnchorBatch puts the owner policy on the stream head; later batches need the owner peer', async () => {
     const world = new FakeWorld();
-    const first = await submit(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b1', sha256('1'), '4', GENESIS_ROOT, ''));
+    const first = await submit(world, { mspId: ORG1 }, (ctx) =>
+      contract.AnchorBatch(ctx, STREAM, 'b1', sha256('1'), '4', GENESIS_ROOT, ''),
+    );
     const key = keyOf((ctx) => headKey(ctx, STREAM));
     assert.deepEqual(policyOrgs(first.stub, key(first.stub)), [[ORG1]]);
-    assert.deepEqual(first.stub.writes.map((w) => w.kind), ['put', 'put', 'validation']);
+    assert.deepEqual(
+      first.stub.writes.map((w) => w.kind),
+      ['put', 'put', 'validation'],
+    );
     // The policy stays on the key: the second batch does not set it again.
-    const second = await submit(world, { mspId: ORG1 }, (ctx) => contract.AnchorBatch(ctx, STREAM, 'b2', sha256('2'), '4', sha256('1'), ''));
-    assert.deepEqual(second.stub.writes.map((w) => w.kind), ['put', 'put']);
+    const second = await submit(world, { mspId: ORG1 }, (ctx) =>
+      contract.AnchorBatch(ctx, STREAM, 'b2', sha256('2'), '4', sha256('1'), ''),
+    );
+    assert.deepEqual(
+      second.stub.writes.map((w) => w.kind),
+      ['put', 'put'],
+    );
 
-    const forged = forgedWrite(world, ORG2, key, { docType: 'head', stream: STREAM, seq: 3, batchId: 'x', root: sha256('evil'), owner: ORG2 });
+    const forged = forgedWrite(world, ORG2, key, {
+      docType: 'head',
+      stream: STREAM,
+      seq: 3,
+      batchId: 'x',
+      root: sha256('evil'),
+      owner: ORG2,
+    });
     assert.throws(() => world.commit(forged), /ENDORSEMENT_POLICY_FAILURE/);
     const onOtherPeer = world.stub({ mspId: ORG1, peerMspId: ORG2 });
     await contract.AnchorBatch(contextFor(onOtherPeer), STREAM, 'b3', sha256('3'), '4', sha256('2'), '');

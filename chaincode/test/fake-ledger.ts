@@ -186,7 +186,9 @@ export class FakeStub {
     const members = this.world.collectionMembers.get(collection);
     if (!members) throw new Error(`collection ${collection} could not be found`);
     if (!members.includes(this.getMspID())) {
-      throw new Error(`tx creator does not have read access permission on privatedata in chaincodeName:twinledger collectionName: ${collection}`);
+      throw new Error(
+        `tx creator does not have read access permission on privatedata in chaincodeName:twinledger collectionName: ${collection}`,
+      );
     }
     return this.world.privateData.get(collection)?.get(key) ?? Buffer.alloc(0);
   }
@@ -212,9 +214,9 @@ export class FakeWorld {
   readonly committedEvents: Array<{ txId: string; name: string; payload: Buffer }> = [];
   /** Collection name → member MSP IDs, read from the shipped collections_config.json. */
   readonly collectionMembers = new Map<string, string[]>(
-    (JSON.parse(readFileSync(join(__dirname, '..', '..', 'collections_config.json'), 'utf8')) as Array<{ name: string; policy: string }>).map(
-      (c) => [c.name, [...c.policy.matchAll(/'([^'.]+)\.member'/g)].map((m) => m[1] as string)],
-    ),
+    (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', 'collections_config.json'), 'utf8')) as Array<{ name: string; policy: string }>
+    ).map((c) => [c.name, [...c.policy.matchAll(/'([^'.]+)\.member'/g)].map((m) => m[1] as string)]),
   );
 
   stub(options: TxOptions): FakeStub {
@@ -288,7 +290,12 @@ export class FakeWorld {
         else this.state.delete(write.key);
         this.versions.set(write.key, (this.versions.get(write.key) ?? 0) + 1);
         const entries = this.history.get(write.key) ?? [];
-        entries.push({ txId: stub.txId, timestamp: stub.timestamp, isDelete: write.kind === 'delete', value: write.value ?? Buffer.alloc(0) });
+        entries.push({
+          txId: stub.txId,
+          timestamp: stub.timestamp,
+          isDelete: write.kind === 'delete',
+          value: write.value ?? Buffer.alloc(0),
+        });
         this.history.set(write.key, entries);
       } else if (write.kind === 'validation') {
         this.validation.set(write.key, write.value as Buffer);
@@ -323,8 +330,23 @@ export function contextFor(stub: FakeStub): Context {
 export function testCertificate(commonName: string): string {
   return execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', '/dev/null',
-      '-subj', `/CN=${commonName}/O=TwinLedger test`, '-days', '1', '-outform', 'PEM'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      `/CN=${commonName}/O=TwinLedger test`,
+      '-days',
+      '1',
+      '-outform',
+      'PEM',
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
 }

@@ -99,7 +99,9 @@ class FakePeer {
           status: response.getStatus(),
           message: response.getMessage(),
           payload: Buffer.from(response.getPayload_asU8()).toString('utf8'),
-          ...(event && event.getEventName() ? { event: { name: event.getEventName(), payload: Buffer.from(event.getPayload_asU8()).toString('utf8') } } : {}),
+          ...(event && event.getEventName()
+            ? { event: { name: event.getEventName(), payload: Buffer.from(event.getPayload_asU8()).toString('utf8') } }
+            : {}),
         });
         this.pending = undefined;
         return;
@@ -167,9 +169,19 @@ describe('chaincode server end to end (fake peer over gRPC)', () => {
 
   before(async () => {
     const port = await freePort();
-    packageId = execFileSync(process.execPath, [join(root, 'scripts', 'package-ccaas.mjs'), '--out', temp, '--address', `127.0.0.1:${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    packageId = execFileSync(
+      process.execPath,
+      [join(root, 'scripts', 'package-ccaas.mjs'), '--out', temp, '--address', `127.0.0.1:${port}`],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    ).trim();
     server = spawn(process.execPath, [join(root, 'scripts', 'start-server.mjs')], {
-      env: { ...process.env, CHAINCODE_ID: packageId, CHAINCODE_SERVER_ADDRESS: `127.0.0.1:${port}`, CORE_PEER_LOCALMSPID: 'Org1MSP', CORE_CHAINCODE_LOGGING_LEVEL: 'CRITICAL' },
+      env: {
+        ...process.env,
+        CHAINCODE_ID: packageId,
+        CHAINCODE_SERVER_ADDRESS: `127.0.0.1:${port}`,
+        CORE_PEER_LOCALMSPID: 'Org1MSP',
+        CORE_CHAINCODE_LOGGING_LEVEL: 'CRITICAL',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     server.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -199,7 +211,12 @@ describe('chaincode server end to end (fake peer over gRPC)', () => {
 
     const command = modifyCommand();
     const txId = 'ab'.repeat(32);
-    const published = await fakePeer.invoke({ mspId: 'Org1MSP', certificate, args: ['PublishTelemetryData', 'org.acme', 'org.acme:lamp-1', command, '5'], txId });
+    const published = await fakePeer.invoke({
+      mspId: 'Org1MSP',
+      certificate,
+      args: ['PublishTelemetryData', 'org.acme', 'org.acme:lamp-1', command, '5'],
+      txId,
+    });
     assert.equal(published.status, 200, published.message);
     assert.equal(published.payload, sha256(command));
     assert.equal(published.event?.name, 'TelemetryPublishRequested');
@@ -208,9 +225,16 @@ describe('chaincode server end to end (fake peer over gRPC)', () => {
   });
 
   it('answers a refused transaction with status 500 and the coded message', async () => {
-    const refused = await fakePeer.invoke({ mspId: 'Org2MSP', certificate, args: ['PublishTelemetryData', 'org.acme', 'org.acme:lamp-1', modifyCommand(), ''] });
+    const refused = await fakePeer.invoke({
+      mspId: 'Org2MSP',
+      certificate,
+      args: ['PublishTelemetryData', 'org.acme', 'org.acme:lamp-1', modifyCommand(), ''],
+    });
     assert.equal(refused.status, 500);
-    assert.match(refused.message, /^FORBIDDEN: device "org.acme:lamp-1" of tenant "org.acme" belongs to Org1MSP; Org2MSP may not publish telemetry/);
+    assert.match(
+      refused.message,
+      /^FORBIDDEN: device "org.acme:lamp-1" of tenant "org.acme" belongs to Org1MSP; Org2MSP may not publish telemetry/,
+    );
     assert.equal(refused.event, undefined);
   });
 });

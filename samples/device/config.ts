@@ -18,7 +18,10 @@ export function lampOptions(env: NodeJS.ProcessEnv = process.env): DeviceClientO
   const missing = [...adapter, 'DEMO_DEVICE_PASSWORD'].filter((name) => !env[name]);
   if (transport !== 'http' && transport !== 'mqtt') missing.unshift('LAMP_TRANSPORT (mqtt or http)');
   if (missing.length > 0) {
-    const described = { ...ENVIRONMENT_VARIABLES, DEMO_DEVICE_PASSWORD: "the device's password (as given to npm run demo)" } as Record<string, string>;
+    const described = { ...ENVIRONMENT_VARIABLES, DEMO_DEVICE_PASSWORD: "the device's password (as given to npm run demo)" } as Record<
+      string,
+      string
+    >;
     console.log(`The lamp is a device on a Cloud2Edge installation; these variables are not set: ${missing.join(', ')}.
 
 Set the adapter variables with Cloud2Edge's script, as its documentation does:

@@ -44,13 +44,17 @@ interface ExportTarget {
 
 /** The entries of package.json `exports` that have a `types` condition, `./dist/x.d.ts` mapped to `src/x.ts`. */
 export function apiEntries(root: string): ApiEntry[] {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; exports: Record<string, ExportTarget | string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, ExportTarget | string>;
+  };
   const entries: ApiEntry[] = [];
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (typeof target !== 'object' || typeof target.types !== 'string') continue;
     const match = /^\.\/dist\/(.+)\.d\.ts$/.exec(target.types);
     if (match?.[1] === undefined) throw new Error(`package.json exports["${subpath}"].types must point into ./dist/: ${target.types}`);
-    if (target.import !== `./dist/${match[1]}.js`) throw new Error(`package.json exports["${subpath}"]: import must be ./dist/${match[1]}.js, next to its types`);
+    if (target.import !== `./dist/${match[1]}.js`)
+      throw new Error(`package.json exports["${subpath}"]: import must be ./dist/${match[1]}.js, next to its types`);
     const name = subpath === '.' ? 'root' : subpath.slice(2).replace(/\//g, '-');
     entries.push({ specifier: `${pkg.name}${subpath.slice(1)}`, source: `src/${match[1]}.ts`, report: `test/api/${name}.api.txt` });
   }
@@ -66,12 +70,16 @@ function moduleOf(path: string): string | undefined {
 
 /** Reads every entry with one compiler run over src/. */
 export function readApiSurfaces(root: string, entries: readonly ApiEntry[] = apiEntries(root)): ApiSurface[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.build.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  });
+  );
   if (config === undefined) throw new Error('cannot read tsconfig.build.json');
   const program = ts.createProgram(
     entries.map((entry) => join(root, entry.source)),
@@ -176,13 +184,17 @@ function referencedDeclarations(
   const found = new Map<ts.Symbol, string>();
   const seenSymbols = new Set<ts.Symbol>();
   const seenTypes = new Set<ts.Type>();
-  const inSrc = (symbol: ts.Symbol) => symbol.declarations?.some((declaration) => declaration.getSourceFile().fileName.startsWith(src)) ?? false;
+  const inSrc = (symbol: ts.Symbol) =>
+    symbol.declarations?.some((declaration) => declaration.getSourceFile().fileName.startsWith(src)) ?? false;
 
   const isHidden = (member: ts.Symbol) =>
     member.declarations?.some(
       (declaration) =>
         ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected) ||
-        ((ts.isPropertyDeclaration(declaration) || ts.isMethodDeclaration(declaration) || ts.isGetAccessor(declaration) || ts.isSetAccessor(declaration)) &&
+        ((ts.isPropertyDeclaration(declaration) ||
+          ts.isMethodDeclaration(declaration) ||
+          ts.isGetAccessor(declaration) ||
+          ts.isSetAccessor(declaration)) &&
           ts.isPrivateIdentifier(declaration.name)),
     ) ?? false;
 
@@ -190,7 +202,8 @@ function referencedDeclarations(
     for (const member of checker.getPropertiesOfType(type)) {
       if (isHidden(member) || member.name.startsWith('__#')) continue;
       for (const declaration of member.declarations ?? []) {
-        if (ts.isPropertySignature(declaration) || ts.isPropertyDeclaration(declaration)) visitAnnotation(declaration.type, `${via}.${member.name}`);
+        if (ts.isPropertySignature(declaration) || ts.isPropertyDeclaration(declaration))
+          visitAnnotation(declaration.type, `${via}.${member.name}`);
       }
       visitType(checker.getTypeOfSymbol(member), `${via}.${member.name}`);
     }
@@ -253,7 +266,8 @@ function referencedDeclarations(
     }
     if (symbol.flags & ts.SymbolFlags.TypeAlias) {
       const declaration = symbol.declarations?.find(ts.isTypeAliasDeclaration);
-      for (const parameter of declaration?.typeParameters ?? []) visitTypeParameter(checker.getTypeAtLocation(parameter) as ts.TypeParameter, via);
+      for (const parameter of declaration?.typeParameters ?? [])
+        visitTypeParameter(checker.getTypeAtLocation(parameter) as ts.TypeParameter, via);
       visitType(checker.getDeclaredTypeOfSymbol(symbol), via);
     }
     if (symbol.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Variable)) visitType(checker.getTypeOfSymbol(symbol), via);
@@ -313,7 +327,8 @@ function referencedDeclarations(
     visitSymbol(symbol, symbol.name);
     // Statics and the constructor are API only where the class itself is: a type-only export hides them.
     const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-    if (target.flags & ts.SymbolFlags.Class && !isTypeOnlyExport(checker, symbol)) visitMembers(checker.getTypeOfSymbol(target), symbol.name);
+    if (target.flags & ts.SymbolFlags.Class && !isTypeOnlyExport(checker, symbol))
+      visitMembers(checker.getTypeOfSymbol(target), symbol.name);
   }
   return found;
 }

@@ -6,9 +6,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BinaryLocations, FabricBinaries } from './binaries.js';
-import { CHAINCODE_DIR, chaincodeServerCommand, chaincodeVersion, ensureChaincodeBuilt, packageChaincode, writeCollectionsConfig } from './chaincode.js';
+import {
+  CHAINCODE_DIR,
+  chaincodeServerCommand,
+  chaincodeVersion,
+  ensureChaincodeBuilt,
+  packageChaincode,
+  writeCollectionsConfig,
+} from './chaincode.js';
 import { baseEnv, freePorts, peerAdminEnv } from './environment.js';
-import { LOOPBACK, type OrdererPlan, type OrgPlan, channelConfig, cryptoConfig, ordererPaths, orgPaths, orgPlan, writePeerCoreYaml } from './material.js';
+import {
+  LOOPBACK,
+  type OrdererPlan,
+  type OrgPlan,
+  channelConfig,
+  cryptoConfig,
+  ordererPaths,
+  orgPaths,
+  orgPlan,
+  writePeerCoreYaml,
+} from './material.js';
 import { type RecordedProcess, runTool, startProcess, waitUntilListening } from './processes.js';
 import { type NetworkOrg, type NetworkState, writeState } from './state.js';
 
@@ -82,10 +99,18 @@ export class NetworkBuilder {
     const orgCount = this.options.orgs ?? 1;
     if (!Number.isInteger(orgCount) || orgCount < 1 || orgCount > 4) throw new Error(`orgs must be 1 to 4, got ${orgCount}`);
     const channel = this.options.channel ?? 'twinledger';
-    if (!/^[a-z][a-z0-9.-]{0,248}$/.test(channel)) throw new Error(`channel ${JSON.stringify(channel)} must match ^[a-z][a-z0-9.-]*$ (Fabric's rule)`);
+    if (!/^[a-z][a-z0-9.-]{0,248}$/.test(channel))
+      throw new Error(`channel ${JSON.stringify(channel)} must match ^[a-z][a-z0-9.-]*$ (Fabric's rule)`);
     const ports = await freePorts(3 + orgCount * 4);
     const take = () => ports.shift() as number;
-    const orderer: OrdererPlan = { mspId: 'OrdererMSP', domain: 'example.com', host: 'orderer.example.com', port: take(), adminPort: take(), operationsPort: take() };
+    const orderer: OrdererPlan = {
+      mspId: 'OrdererMSP',
+      domain: 'example.com',
+      host: 'orderer.example.com',
+      port: take(),
+      adminPort: take(),
+      operationsPort: take(),
+    };
     const orgs = Array.from({ length: orgCount }, (_, i) =>
       orgPlan(i + 1, { peer: take(), chaincodeListen: take(), operations: take(), chaincodeServer: take() }),
     );
@@ -150,7 +175,10 @@ export class NetworkBuilder {
     const env = baseEnv();
     this.log('generating crypto material (cryptogen)');
     writeFileSync(this.path('crypto-config.yaml'), cryptoConfig(orderer, orgs));
-    await runTool(this.binaries.cryptogen, ['generate', `--config=${this.path('crypto-config.yaml')}`, `--output=${this.path('crypto')}`], { env, cwd: this.dir });
+    await runTool(this.binaries.cryptogen, ['generate', `--config=${this.path('crypto-config.yaml')}`, `--output=${this.path('crypto')}`], {
+      env,
+      cwd: this.dir,
+    });
 
     mkdirSync(this.state.configDir, { recursive: true });
     writePeerCoreYaml(this.binaries.configDir, this.state.configDir, this.binaries.ccaasBuilderDir);
@@ -160,7 +188,16 @@ export class NetworkBuilder {
     this.log(`creating the genesis block of channel ${this.state.channel} (configtxgen)`);
     await runTool(
       this.binaries.configtxgen,
-      ['-profile', 'TwinLedgerChannel', '-outputBlock', this.path('channel.block'), '-channelID', this.state.channel, '-configPath', this.path('configtx')],
+      [
+        '-profile',
+        'TwinLedgerChannel',
+        '-outputBlock',
+        this.path('channel.block'),
+        '-channelID',
+        this.state.channel,
+        '-configPath',
+        this.path('configtx'),
+      ],
       { env: { ...env, FABRIC_LOGGING_SPEC: 'warning' }, cwd: this.dir },
     );
   }
@@ -207,15 +244,34 @@ export class NetworkBuilder {
     };
     this.log(`starting the orderer on ${this.state.orderer.endpoint}`);
     const process = this.record(
-      startProcess({ name: 'orderer', command: this.binaries.orderer, args: [], env, cwd: this.dir, log: this.path('logs', 'orderer.log') }),
+      startProcess({
+        name: 'orderer',
+        command: this.binaries.orderer,
+        args: [],
+        env,
+        cwd: this.dir,
+        log: this.path('logs', 'orderer.log'),
+      }),
     );
     await waitUntilListening(process, orderer.adminPort, this.startTimeoutMs);
     this.log(`joining the orderer to channel ${this.state.channel} (osnadmin)`);
     await runTool(
       this.binaries.osnadmin,
       [
-        'channel', 'join', '--channelID', this.state.channel, '--config-block', this.path('channel.block'),
-        '-o', this.state.orderer.adminEndpoint, '--ca-file', files.tlsCa, '--client-cert', files.adminTlsCert, '--client-key', files.adminTlsKey,
+        'channel',
+        'join',
+        '--channelID',
+        this.state.channel,
+        '--config-block',
+        this.path('channel.block'),
+        '-o',
+        this.state.orderer.adminEndpoint,
+        '--ca-file',
+        files.tlsCa,
+        '--client-cert',
+        files.adminTlsCert,
+        '--client-key',
+        files.adminTlsKey,
       ],
       { env: baseEnv(), cwd: this.dir },
     );
@@ -253,7 +309,14 @@ export class NetworkBuilder {
       };
       this.log(`starting ${plan.peerHost} (${plan.mspId}) on ${org.peer.endpoint}`);
       const process = this.record(
-        startProcess({ name: plan.peerHost, command: this.binaries.peer, args: ['node', 'start'], env, cwd: this.dir, log: this.path('logs', `${plan.peerHost}.log`) }),
+        startProcess({
+          name: plan.peerHost,
+          command: this.binaries.peer,
+          args: ['node', 'start'],
+          env,
+          cwd: this.dir,
+          log: this.path('logs', `${plan.peerHost}.log`),
+        }),
       );
       await waitUntilListening(process, plan.peerPort, this.startTimeoutMs);
       this.log(`joining ${plan.peerHost} to channel ${this.state.channel}`);
@@ -266,14 +329,32 @@ export class NetworkBuilder {
   }
 
   private ordererArgs(): string[] {
-    return ['-o', this.state.orderer.endpoint, '--ordererTLSHostnameOverride', this.state.orderer.hostAlias, '--tls', '--cafile', this.state.orderer.tlsRootCertFile];
+    return [
+      '-o',
+      this.state.orderer.endpoint,
+      '--ordererTLSHostnameOverride',
+      this.state.orderer.hostAlias,
+      '--tls',
+      '--cafile',
+      this.state.orderer.tlsRootCertFile,
+    ];
   }
 
   private definitionArgs(): string[] {
     const { chaincode, channel } = this.state;
     return [
-      '--channelID', channel, '--name', chaincode.name, '--version', chaincode.version, '--sequence', String(chaincode.sequence),
-      '--collections-config', chaincode.collectionsConfigFile as string, '--signature-policy', chaincode.endorsementPolicy,
+      '--channelID',
+      channel,
+      '--name',
+      chaincode.name,
+      '--version',
+      chaincode.version,
+      '--sequence',
+      String(chaincode.sequence),
+      '--collections-config',
+      chaincode.collectionsConfigFile as string,
+      '--signature-policy',
+      chaincode.endorsementPolicy,
     ];
   }
 
@@ -286,7 +367,11 @@ export class NetworkBuilder {
     chaincode.packageId = pkg.packageId;
     chaincode.packageFile = pkg.file;
     chaincode.collectionsConfigFile = this.path('chaincode', 'collections_config.json');
-    await writeCollectionsConfig(this.state.orgs.map((org) => org.mspId), chaincode.collectionsConfigFile, env);
+    await writeCollectionsConfig(
+      this.state.orgs.map((org) => org.mspId),
+      chaincode.collectionsConfigFile,
+      env,
+    );
     writeState(this.state);
 
     for (const org of this.state.orgs) {
@@ -301,30 +386,60 @@ export class NetworkBuilder {
       });
       this.log(`starting the chaincode server of ${org.mspId} on ${org.chaincodeServer}`);
       const started = this.record(
-        startProcess({ name: `chaincode.${org.name.toLowerCase()}`, ...server, cwd: CHAINCODE_DIR, log: this.path('logs', `chaincode.${org.name.toLowerCase()}.log`) }),
+        startProcess({
+          name: `chaincode.${org.name.toLowerCase()}`,
+          ...server,
+          cwd: CHAINCODE_DIR,
+          log: this.path('logs', `chaincode.${org.name.toLowerCase()}.log`),
+        }),
       );
       await waitUntilListening(started, Number(org.chaincodeServer.split(':')[1]), this.startTimeoutMs);
     }
     for (const org of this.state.orgs) {
       this.log(`approving the chaincode definition for ${org.mspId}`);
-      await this.peerCli(org, ['lifecycle', 'chaincode', 'approveformyorg', ...this.ordererArgs(), ...this.definitionArgs(), '--package-id', pkg.packageId]);
+      await this.peerCli(org, [
+        'lifecycle',
+        'chaincode',
+        'approveformyorg',
+        ...this.ordererArgs(),
+        ...this.definitionArgs(),
+        '--package-id',
+        pkg.packageId,
+      ]);
     }
     this.log(`committing chaincode ${chaincode.name} on channel ${this.state.channel}`);
     const peers = this.state.orgs.flatMap((org) => ['--peerAddresses', org.peer.endpoint, '--tlsRootCertFiles', org.peer.tlsRootCertFile]);
-    await this.peerCli(this.state.orgs[0] as NetworkOrg, ['lifecycle', 'chaincode', 'commit', ...this.ordererArgs(), ...this.definitionArgs(), ...peers]);
+    await this.peerCli(this.state.orgs[0] as NetworkOrg, [
+      'lifecycle',
+      'chaincode',
+      'commit',
+      ...this.ordererArgs(),
+      ...this.definitionArgs(),
+      ...peers,
+    ]);
     for (const org of this.state.orgs) await this.waitForChaincode(org);
   }
 
   /** The peer connects to the chaincode server on the first invocation: query until that works. */
   private async waitForChaincode(org: NetworkOrg): Promise<void> {
     const deadline = Date.now() + this.startTimeoutMs;
-    const query = ['chaincode', 'query', '-C', this.state.channel, '-n', this.state.chaincode.name, '-c', '{"Args":["GetHead","fabric-network.ready"]}'];
+    const query = [
+      'chaincode',
+      'query',
+      '-C',
+      this.state.channel,
+      '-n',
+      this.state.chaincode.name,
+      '-c',
+      '{"Args":["GetHead","fabric-network.ready"]}',
+    ];
     for (;;) {
       try {
         await this.peerCli(org, query, 30_000);
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`chaincode ${this.state.chaincode.name} does not answer on ${org.peer.hostAlias}: ${(error as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(`chaincode ${this.state.chaincode.name} does not answer on ${org.peer.hostAlias}: ${(error as Error).message}`);
         await new Promise((done) => setTimeout(done, 500));
       }
     }

@@ -38,26 +38,46 @@ export function chaincodeVersion(): string {
 }
 
 /** Builds the CCaaS package; resolves with its file and package ID (`label:sha256`). */
-export async function packageChaincode(options: { label: string; address: string; outDir: string; env: NodeJS.ProcessEnv }): Promise<{ file: string; packageId: string }> {
+export async function packageChaincode(options: {
+  label: string;
+  address: string;
+  outDir: string;
+  env: NodeJS.ProcessEnv;
+}): Promise<{ file: string; packageId: string }> {
   const script = join(CHAINCODE_DIR, 'scripts', 'package-ccaas.mjs');
-  const { stdout } = await runTool(process.execPath, [script, '--label', options.label, '--address', options.address, '--out', options.outDir], {
-    env: options.env,
-    cwd: CHAINCODE_DIR,
-  });
+  const { stdout } = await runTool(
+    process.execPath,
+    [script, '--label', options.label, '--address', options.address, '--out', options.outDir],
+    {
+      env: options.env,
+      cwd: CHAINCODE_DIR,
+    },
+  );
   const packageId = stdout.trim();
-  if (!packageId.startsWith(`${options.label}:`)) throw new Error(`package-ccaas.mjs printed ${JSON.stringify(packageId)}, not a package ID`);
+  if (!packageId.startsWith(`${options.label}:`))
+    throw new Error(`package-ccaas.mjs printed ${JSON.stringify(packageId)}, not a package ID`);
   return { file: join(options.outDir, `${options.label}.tar.gz`), packageId };
 }
 
 /** Writes the collections config for exactly these organisations (Fabric refuses members outside the channel). */
 export async function writeCollectionsConfig(mspIds: string[], file: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const { stdout } = await runTool(process.execPath, [join(CHAINCODE_DIR, 'scripts', 'collections.mjs'), ...mspIds], { env, cwd: CHAINCODE_DIR });
+  const { stdout } = await runTool(process.execPath, [join(CHAINCODE_DIR, 'scripts', 'collections.mjs'), ...mspIds], {
+    env,
+    cwd: CHAINCODE_DIR,
+  });
   JSON.parse(stdout);
   writeFileSync(file, stdout);
 }
 
 /** Command and environment of one organisation's chaincode server. */
-export function chaincodeServerCommand(options: { packageId: string; address: string; mspId: string; logLevel: string; modulePath?: string; baseEnv: NodeJS.ProcessEnv }) {
+export function chaincodeServerCommand(options: {
+  packageId: string;
+  address: string;
+  mspId: string;
+  logLevel: string;
+  modulePath?: string;
+  baseEnv: NodeJS.ProcessEnv;
+}) {
   const script = join(CHAINCODE_DIR, 'scripts', 'start-server.mjs');
   return {
     command: process.execPath,

@@ -15,7 +15,8 @@ export interface NetworkGatewayOptions {
 /** Gateway options for `User1` (or `Admin`) of an organisation, given by MSP ID or name (`Org1MSP`, `Org1`). */
 export function gatewayOptions(state: NetworkState, org: string = 'Org1MSP', user: 'User1' | 'Admin' = 'User1'): NetworkGatewayOptions {
   const found: NetworkOrg | undefined = state.orgs.find((candidate) => candidate.mspId === org || candidate.name === org);
-  if (!found) throw new Error(`the network has no organisation ${JSON.stringify(org)}; it has ${state.orgs.map((o) => o.mspId).join(', ')}`);
+  if (!found)
+    throw new Error(`the network has no organisation ${JSON.stringify(org)}; it has ${state.orgs.map((o) => o.mspId).join(', ')}`);
   const identity = found.users[user];
   return {
     peerEndpoint: found.peer.endpoint,

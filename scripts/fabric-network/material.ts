@@ -30,7 +30,10 @@ export interface OrdererPlan {
 
 export const LOOPBACK = '127.0.0.1';
 
-export function orgPlan(index: number, ports: { peer: number; chaincodeListen: number; operations: number; chaincodeServer: number }): OrgPlan {
+export function orgPlan(
+  index: number,
+  ports: { peer: number; chaincodeListen: number; operations: number; chaincodeServer: number },
+): OrgPlan {
   const name = `Org${index}`;
   const domain = `org${index}.example.com`;
   return {
@@ -83,7 +86,9 @@ export function ordererPaths(cryptoDir: string, orderer: OrdererPlan) {
 export function cryptoConfig(orderer: OrdererPlan, orgs: OrgPlan[]): string {
   const sans = ['localhost', LOOPBACK];
   return yaml.dump({
-    OrdererOrgs: [{ Name: 'Orderer', Domain: orderer.domain, EnableNodeOUs: true, Specs: [{ Hostname: orderer.host.split('.')[0], SANS: sans }] }],
+    OrdererOrgs: [
+      { Name: 'Orderer', Domain: orderer.domain, EnableNodeOUs: true, Specs: [{ Hostname: orderer.host.split('.')[0], SANS: sans }] },
+    ],
     PeerOrgs: orgs.map((org) => ({
       Name: org.name,
       Domain: org.domain,
@@ -144,9 +149,7 @@ export function channelConfig(cryptoDir: string, orderer: OrdererPlan, orgs: Org
     Orderer: {
       OrdererType: 'etcdraft',
       EtcdRaft: {
-        Consenters: [
-          { Host: LOOPBACK, Port: orderer.port, ClientTLSCert: ordererFiles.tlsCert, ServerTLSCert: ordererFiles.tlsCert },
-        ],
+        Consenters: [{ Host: LOOPBACK, Port: orderer.port, ClientTLSCert: ordererFiles.tlsCert, ServerTLSCert: ordererFiles.tlsCert }],
         // A short tick: the single node elects itself within a second of joining the channel.
         Options: { TickInterval: '100ms', ElectionTick: 10, HeartbeatTick: 1, MaxInflightBlocks: 5, SnapshotIntervalSize: '16 MB' },
       },

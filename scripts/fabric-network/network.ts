@@ -66,7 +66,9 @@ export async function up(options: FabricNetworkOptions = {}): Promise<NetworkSta
     } catch (error) {
       const state = readState(dir);
       if (state) await stopAll(state);
-      throw new Error(`fabric-network up failed; processes stopped, logs kept in ${join(dir, 'logs')}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`fabric-network up failed; processes stopped, logs kept in ${join(dir, 'logs')}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   } finally {
     release();

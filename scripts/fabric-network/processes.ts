@@ -137,10 +137,14 @@ export async function waitUntilListening(record: RecordedProcess, port: number, 
   for (;;) {
     if (await portOpen(port, host)) return;
     if (!isRunning(record)) {
-      throw new Error(`${record.name} exited before it listened on ${host}:${port}; its log (${record.log}) ends with:\n${logTail(record.log)}`);
+      throw new Error(
+        `${record.name} exited before it listened on ${host}:${port}; its log (${record.log}) ends with:\n${logTail(record.log)}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new Error(`${record.name} does not listen on ${host}:${port} after ${timeoutMs} ms; its log (${record.log}) ends with:\n${logTail(record.log)}`);
+      throw new Error(
+        `${record.name} does not listen on ${host}:${port} after ${timeoutMs} ms; its log (${record.log}) ends with:\n${logTail(record.log)}`,
+      );
     }
     await sleep(100);
   }
@@ -152,7 +156,11 @@ export interface ToolResult {
 }
 
 /** Runs a command to completion; throws with its output when it fails or runs past `timeoutMs`. */
-export function runTool(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number }): Promise<ToolResult> {
+export function runTool(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number },
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     execFile(
       command,

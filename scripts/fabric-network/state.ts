@@ -114,7 +114,10 @@ export function acquireLock(dir: string): () => void {
       } catch {
         alive = false;
       }
-      if (alive) throw new Error(`another fabric-network up/down (pid ${holder}) is working on ${dir}; wait for it, or delete ${lock} if it is gone`);
+      if (alive)
+        throw new Error(
+          `another fabric-network up/down (pid ${holder}) is working on ${dir}; wait for it, or delete ${lock} if it is gone`,
+        );
       rmSync(lock, { force: true });
     }
   }

@@ -53,8 +53,7 @@ export type Cloud2EdgeDeviceOptions =
  * logger and the ID rules default to the configuration. Kafka `credentials` are not part of it: pass them here.
  */
 export type Cloud2EdgeNorthboundOptions =
-  | ({ transport: 'amqp' } & Partial<AmqpNorthboundOptions>)
-  | ({ transport: 'kafka' } & Partial<KafkaNorthboundClientOptions>);
+  ({ transport: 'amqp' } & Partial<AmqpNorthboundOptions>) | ({ transport: 'kafka' } & Partial<KafkaNorthboundClientOptions>);
 
 /**
  * The Cloud2Edge facade: the Hono device registry and Ditto, configured together (one redactor, one
@@ -145,7 +144,11 @@ export class Cloud2Edge {
   device(options: Cloud2EdgeDeviceOptions): DeviceClient {
     this.assertOpen('device()');
     if (typeof options !== 'object' || options === null) {
-      throw new ValidationError('options', `must be an object, got ${showValue(options)}`, 'e.g. { transport: "mqtt", tenant, thingId, password }');
+      throw new ValidationError(
+        'options',
+        `must be an object, got ${showValue(options)}`,
+        'e.g. { transport: "mqtt", tenant, thingId, password }',
+      );
     }
     const defaults: Partial<DeviceClientOptions> = { logger: this.logger, redactor: this.redactor };
     if (this.config.timeoutMs !== undefined) defaults.timeoutMs = this.config.timeoutMs;
@@ -170,20 +173,32 @@ export class Cloud2Edge {
     this.assertOpen('northbound()');
     const chosen: Cloud2EdgeNorthboundOptions = options ?? { transport: this.config.messaging ?? 'kafka' };
     if (typeof chosen !== 'object' || chosen === null) {
-      throw new ValidationError('options', `must be an object, got ${showValue(chosen)}`, 'e.g. { transport: "kafka", groupId, credentials }');
+      throw new ValidationError(
+        'options',
+        `must be an object, got ${showValue(chosen)}`,
+        'e.g. { transport: "kafka", groupId, credentials }',
+      );
     }
     const shared = { logger: this.logger, redactor: this.redactor };
     if (chosen.transport === 'amqp') {
       const { transport, ...overrides } = chosen;
       if (this.config.amqpNetwork === undefined && overrides.host === undefined) {
-        throw new ValidationError('amqpNetwork', 'no AMQP messaging network configured', 'Set AMQP_NETWORK_IP and AMQP_NETWORK_PORT_AMQP (Cloud2Edge\'s AMQP profile) or pass host.');
+        throw new ValidationError(
+          'amqpNetwork',
+          'no AMQP messaging network configured',
+          "Set AMQP_NETWORK_IP and AMQP_NETWORK_PORT_AMQP (Cloud2Edge's AMQP profile) or pass host.",
+        );
       }
       return createNorthbound({ transport, ...AmqpNorthbound.optionsFromConfig(this.config, { ...shared, ...overrides }) });
     }
     if (chosen.transport === 'kafka') {
       const { transport, ...overrides } = chosen;
       if (this.config.kafka === undefined && overrides.brokers === undefined) {
-        throw new ValidationError('kafka', 'no Kafka bootstrap server configured', 'Set KAFKA_IP and KAFKA_PORT_TCP_KAFKA or pass brokers.');
+        throw new ValidationError(
+          'kafka',
+          'no Kafka bootstrap server configured',
+          'Set KAFKA_IP and KAFKA_PORT_TCP_KAFKA or pass brokers.',
+        );
       }
       return createNorthbound({ transport, ...KafkaNorthbound.optionsFromConfig(this.config, { ...shared, ...overrides }) });
     }

@@ -183,7 +183,10 @@ function prepare(request: ProvisionDeviceRequest, context: ProvisioningContext):
   const thingId = validateThingId(request.thingId, context.idRules);
   // Hono checks device IDs with its own pattern; on Cloud2Edge the thing ID must pass both.
   if (!context.idRules.device.test(thingId)) {
-    throw new ValidationError('thingId', `${JSON.stringify(thingId)} is a valid thing ID but not a valid Hono device ID (${context.idRules.device.source})`);
+    throw new ValidationError(
+      'thingId',
+      `${JSON.stringify(thingId)} is a valid thing ID but not a valid Hono device ID (${context.idRules.device.source})`,
+    );
   }
   const policyId = validatePolicyId(request.policyId ?? thingId, context.idRules);
   let authId: string | undefined;
@@ -215,14 +218,13 @@ function prepare(request: ProvisionDeviceRequest, context: ProvisioningContext):
       throw new ValidationError('connection.messaging', `${JSON.stringify(messaging)} is neither "kafka" nor "amqp"`);
     }
     const body =
-      messaging === 'kafka'
-        ? honoKafkaConnection(tenant, request.connection?.kafka)
-        : honoAmqpConnection(tenant, request.connection?.amqp);
+      messaging === 'kafka' ? honoKafkaConnection(tenant, request.connection?.kafka) : honoAmqpConnection(tenant, request.connection?.amqp);
     const settings = messaging === 'kafka' ? request.connection?.kafka : request.connection?.amqp;
     if (settings?.password !== undefined) context.ditto.http.redactor.addSecret(settings.password);
     // Ditto verifies Kafka's certificate (validateCertificates): an `ssl` connection without the CA never opens.
     const kafka = messaging === 'kafka' ? request.connection?.kafka : undefined;
-    const needsCa = messaging === 'kafka' && (kafka?.scheme ?? 'ssl') === 'ssl' && kafka?.ca === undefined && body.validateCertificates !== false;
+    const needsCa =
+      messaging === 'kafka' && (kafka?.scheme ?? 'ssl') === 'ssl' && kafka?.ca === undefined && body.validateCertificates !== false;
     connection = { id: honoConnectionId(tenant, messaging), body, needsCa };
   }
   return { tenant, thingId, policyId, authId, password: request.password, connection };
@@ -287,7 +289,8 @@ function resourceSteps(
       create: () => {
         const policy = request.policy ?? defaultDevicePolicy(tenant, before.ownerSubject ?? '');
         const label = honoEntryLabel(policy, tenant, policyId);
-        const body: NewPolicy = label === undefined ? policy : { ...policy, entries: { ...policy.entries, [label]: honoPolicyEntry(tenant) } };
+        const body: NewPolicy =
+          label === undefined ? policy : { ...policy, entries: { ...policy.entries, [label]: honoPolicyEntry(tenant) } };
         return createTolerantly(() => ditto.policies.put(policyId, body, { ...call, ifNoneMatch: '*' }));
       },
       remove: () => ditto.policies.delete(policyId, call),
@@ -337,10 +340,10 @@ export async function provisionDevice(
   const call = { signal: options.signal, timeoutMs: options.timeoutMs };
 
   try {
-    const ownerSubject =
-      request.policy !== undefined ? undefined : (request.ownerSubject ?? (await ditto.whoami(call)).defaultSubject);
+    const ownerSubject = request.policy !== undefined ? undefined : (request.ownerSubject ?? (await ditto.whoami(call)).defaultSubject);
     const connection = prepared.connection;
-    const connectionExists = connection !== undefined && (await readOrUndefined(() => ditto.connections.get(connection.id, call))) !== undefined;
+    const connectionExists =
+      connection !== undefined && (await readOrUndefined(() => ditto.connections.get(connection.id, call))) !== undefined;
     if (connection?.needsCa && !connectionExists) connection.body = { ...connection.body, ca: await kafkaCaOfCloud2Edge(ditto, call) };
 
     for (const resource of resourceSteps(context, request, prepared, call, { ownerSubject, connectionExists })) {

@@ -72,7 +72,7 @@ export const ENVIRONMENT_VARIABLES = {
   MQTT_ADAPTER_PORT_MQTT: 'Hono MQTT adapter plain port',
   MQTT_ADAPTER_PORT_MQTTS: 'Hono MQTT adapter TLS port',
   DITTO_API_BASE_URL: 'Ditto HTTP API base URL, without /api/2 (printed by Cloud2Edge)',
-  DITTO_DEVOPS_PWD: 'Password of Ditto\'s devops user (printed by Cloud2Edge)',
+  DITTO_DEVOPS_PWD: "Password of Ditto's devops user (printed by Cloud2Edge)",
   AMQP_NETWORK_IP: 'AMQP messaging network host (AMQP profile only)',
   AMQP_NETWORK_PORT_AMQP: 'AMQP messaging network plain port',
   AMQP_NETWORK_PORT_AMQPS: 'AMQP messaging network TLS port',
@@ -83,7 +83,7 @@ export const ENVIRONMENT_VARIABLES = {
   TWINLEDGER_DITTO_TOKEN: 'Bearer token for Ditto instead of user/password',
   TWINLEDGER_DITTO_DEVOPS_USERNAME: 'Ditto devops user (default: devops)',
   TWINLEDGER_MESSAGING: 'kafka (default) or amqp: which Ditto connection provisioning creates',
-  TWINLEDGER_CA_FILE: 'PEM file with the CA that signed the servers\' certificates',
+  TWINLEDGER_CA_FILE: "PEM file with the CA that signed the servers' certificates",
   TWINLEDGER_TLS_SERVER_NAME: 'Host name to verify server certificates against (Cloud2Edge example certificates)',
   TWINLEDGER_CLIENT_CERT_FILE: 'Client certificate (PEM) for mutual TLS',
   TWINLEDGER_CLIENT_KEY_FILE: 'Client private key (PEM) for mutual TLS',
@@ -101,10 +101,10 @@ function get(env: Env, name: EnvironmentVariable): string | undefined {
 }
 
 /** Where credentials go instead of an address (see endpoint.ts), for the hint of a refusal. */
-const REGISTRY_LOGIN = 'DeviceRegistry\'s `credentials` option (Cloud2Edge\'s registry needs none)';
-const DEVICE_LOGIN = 'the device client\'s `authId` and `password`';
-const AMQP_LOGIN = 'AmqpNorthbound\'s `credentials` option ({ username, password })';
-const KAFKA_LOGIN = 'KafkaNorthbound\'s `credentials` option ({ mechanism, username, password })';
+const REGISTRY_LOGIN = "DeviceRegistry's `credentials` option (Cloud2Edge's registry needs none)";
+const DEVICE_LOGIN = "the device client's `authId` and `password`";
+const AMQP_LOGIN = "AmqpNorthbound's `credentials` option ({ username, password })";
+const KAFKA_LOGIN = "KafkaNorthbound's `credentials` option ({ mechanism, username, password })";
 
 const CREDENTIALS_INSTEAD: Partial<Record<EnvironmentVariable, string>> = {
   REGISTRY_BASE_URL: REGISTRY_LOGIN,
@@ -154,7 +154,10 @@ function hostPort(env: Env, host: EnvironmentVariable, plain: EnvironmentVariabl
  * `TWINLEDGER_*`), so `eval "$(setCloud2EdgeEnv.sh ...)"` followed by your app just works.
  * Explicit `overrides` win over the environment.
  */
-export function configFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, overrides: TwinLedgerConfig = {}): TwinLedgerConfig {
+export function configFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: TwinLedgerConfig = {},
+): TwinLedgerConfig {
   const config: TwinLedgerConfig = {};
   const registry = get(env, 'REGISTRY_BASE_URL');
   if (registry !== undefined) {
@@ -241,7 +244,8 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>> 
 export function checkedConfigEndpoints(config: TwinLedgerConfig): TwinLedgerConfig {
   const url = (field: string, value: unknown, credentialsIn: string) =>
     checkedHttpBaseUrl(field, value, { example: 'http://192.168.1.10:28080', credentialsIn });
-  const host = (field: string, value: unknown, credentialsIn: string) => checkedHost(field, value, { example: '192.168.1.10', credentialsIn });
+  const host = (field: string, value: unknown, credentialsIn: string) =>
+    checkedHost(field, value, { example: '192.168.1.10', credentialsIn });
   if (config.registry !== undefined) url('registry.baseUrl', config.registry.baseUrl, REGISTRY_LOGIN);
   if (config.ditto !== undefined) url('ditto.baseUrl', config.ditto.baseUrl, '`ditto.username` / `ditto.password` (or `ditto.token`)');
   if (config.httpAdapter !== undefined) url('httpAdapter.baseUrl', config.httpAdapter.baseUrl, DEVICE_LOGIN);

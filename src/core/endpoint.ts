@@ -40,8 +40,26 @@ export interface HostRule {
 
 /** Schemes safe to name in a message (a scheme-like prefix of an arbitrary string could be anything). */
 const KNOWN_SCHEMES: ReadonlySet<string> = new Set([
-  'http', 'https', 'ws', 'wss', 'ftp', 'ftps', 'sftp', 'ssh', 'file', 'mqtt', 'mqtts', 'amqp', 'amqps',
-  'kafka', 'tcp', 'tls', 'ssl', 'ldap', 'ldaps', 'unix',
+  'http',
+  'https',
+  'ws',
+  'wss',
+  'ftp',
+  'ftps',
+  'sftp',
+  'ssh',
+  'file',
+  'mqtt',
+  'mqtts',
+  'amqp',
+  'amqps',
+  'kafka',
+  'tcp',
+  'tls',
+  'ssl',
+  'ldap',
+  'ldaps',
+  'unix',
 ]);
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
@@ -96,13 +114,21 @@ export function checkedEndpointUrl(field: string, value: unknown, rule: Endpoint
     url = new URL(text);
   } catch {
     // No `cause`: the parser's TypeError carries the whole input.
-    throw new ValidationError(field, `is not a valid URL (${invalidReason(text)}); the value is not repeated here`, `Use a value like ${rule.example}.`);
+    throw new ValidationError(
+      field,
+      `is not a valid URL (${invalidReason(text)}); the value is not repeated here`,
+      `Use a value like ${rule.example}.`,
+    );
   }
   // Unreachable after the "@" check; kept so that no future parser quirk lets user info through.
   if (url.username !== '' || url.password !== '') throw refuseUserInfo(field, rule.credentialsIn, true);
   if (url.hostname === '') throw new ValidationError(field, 'has no host', `Use a value like ${rule.example}.`);
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
-    throw new ValidationError(field, 'must not have a query (?) or a fragment (#): paths are appended to it', `Use a value like ${rule.example}.`);
+    throw new ValidationError(
+      field,
+      'must not have a query (?) or a fragment (#): paths are appended to it',
+      `Use a value like ${rule.example}.`,
+    );
   }
   return url;
 }
@@ -124,7 +150,11 @@ export function checkedHost(field: string, value: unknown, rule: HostRule): stri
   if (value.includes('@')) throw refuseUserInfo(field, rule.credentialsIn, false);
   if (isIP(value) === 0 && !HOST_NAME.test(value)) {
     const why = value.includes('://') ? ', not a URL' : /^[^:]+:\d*$/.test(value) ? ' (the port has a setting of its own)' : '';
-    throw new ValidationError(field, `must be a host name or IP address${why}; the value is not repeated here`, `Use a value like ${rule.example}.`);
+    throw new ValidationError(
+      field,
+      `must be a host name or IP address${why}; the value is not repeated here`,
+      `Use a value like ${rule.example}.`,
+    );
   }
   return value;
 }
@@ -139,7 +169,11 @@ export function checkedHostPort(field: string, value: unknown, rule: HostRule): 
   const hostOk = match?.[1] !== undefined ? isIP(match[1]) === 6 : host !== undefined && (isIP(host) === 4 || HOST_NAME.test(host));
   if (!hostOk || !Number.isInteger(port) || port < 1 || port > 65_535) {
     const why = value.includes('://') ? ', not a URL' : '';
-    throw new ValidationError(field, `must be host:port with a port from 1 to 65535${why}; the value is not repeated here`, `Use a value like ${rule.example}.`);
+    throw new ValidationError(
+      field,
+      `must be host:port with a port from 1 to 65535${why}; the value is not repeated here`,
+      `Use a value like ${rule.example}.`,
+    );
   }
   return value;
 }

@@ -14,9 +14,7 @@ import { type TlsOptions, resolveTls } from './tls.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export type Credentials =
-  | { type: 'basic'; username: string; password: string }
-  | { type: 'bearer'; token: string };
+export type Credentials = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
 
 /**
  * Per-call options of the HTTP clients (`DittoClient`, `DeviceRegistry`): `signal` and `timeoutMs` (default: the
@@ -109,7 +107,11 @@ function isConditionalWrite(method: HttpMethod, headers: Record<string, string> 
 // break would reach the server changed (or as an injected header) instead of failing.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7E\x80-\xFF]/;
-const NAMED_CHARACTERS: Readonly<Record<string, string>> = { '\r': 'a carriage return (CR)', '\n': 'a line feed (LF)', '\0': 'a NUL character' };
+const NAMED_CHARACTERS: Readonly<Record<string, string>> = {
+  '\r': 'a carriage return (CR)',
+  '\n': 'a line feed (LF)',
+  '\0': 'a NUL character',
+};
 
 /**
  * Returns `value` when an HTTP header carries it unchanged; otherwise throws a `ValidationError` for `field`
@@ -209,7 +211,10 @@ export class HttpClient {
   private readonly lifetime = new AbortController();
 
   constructor(options: HttpClientOptions) {
-    this.baseUrl = checkedHttpBaseUrl('baseUrl', options.baseUrl, { example: 'http://registry:28080/v1', credentialsIn: 'the `credentials` option' });
+    this.baseUrl = checkedHttpBaseUrl('baseUrl', options.baseUrl, {
+      example: 'http://registry:28080/v1',
+      credentialsIn: 'the `credentials` option',
+    });
     this.service = options.service;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retry = options.retry ?? new ExponentialBackoff();
@@ -269,7 +274,9 @@ export class HttpClient {
     const deadline = new AbortController();
     // Clamped: Node fires timers beyond 2^31-1 ms after 1 ms, which would time every call out at once.
     const timer = setTimeout(() => deadline.abort(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
-    const signal = AbortSignal.any(request.signal ? [request.signal, deadline.signal, this.lifetime.signal] : [deadline.signal, this.lifetime.signal]);
+    const signal = AbortSignal.any(
+      request.signal ? [request.signal, deadline.signal, this.lifetime.signal] : [deadline.signal, this.lifetime.signal],
+    );
     try {
       for (let attempt = 1; ; attempt += 1) {
         try {
@@ -278,8 +285,7 @@ export class HttpClient {
         } catch (error) {
           const failure = this.classify(error, request, what, timeoutMs, deadline.signal);
           const retryable =
-            idempotent &&
-            (failure instanceof NetworkError || (failure instanceof HttpError && RETRYABLE_STATUS.has(failure.status)));
+            idempotent && (failure instanceof NetworkError || (failure instanceof HttpError && RETRYABLE_STATUS.has(failure.status)));
           const delay = retryable ? this.retry.nextDelayMs(attempt, failure) : undefined;
           if (delay === undefined) throw failure;
           this.logger.warn('retrying request', {
@@ -361,14 +367,7 @@ export class HttpClient {
     });
   }
 
-  private classify(
-    error: unknown,
-    request: HttpRequest,
-    what: string,
-    timeoutMs: number,
-    deadline: AbortSignal,
-    previous?: Error,
-  ): Error {
+  private classify(error: unknown, request: HttpRequest, what: string, timeoutMs: number, deadline: AbortSignal, previous?: Error): Error {
     if (error instanceof HttpError || error instanceof TimeoutError || error instanceof AbortError) return error;
     if (this.closed) return new ClientClosedError(this.service, what);
     if (deadline.aborted) return new TimeoutError(what, timeoutMs, previous);
@@ -396,7 +395,8 @@ export async function readBody(
   const stop = () => stream.destroy(new AbortError(what, signal?.reason));
   if (signal?.aborted) stop();
   else signal?.addEventListener('abort', stop, { once: true });
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => stream.destroy(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
+  const timer =
+    timeoutMs === undefined ? undefined : setTimeout(() => stream.destroy(new TimeoutError(what, timeoutMs)), timerDelay(timeoutMs));
   try {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));

@@ -26,9 +26,7 @@ export const silentLogger: Logger = Object.freeze({
 const levelOrder: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Writes one JSON line per entry to a stream (stderr by default), at or above `level`. */
-export function jsonLineLogger(
-  options: { level?: LogLevel; stream?: NodeJS.WritableStream; name?: string } = {},
-): Logger {
+export function jsonLineLogger(options: { level?: LogLevel; stream?: NodeJS.WritableStream; name?: string } = {}): Logger {
   const min = levelOrder[options.level ?? 'info'];
   const stream = options.stream ?? process.stderr;
   const write = (level: LogLevel) => (message: string, fields?: LogFields) => {

@@ -122,7 +122,11 @@ export function durationMs(field: string, value: unknown, fallback?: number, opt
 export function retryPolicyOption(field: string, value: unknown, fallback: () => RetryPolicy): RetryPolicy {
   if (value === undefined) return fallback();
   if (typeof value !== 'object' || value === null || typeof (value as RetryPolicy).nextDelayMs !== 'function') {
-    throw new ValidationError(field, 'must be a RetryPolicy (an object with nextDelayMs(attempt, error))', 'e.g. new ExponentialBackoff({ maxAttempts: 5 }) or noRetry');
+    throw new ValidationError(
+      field,
+      'must be a RetryPolicy (an object with nextDelayMs(attempt, error))',
+      'e.g. new ExponentialBackoff({ maxAttempts: 5 }) or noRetry',
+    );
   }
   return value as RetryPolicy;
 }

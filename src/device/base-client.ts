@@ -63,10 +63,13 @@ export abstract class BaseDeviceClient extends TypedEmitter<DeviceClientEvents> 
       dropped: (command, reason) => this.commandDropped(command, reason),
       handlerFailed: (error, command) =>
         this.report(
-          new TwinLedgerError(`the handler for command "${command.name}" failed: ${error instanceof Error ? error.message : String(error)}`, {
-            code: 'device.command.handler',
-            cause: error,
-          }),
+          new TwinLedgerError(
+            `the handler for command "${command.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+            {
+              code: 'device.command.handler',
+              cause: error,
+            },
+          ),
         ),
     });
     this.twin = new Twin(
@@ -114,7 +117,17 @@ export abstract class BaseDeviceClient extends TypedEmitter<DeviceClientEvents> 
   /** Bytes without options; transports may override this with a leaner path. */
   protected sendBytes(kind: 'telemetry' | 'event', bytes: Buffer, qos: 0 | 1): Promise<void> {
     return this.publish(
-      { kind, qos, bytes, contentType: undefined, deviceId: undefined, properties: undefined, ttlSeconds: undefined, ttdSeconds: undefined, emptyNotification: false },
+      {
+        kind,
+        qos,
+        bytes,
+        contentType: undefined,
+        deviceId: undefined,
+        properties: undefined,
+        ttlSeconds: undefined,
+        ttdSeconds: undefined,
+        emptyNotification: false,
+      },
       NO_OPTIONS,
     );
   }
@@ -256,7 +269,13 @@ export abstract class BaseDeviceClient extends TypedEmitter<DeviceClientEvents> 
   }
 
   /** Waits, honouring a deadline and a signal; used while waiting for the queue to drain. */
-  protected async waitUntil(done: () => boolean, subscribe: (wake: () => void) => () => void, what: string, options: CallOptions, defaultTimeoutMs: number): Promise<void> {
+  protected async waitUntil(
+    done: () => boolean,
+    subscribe: (wake: () => void) => () => void,
+    what: string,
+    options: CallOptions,
+    defaultTimeoutMs: number,
+  ): Promise<void> {
     if (done()) return;
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     await new Promise<void>((resolve, reject) => {

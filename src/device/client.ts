@@ -37,20 +37,32 @@ export function deviceEndpointFromConfig(config: TwinLedgerConfig, transport: De
   if (transport === 'http') {
     const adapter = config.httpAdapter;
     if (adapter === undefined) {
-      throw new ValidationError('httpAdapter', 'no Hono HTTP adapter configured', 'Set HTTP_ADAPTER_BASE_URL (or HTTP_ADAPTER_IP and HTTP_ADAPTER_PORT_HTTP).');
+      throw new ValidationError(
+        'httpAdapter',
+        'no Hono HTTP adapter configured',
+        'Set HTTP_ADAPTER_BASE_URL (or HTTP_ADAPTER_IP and HTTP_ADAPTER_PORT_HTTP).',
+      );
     }
     const tls = adapter.tls ?? config.tls;
-    const endpoint = checkedHttpBaseUrl('httpAdapter.baseUrl', adapter.baseUrl, { example: 'HTTP_ADAPTER_BASE_URL', credentialsIn: DEVICE_CREDENTIALS });
+    const endpoint = checkedHttpBaseUrl('httpAdapter.baseUrl', adapter.baseUrl, {
+      example: 'HTTP_ADAPTER_BASE_URL',
+      credentialsIn: DEVICE_CREDENTIALS,
+    });
     return { endpoint, tls: endpoint.startsWith('https:') ? tls : undefined };
   }
   if (transport !== 'mqtt') throw new ValidationError('transport', `must be "http" or "mqtt", got ${String(transport)}`);
   const adapter = config.mqttAdapter;
   if (adapter === undefined) {
-    throw new ValidationError('mqttAdapter', 'no Hono MQTT adapter configured', 'Set MQTT_ADAPTER_IP and MQTT_ADAPTER_PORT_MQTT (or MQTT_ADAPTER_PORT_MQTTS).');
+    throw new ValidationError(
+      'mqttAdapter',
+      'no Hono MQTT adapter configured',
+      'Set MQTT_ADAPTER_IP and MQTT_ADAPTER_PORT_MQTT (or MQTT_ADAPTER_PORT_MQTTS).',
+    );
   }
   const checked = checkedHost('mqttAdapter.host', adapter.host, { example: 'MQTT_ADAPTER_IP', credentialsIn: DEVICE_CREDENTIALS });
   const host = checked.includes(':') ? `[${checked}]` : checked;
-  const secure = adapter.tlsPort !== undefined && (config.tls?.ca !== undefined || config.tls?.caFile !== undefined || adapter.port === adapter.tlsPort);
+  const secure =
+    adapter.tlsPort !== undefined && (config.tls?.ca !== undefined || config.tls?.caFile !== undefined || adapter.port === adapter.tlsPort);
   return secure
     ? { endpoint: `mqtts://${host}:${adapter.tlsPort}`, tls: config.tls ?? {} }
     : { endpoint: `mqtt://${host}:${adapter.port}`, tls: undefined };

@@ -167,7 +167,9 @@ export interface RouterHooks<M> {
  */
 const HANDLER_FAILED = { error: 'the device failed to handle the command' };
 
-export class CommandRouter<M extends { readonly command: DeviceCommand; respond(status: number, value?: { error: string }): Promise<void> }> {
+export class CommandRouter<
+  M extends { readonly command: DeviceCommand; respond(status: number, value?: { error: string }): Promise<void> },
+> {
   private readonly commandSinks: Sink<DeviceCommand>[] = [];
   private readonly messageSinks: Sink<M>[] = [];
 
@@ -198,7 +200,12 @@ export class CommandRouter<M extends { readonly command: DeviceCommand; respond(
   }
 
   onCommand(handler: (command: DeviceCommand) => void | Promise<void>): () => void {
-    return this.handler(this.commandSinks, handler, (item) => item, (item) => item.respond(500, HANDLER_FAILED));
+    return this.handler(
+      this.commandSinks,
+      handler,
+      (item) => item,
+      (item) => item.respond(500, HANDLER_FAILED),
+    );
   }
 
   messages(signal?: AbortSignal): AsyncIterableIterator<M> {
@@ -207,7 +214,12 @@ export class CommandRouter<M extends { readonly command: DeviceCommand; respond(
 
   onMessage(handler: (message: M) => void | Promise<void>): () => void {
     // A Ditto message is answered with a Ditto Protocol response (correlation-id, status): Ditto reads nothing else.
-    return this.handler(this.messageSinks, handler, (item) => item.command, (item) => item.respond(500, HANDLER_FAILED));
+    return this.handler(
+      this.messageSinks,
+      handler,
+      (item) => item.command,
+      (item) => item.respond(500, HANDLER_FAILED),
+    );
   }
 
   /** Ends every iterator and unregisters every handler (on close). */

@@ -1,10 +1,4 @@
-import {
-  type HttpError,
-  type HttpErrorDetails,
-  PayloadTooLargeError,
-  TwinLedgerError,
-  httpErrorFor,
-} from '../core/errors.js';
+import { type HttpError, type HttpErrorDetails, PayloadTooLargeError, TwinLedgerError, httpErrorFor } from '../core/errors.js';
 
 /**
  * Errors of the device side. Adapter answers (HTTP status codes, or the JSON reports the MQTT adapter

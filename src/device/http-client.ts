@@ -70,7 +70,8 @@ export class HttpDeviceClient extends BaseDeviceClient {
     this.http = new HttpClient({
       baseUrl: options.baseUrl,
       service: 'hono-http-adapter',
-      credentials: options.username === undefined ? undefined : { type: 'basic', username: options.username, password: options.password ?? '' },
+      credentials:
+        options.username === undefined ? undefined : { type: 'basic', username: options.username, password: options.password ?? '' },
       timeoutMs: options.timeoutMs,
       // The device layer decides what to retry: it knows QoS, order and the offline queue.
       retry: noRetry,
@@ -103,7 +104,12 @@ export class HttpDeviceClient extends BaseDeviceClient {
     if (this.state === 'closed') return;
     if (this.state !== 'idle') {
       try {
-        await this.waitUntilIdle(() => this.queue.size === 0 && this.active === undefined && this.waiting.size === 0, 'close(): waiting for queued messages', options, 5000);
+        await this.waitUntilIdle(
+          () => this.queue.size === 0 && this.active === undefined && this.waiting.size === 0,
+          'close(): waiting for queued messages',
+          options,
+          5000,
+        );
       } catch {
         // Deadline passed or aborted: close anyway and fail what is left.
       }
@@ -126,9 +132,16 @@ export class HttpDeviceClient extends BaseDeviceClient {
     let pending: HttpPending;
     try {
       const endpoint = message.kind === 'event' ? 'event' : 'telemetry';
-      const path = message.deviceId === undefined ? `/${endpoint}` : `/${endpoint}/${pathSegment(this.options.tenant)}/${pathSegment(message.deviceId)}`;
+      const path =
+        message.deviceId === undefined
+          ? `/${endpoint}`
+          : `/${endpoint}/${pathSegment(this.options.tenant)}/${pathSegment(message.deviceId)}`;
       if (message.properties !== undefined) {
-        throw new ValidationError('properties', 'the HTTP adapter has no property bag', 'Put the values into the payload, or use the MQTT transport for property bags.');
+        throw new ValidationError(
+          'properties',
+          'the HTTP adapter has no property bag',
+          'Put the values into the payload, or use the MQTT transport for property bags.',
+        );
       }
       this.checkSize(message.kind, message.deviceId === undefined ? 'POST' : 'PUT', path, message.bytes.length, message.deviceId);
       const headers: Record<string, string> = {};
@@ -238,7 +251,6 @@ export class HttpDeviceClient extends BaseDeviceClient {
     });
   }
 
-
   /** Starts the sender unless it runs already (or the client is not connected yet). */
   private kick(): void {
     if (this.sender !== undefined || this.state === 'idle' || this.state === 'closed' || this.queue.size === 0) return;
@@ -317,7 +329,12 @@ export class HttpDeviceClient extends BaseDeviceClient {
             pending.fail(failure);
             return;
           }
-          this.options.logger.warn('retrying message after adapter error', { path: pending.request.path, status: failure.status, attempt: pending.retries, delayMs: delay });
+          this.options.logger.warn('retrying message after adapter error', {
+            path: pending.request.path,
+            status: failure.status,
+            attempt: pending.retries,
+            delayMs: delay,
+          });
         } else {
           if (failure instanceof HttpError) this.markOnline();
           pending.fail(failure);
@@ -327,7 +344,8 @@ export class HttpDeviceClient extends BaseDeviceClient {
       try {
         await sleep(delay, signal);
       } catch {
-        if (!pending.settled) pending.fail(this.closing.signal.aborted ? new DeviceClientStateError('closed', 'message not sent') : new AbortError('message'));
+        if (!pending.settled)
+          pending.fail(this.closing.signal.aborted ? new DeviceClientStateError('closed', 'message not sent') : new AbortError('message'));
         return;
       }
     }
@@ -357,7 +375,6 @@ export class HttpDeviceClient extends BaseDeviceClient {
     this.options.logger.warn('the HTTP adapter is unreachable', { url: this.httpOptions.baseUrl, error });
     this.emit('disconnected', { error, willReconnect: true });
   }
-
 
   // ---- commands ---------------------------------------------------------------------------------------
 
@@ -408,7 +425,9 @@ export class HttpDeviceClient extends BaseDeviceClient {
         else this.report(failure);
         delay = this.pollBackoff.next(failure);
         if (delay === undefined) {
-          this.report(new TwinLedgerError(`stopped polling for commands: ${failure.message}`, { code: 'device.command.poll', cause: failure }));
+          this.report(
+            new TwinLedgerError(`stopped polling for commands: ${failure.message}`, { code: 'device.command.poll', cause: failure }),
+          );
           return;
         }
       }
@@ -422,7 +441,10 @@ export class HttpDeviceClient extends BaseDeviceClient {
 
   /** A command in an adapter answer (200 with `hono-command`) goes to the consumers; true if there was one. */
   private async takeCommand(response: HttpResponse<Readable>): Promise<boolean> {
-    const payload = await readBody(response.data, { timeoutMs: this.options.timeoutMs, what: `reading the answer body from ${this.httpOptions.baseUrl}` });
+    const payload = await readBody(response.data, {
+      timeoutMs: this.options.timeoutMs,
+      what: `reading the answer body from ${this.httpOptions.baseUrl}`,
+    });
     const name = response.headers['hono-command'];
     if (response.status !== 200 || name === undefined || name === '') return false;
     const requestId = response.headers['hono-cmd-req-id'];
@@ -468,4 +490,3 @@ export class HttpDeviceClient extends BaseDeviceClient {
     );
   }
 }
-

@@ -135,7 +135,8 @@ export class MqttDeviceClient extends BaseDeviceClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.state === 'closed') return Promise.reject(new DeviceClientStateError('closed', 'connect()', 'Create a new client after close().'));
+    if (this.state === 'closed')
+      return Promise.reject(new DeviceClientStateError('closed', 'connect()', 'Create a new client after close().'));
     if (this.connection?.established) return Promise.resolve();
     if (this.connecting === undefined) {
       this.connecting = this.connectLoop(options).finally(() => {
@@ -153,7 +154,11 @@ export class MqttDeviceClient extends BaseDeviceClient {
     try {
       if (mayDrain) {
         await this.waitUntilIdle(
-          () => this.queue.size === 0 && this.inflight.size === 0 && this.retrying.size === 0 && (this.connection?.qos0InTransit.size ?? 0) === 0,
+          () =>
+            this.queue.size === 0 &&
+            this.inflight.size === 0 &&
+            this.retrying.size === 0 &&
+            (this.connection?.qos0InTransit.size ?? 0) === 0,
           'close(): waiting for unacknowledged messages',
           options,
           5000,
@@ -287,7 +292,6 @@ export class MqttDeviceClient extends BaseDeviceClient {
     });
   }
 
-
   private transmit(connection: Connection, pending: Pending): void {
     const client = connection.client;
     pending.adapterError = undefined; // a report from an earlier attempt does not concern this one
@@ -317,7 +321,9 @@ export class MqttDeviceClient extends BaseDeviceClient {
         void this.offlineQos0(pending);
       }
     } else {
-      pending.fail(new TwinLedgerError(`${pending.kind} to ${pending.topic} failed: ${error.message}`, { code: 'device.publish', cause: error }));
+      pending.fail(
+        new TwinLedgerError(`${pending.kind} to ${pending.topic} failed: ${error.message}`, { code: 'device.publish', cause: error }),
+      );
     }
     this.notifyIdle();
   }
@@ -335,7 +341,9 @@ export class MqttDeviceClient extends BaseDeviceClient {
     this.inflight.remove(pending);
     if (!pending.settled) {
       if (error) {
-        pending.fail(new TwinLedgerError(`${pending.kind} to ${pending.topic} failed: ${error.message}`, { code: 'device.publish', cause: error }));
+        pending.fail(
+          new TwinLedgerError(`${pending.kind} to ${pending.topic} failed: ${error.message}`, { code: 'device.publish', cause: error }),
+        );
       } else if (pending.adapterError !== undefined) {
         this.retryOrFail(pending, pending.adapterError);
       } else {
@@ -368,7 +376,12 @@ export class MqttDeviceClient extends BaseDeviceClient {
       pending.fail(error);
       return;
     }
-    this.options.logger.warn('retrying message after adapter error', { topic: pending.topic, status: error.status, attempt: pending.retries, delayMs: delay });
+    this.options.logger.warn('retrying message after adapter error', {
+      topic: pending.topic,
+      status: error.status,
+      attempt: pending.retries,
+      delayMs: delay,
+    });
     pending.retryTimer = setTimeout(() => {
       pending.retryTimer = undefined;
       this.retrying.delete(pending);
@@ -399,7 +412,6 @@ export class MqttDeviceClient extends BaseDeviceClient {
     }
     this.notifyIdle();
   }
-
 
   // ---- connection -----------------------------------------------------------------------------------
 
@@ -450,7 +462,14 @@ export class MqttDeviceClient extends BaseDeviceClient {
   private open(signal?: AbortSignal): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new DeviceClientStateError('closed', 'connect()'));
     const client = mqttConnect(this.clientOptions());
-    const connection: Connection = { client, established: false, lost: false, lossScheduled: false, lastError: undefined, qos0InTransit: new InflightList<Pending>() };
+    const connection: Connection = {
+      client,
+      established: false,
+      lost: false,
+      lossScheduled: false,
+      lastError: undefined,
+      qos0InTransit: new InflightList<Pending>(),
+    };
     this.connection = connection;
     return new Promise<void>((resolve, reject) => {
       let done = false;
@@ -479,7 +498,8 @@ export class MqttDeviceClient extends BaseDeviceClient {
         this.options.logger.warn('mqtt connection error', { error: connection.lastError });
       });
       client.on('close', () => {
-        if (!connection.established) fail(connection.lastError ?? new DeviceConnectError(this.mqtt.url, 'the connection closed before the adapter accepted it'));
+        if (!connection.established)
+          fail(connection.lastError ?? new DeviceConnectError(this.mqtt.url, 'the connection closed before the adapter accepted it'));
         else this.connectionLost(connection);
       });
       client.on('message', (topic, payload) => this.onMessage(topic, payload));
@@ -529,7 +549,8 @@ export class MqttDeviceClient extends BaseDeviceClient {
     const subscriptions: Promise<void>[] = [];
     if (this.mqtt.reportErrors) subscriptions.push(this.subscribe(connection, errorFilters(this.names, this.mqtt.gateway), 0));
     this.commandsSubscribed = this.router.consumers > 0;
-    if (this.commandsSubscribed) subscriptions.push(this.subscribe(connection, commandFilters(this.names, this.mqtt.gateway), this.mqtt.commandQos));
+    if (this.commandsSubscribed)
+      subscriptions.push(this.subscribe(connection, commandFilters(this.names, this.mqtt.gateway), this.mqtt.commandQos));
     await Promise.all(subscriptions);
   }
 
@@ -539,7 +560,10 @@ export class MqttDeviceClient extends BaseDeviceClient {
         // mqtt.js reports a SUBACK failure (0x80) as an error that carries the SUBACK packet.
         const suback = (error as { packet?: { granted?: unknown[] } } | null)?.packet?.granted;
         const refused = Array.isArray(suback)
-          ? filters.filter((_filter, index) => suback[index] === SUBACK_FAILURE || (suback[index] as { qos?: number } | undefined)?.qos === SUBACK_FAILURE)
+          ? filters.filter(
+              (_filter, index) =>
+                suback[index] === SUBACK_FAILURE || (suback[index] as { qos?: number } | undefined)?.qos === SUBACK_FAILURE,
+            )
           : (granted ?? []).filter((grant) => grant.qos === SUBACK_FAILURE).map((grant) => grant.topic);
         if (error && refused.length === 0) {
           reject(new DeviceConnectError(this.mqtt.url, `subscribing to ${filters.join(', ')} failed: ${error.message}`, { cause: error }));
@@ -549,7 +573,9 @@ export class MqttDeviceClient extends BaseDeviceClient {
           reject(
             new DeviceConnectError(this.mqtt.url, `the adapter refused the subscription to ${refused.join(', ')}`, {
               returnCode: SUBACK_FAILURE,
-              hint: this.mqtt.gateway ? 'Only gateways may subscribe with "+" for other devices; set gateway: false for a plain device.' : undefined,
+              hint: this.mqtt.gateway
+                ? 'Only gateways may subscribe with "+" for other devices; set gateway: false for a plain device.'
+                : undefined,
             }),
           );
           return;

@@ -3,16 +3,18 @@ import { checkedEndpointUrl, checkedHost, checkedHttpBaseUrl } from '../core/end
 import { ValidationError } from '../core/errors.js';
 import { type IdRules, idRules, validateAuthId, validateTenantId, validateThingId } from '../core/ids.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
-import { type ResolvedReconnect, durationMs, positiveInteger, resolveReconnect, retryPolicyOption, showValue as show } from '../core/options.js';
+import {
+  type ResolvedReconnect,
+  durationMs,
+  positiveInteger,
+  resolveReconnect,
+  retryPolicyOption,
+  showValue as show,
+} from '../core/options.js';
 import { Redactor } from '../core/redact.js';
 import { ExponentialBackoff, type RetryPolicy } from '../core/retry.js';
 import type { TlsOptions } from '../core/tls.js';
-import type {
-  DeviceClientCommonOptions,
-  DeviceClientOptions,
-  HttpDeviceClientOptions,
-  MqttDeviceClientOptions,
-} from './types.js';
+import type { DeviceClientCommonOptions, DeviceClientOptions, HttpDeviceClientOptions, MqttDeviceClientOptions } from './types.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 2048;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -86,7 +88,9 @@ function bool(field: string, value: unknown, fallback: boolean): boolean {
 }
 
 function hasClientCertificate(tls: TlsOptions | undefined): boolean {
-  return tls !== undefined && (tls.cert !== undefined || tls.certFile !== undefined) && (tls.key !== undefined || tls.keyFile !== undefined);
+  return (
+    tls !== undefined && (tls.cert !== undefined || tls.certFile !== undefined) && (tls.key !== undefined || tls.keyFile !== undefined)
+  );
 }
 
 function resolveCommon(options: DeviceClientCommonOptions): ResolvedCommonOptions {
@@ -98,7 +102,11 @@ function resolveCommon(options: DeviceClientCommonOptions): ResolvedCommonOption
   if (options.password !== undefined || options.authId !== undefined) {
     authId = validateAuthId(options.authId, rules, 'authId');
     if (typeof options.password !== 'string' || options.password === '') {
-      throw new ValidationError('password', 'must be a non-empty string when authId is given', 'Pass the plain password of the hashed-password credential, or use tls.cert/tls.key for X.509.');
+      throw new ValidationError(
+        'password',
+        'must be a non-empty string when authId is given',
+        'Pass the plain password of the hashed-password credential, or use tls.cert/tls.key for X.509.',
+      );
     }
     password = options.password;
   } else if (!x509) {
@@ -133,7 +141,11 @@ function resolveCommon(options: DeviceClientCommonOptions): ResolvedCommonOption
     tls: options.tls,
     x509: authId === undefined,
     timeoutMs: durationMs('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS),
-    retry: retryPolicyOption('retry', options.retry, () => new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000 })),
+    retry: retryPolicyOption(
+      'retry',
+      options.retry,
+      () => new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 10_000 }),
+    ),
     reconnect,
     offlineQueue: {
       maxSize: positiveInteger('offlineQueue.maxSize', queue.maxSize, 1000),
@@ -177,7 +189,11 @@ function resolveMqttEndpoint(options: MqttDeviceClientOptions): { host: string; 
     return { host: url.hostname.replace(/^\[|\]$/g, ''), port, secure };
   }
   if (typeof endpoint !== 'object' || endpoint === null || typeof endpoint.host !== 'string' || endpoint.host === '') {
-    throw new ValidationError('endpoint', 'must be an mqtt(s):// URL or { host, port }', 'e.g. { host: process.env.MQTT_ADAPTER_IP, port: 1883 }');
+    throw new ValidationError(
+      'endpoint',
+      'must be an mqtt(s):// URL or { host, port }',
+      'e.g. { host: process.env.MQTT_ADAPTER_IP, port: 1883 }',
+    );
   }
   const host = checkedHost('endpoint.host', endpoint.host, { example: 'process.env.MQTT_ADAPTER_IP', credentialsIn: DEVICE_CREDENTIALS });
   const port = positiveInteger('endpoint.port', endpoint.port, 0, 65_535);
@@ -188,7 +204,11 @@ function resolveMqtt(options: MqttDeviceClientOptions, common: ResolvedCommonOpt
   const { host, port, secure } = resolveMqttEndpoint(options);
   const protocolVersion = options.protocolVersion ?? 4;
   if (protocolVersion !== 4 && protocolVersion !== 5) {
-    throw new ValidationError('protocolVersion', `must be 4 (MQTT 3.1.1) or 5, got ${show(protocolVersion)}`, 'Hono 2.6 supports MQTT 3.1.1 only (4).');
+    throw new ValidationError(
+      'protocolVersion',
+      `must be 4 (MQTT 3.1.1) or 5, got ${show(protocolVersion)}`,
+      'Hono 2.6 supports MQTT 3.1.1 only (4).',
+    );
   }
   let clientId = options.clientId;
   if (clientId === undefined) {

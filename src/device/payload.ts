@@ -32,7 +32,11 @@ export function assertJson(field: string, value: unknown, seen: Set<object> = ne
     return;
   }
   if (typeof value !== 'object') {
-    throw new ValidationError(field, `is not JSON: got ${typeof value}`, 'Send objects, arrays, strings, finite numbers, booleans or null; or bytes.');
+    throw new ValidationError(
+      field,
+      `is not JSON: got ${typeof value}`,
+      'Send objects, arrays, strings, finite numbers, booleans or null; or bytes.',
+    );
   }
   if (seen.has(value)) throw new ValidationError(field, 'is not JSON: it contains a cycle');
   seen.add(value);
@@ -41,7 +45,11 @@ export function assertJson(field: string, value: unknown, seen: Set<object> = ne
   } else {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) {
-      throw new ValidationError(field, `is not JSON: got an instance of ${value.constructor?.name ?? 'a class'}`, 'Convert it to a plain object first (e.g. dates to ISO strings).');
+      throw new ValidationError(
+        field,
+        `is not JSON: got an instance of ${value.constructor?.name ?? 'a class'}`,
+        'Convert it to a plain object first (e.g. dates to ISO strings).',
+      );
     }
     for (const key of Object.keys(value)) assertJson(`${field}.${key}`, (value as Record<string, unknown>)[key], seen);
   }
@@ -94,7 +102,11 @@ export function encodePayload(payload: unknown, contentType: string | undefined,
 export function checkQos(field: string, qos: unknown, fallback: 0 | 1): 0 | 1 {
   if (qos === undefined) return fallback;
   if (qos !== 0 && qos !== 1) {
-    throw new ValidationError(field, `must be 0 or 1, got ${show(qos)}`, 'Hono adapters support QoS 0 (at most once) and 1 (at least once).');
+    throw new ValidationError(
+      field,
+      `must be 0 or 1, got ${show(qos)}`,
+      'Hono adapters support QoS 0 (at most once) and 1 (at least once).',
+    );
   }
   return qos;
 }
@@ -130,7 +142,11 @@ export function checkProperties(field: string, properties: unknown): Record<stri
 /** Status of a command response: Hono accepts 200-599. */
 export function checkStatus(field: string, status: unknown): number {
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-    throw new ValidationError(field, `must be an integer HTTP status from 200 to 599, got ${show(status)}`, 'e.g. 200 for success, 400 for a bad command, 500 for a failure on the device.');
+    throw new ValidationError(
+      field,
+      `must be an integer HTTP status from 200 to 599, got ${show(status)}`,
+      'e.g. 200 for success, 400 for a bad command, 500 for a failure on the device.',
+    );
   }
   return status;
 }

@@ -37,7 +37,11 @@ const INBOX_PATH = /^(?:\/features\/([^/]+))?\/inbox\/messages\/.+$/;
 export function twinMessageOf(command: IncomingCommand, rules: IdRules): TwinMessageImpl | undefined {
   const payload = command.payload;
   let start = 0;
-  while (start < payload.length && (payload[start] === 0x20 || payload[start] === 0x0a || payload[start] === 0x0d || payload[start] === 0x09)) start += 1;
+  while (
+    start < payload.length &&
+    (payload[start] === 0x20 || payload[start] === 0x0a || payload[start] === 0x0d || payload[start] === 0x09)
+  )
+    start += 1;
   if (payload[start] !== 0x7b) return undefined; // not a JSON object: cannot be an envelope
   let envelope: DittoEnvelope;
   try {
@@ -46,7 +50,8 @@ export function twinMessageOf(command: IncomingCommand, rules: IdRules): TwinMes
     return undefined;
   }
   const topic = parseTopic(envelope.topic);
-  if (topic.group !== 'things' || topic.channel !== 'live' || topic.criterion !== 'messages' || topic.subject === undefined) return undefined;
+  if (topic.group !== 'things' || topic.channel !== 'live' || topic.criterion !== 'messages' || topic.subject === undefined)
+    return undefined;
   const match = INBOX_PATH.exec(envelope.path);
   if (match === null || topic.entityId === undefined) return undefined;
   try {

@@ -211,7 +211,7 @@ export class ChangeStreamApi {
           if (!/^text\/event-stream\b/i.test(contentType)) {
             throw new TwinLedgerError(`GET ${url} answered with ${contentType || 'no content type'} instead of text/event-stream`, {
               code: NOT_AN_EVENT_STREAM,
-              hint: 'Check that the base URL points at Ditto\'s gateway and that no proxy rewrites the Accept header.',
+              hint: "Check that the base URL points at Ditto's gateway and that no proxy rewrites the Accept header.",
             });
           }
           connections += 1;
@@ -289,7 +289,12 @@ export class ChangeStreamApi {
       this.logger.warn('change stream event skipped: data is not JSON', { service: this.http.service, eventId });
       return undefined;
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { thingId?: unknown }).thingId !== 'string') {
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      typeof (parsed as { thingId?: unknown }).thingId !== 'string'
+    ) {
       this.logger.warn('change stream event skipped: data is not a thing with a thingId', { service: this.http.service, eventId });
       return undefined;
     }

@@ -38,11 +38,7 @@ const CONNECTION_ID = /^[^\x00-\x1F\x7F/?#%]+$/;
 
 export function validateConnectionId(connectionId: unknown, field = 'connectionId'): string {
   requireText(field, connectionId, 'connection ID');
-  if (
-    connectionId.length > 256 ||
-    !CONNECTION_ID.test(connectionId) ||
-    isDotSegment(connectionId)
-  ) {
+  if (connectionId.length > 256 || !CONNECTION_ID.test(connectionId) || isDotSegment(connectionId)) {
     throw new ValidationError(
       field,
       `${JSON.stringify(connectionId)} is not a connection ID`,
@@ -99,7 +95,11 @@ export class ConnectionsApi {
     const path = this.path(connectionId);
     checkConnection('connection', connection);
     if (connection.id !== undefined && connection.id !== connectionId) {
-      throw new ValidationError('connection.id', `${JSON.stringify(connection.id)} differs from the ID in the path`, 'Leave id out of the body.');
+      throw new ValidationError(
+        'connection.id',
+        `${JSON.stringify(connection.id)} differs from the ID in the path`,
+        'Leave id out of the body.',
+      );
     }
     this.registerSecrets(connection);
     const response = await this.http.request<Connection>({
@@ -119,7 +119,8 @@ export class ConnectionsApi {
   /** `POST /connections`: Ditto generates the ID. `dryRun` only tests connecting. */
   async create(connection: NewConnection, options: HttpCallOptions & { dryRun?: boolean } = {}): Promise<Connection | undefined> {
     checkConnection('connection', connection);
-    if (connection.id !== undefined) throw new ValidationError('connection.id', 'must not be set: Ditto generates it', 'Use put(id, connection) to choose the ID.');
+    if (connection.id !== undefined)
+      throw new ValidationError('connection.id', 'must not be set: Ditto generates it', 'Use put(id, connection) to choose the ID.');
     this.registerSecrets(connection);
     const response = await this.http.request<Connection>({
       method: 'POST',
@@ -137,7 +138,11 @@ export class ConnectionsApi {
   }
 
   async status(connectionId: string, options: HttpCallOptions = {}): Promise<ConnectionStatus> {
-    const response = await this.http.request<ConnectionStatus>({ method: 'GET', path: `${this.path(connectionId)}/status`, ...call(options) });
+    const response = await this.http.request<ConnectionStatus>({
+      method: 'GET',
+      path: `${this.path(connectionId)}/status`,
+      ...call(options),
+    });
     return response.data;
   }
 
@@ -155,7 +160,11 @@ export class ConnectionsApi {
   async command(connectionId: string, command: ConnectionCommand, options: HttpCallOptions = {}): Promise<void> {
     const path = `${this.path(connectionId)}/command`;
     if (!COMMANDS.has(command)) {
-      throw new ValidationError('command', `${JSON.stringify(command)} is not a connection command`, `Use one of ${[...COMMANDS].join(', ')}.`);
+      throw new ValidationError(
+        'command',
+        `${JSON.stringify(command)} is not a connection command`,
+        `Use one of ${[...COMMANDS].join(', ')}.`,
+      );
     }
     await this.http.request({ method: 'POST', path, body: command, contentType: 'text/plain', ...call(options) });
   }

@@ -66,11 +66,18 @@ function timeoutSeconds(value: unknown, limits: { max: number; default: number }
 
 function encodePayload(payload: unknown, contentType: string | undefined): { body?: string | Buffer; contentType?: string } {
   if (contentType !== undefined && (typeof contentType !== 'string' || !/^[\w.+-]+\/[\w.+-]+(?:\s*;.*)?$/.test(contentType))) {
-    throw new ValidationError('contentType', `${JSON.stringify(contentType)} is not a media type`, 'e.g. "application/json" or "text/plain"');
+    throw new ValidationError(
+      'contentType',
+      `${JSON.stringify(contentType)} is not a media type`,
+      'e.g. "application/json" or "text/plain"',
+    );
   }
   if (payload === undefined) return contentType === undefined ? {} : { contentType };
   if (payload instanceof Uint8Array) {
-    return { body: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), contentType: contentType ?? 'application/octet-stream' };
+    return {
+      body: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+      contentType: contentType ?? 'application/octet-stream',
+    };
   }
   if (typeof payload === 'string') return { body: payload, contentType: contentType ?? 'text/plain' };
   return { body: jsonText('payload', payload), contentType: contentType ?? 'application/json' };
@@ -109,9 +116,10 @@ export class MessagesApi {
     if (direction !== 'inbox' && direction !== 'outbox') {
       throw new ValidationError('direction', `must be "inbox" or "outbox", got ${JSON.stringify(direction)}`);
     }
-    const base = message.featureId === undefined
-      ? thingPath(message.thingId, this.rules)
-      : featurePath(message.thingId, message.featureId, this.rules);
+    const base =
+      message.featureId === undefined
+        ? thingPath(message.thingId, this.rules)
+        : featurePath(message.thingId, message.featureId, this.rules);
     const subject = jsonPointerPath(validateMessageSubject(message.subject), 'subject');
     const path = `${base}/${direction}/messages/${subject}`;
     const timeout = timeoutSeconds(message.timeoutSeconds, MESSAGE_TIMEOUT);

@@ -63,7 +63,11 @@ export function fieldsQuery(fields: string | readonly string[] | undefined): str
   if (fields === undefined) return undefined;
   const list = typeof fields === 'string' ? [fields] : fields;
   if (!Array.isArray(list) || list.length === 0 || list.some((item) => typeof item !== 'string' || item.trim() === '')) {
-    throw new ValidationError('fields', 'must be a non-empty string or a list of non-empty field paths', 'e.g. ["thingId", "attributes/location"]');
+    throw new ValidationError(
+      'fields',
+      'must be a non-empty string or a list of non-empty field paths',
+      'e.g. ["thingId", "attributes/location"]',
+    );
   }
   list.forEach((item, index) => requireText(typeof fields === 'string' ? 'fields' : `fields[${index}]`, item, 'field path'));
   return list.join(',');

@@ -241,7 +241,11 @@ export class PoliciesApi {
     const path = policyPath(policyId, this.rules);
     requireObject('policy', policy);
     if (policy.policyId !== undefined && policy.policyId !== policyId) {
-      throw new ValidationError('policy.policyId', `${JSON.stringify(policy.policyId)} differs from the policy ID in the path`, 'Leave policyId out of the body.');
+      throw new ValidationError(
+        'policy.policyId',
+        `${JSON.stringify(policy.policyId)} differs from the policy ID in the path`,
+        'Leave policyId out of the body.',
+      );
     }
     checkEntries('policy.entries', policy.entries);
     if (policy.imports !== undefined) checkImports('policy.imports', policy.imports, this.rules);

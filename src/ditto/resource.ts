@@ -20,7 +20,11 @@ export function jsonText(field: string, value: unknown): string {
     throw new ValidationError(field, `is not serialisable as JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (text === undefined) {
-    throw new ValidationError(field, 'must be a JSON value (object, array, string, number, boolean or null)', 'To remove a value use delete().');
+    throw new ValidationError(
+      field,
+      'must be a JSON value (object, array, string, number, boolean or null)',
+      'To remove a value use delete().',
+    );
   }
   return text;
 }
@@ -51,7 +55,13 @@ export class DittoResource {
     return (await this.getVersioned<T>(path, options, query)).value;
   }
 
-  async put<T>(path: string, field: string, value: unknown, options: DittoHeaderOptions = {}, query?: Record<string, QueryValue>): Promise<PutResult<T>> {
+  async put<T>(
+    path: string,
+    field: string,
+    value: unknown,
+    options: DittoHeaderOptions = {},
+    query?: Record<string, QueryValue>,
+  ): Promise<PutResult<T>> {
     const response = await this.send<T>('PUT', path, jsonText(field, value), options, query);
     return { ...writeResult(response), value: response.status === 201 ? response.data : undefined };
   }

@@ -59,7 +59,11 @@ const CURSOR_FORBIDDEN = /[,()"\\\s]/;
 export function filterQuery(filter: RqlExpression | string | undefined): string | undefined {
   if (filter === undefined) return undefined;
   if (typeof filter !== 'string' || filter.trim() === '') {
-    throw new ValidationError('filter', 'must be a non-empty RQL expression', 'Build it with rql.eq(), rql.and(), ... (the rql namespace of twinledger/ditto).');
+    throw new ValidationError(
+      'filter',
+      'must be a non-empty RQL expression',
+      'Build it with rql.eq(), rql.and(), ... (the rql namespace of twinledger/ditto).',
+    );
   }
   requireText('filter', filter, 'RQL filter');
   return filter;
@@ -104,7 +108,11 @@ function sizeParam(size: number | undefined): string | undefined {
 function cursorParam(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   if (typeof cursor !== 'string' || cursor === '' || CURSOR_FORBIDDEN.test(cursor)) {
-    throw new ValidationError('cursor', `${JSON.stringify(cursor)} is not a search cursor`, 'Pass the cursor of the previous page unchanged.');
+    throw new ValidationError(
+      'cursor',
+      `${JSON.stringify(cursor)} is not a search cursor`,
+      'Pass the cursor of the previous page unchanged.',
+    );
   }
   requireText('cursor', cursor, 'search cursor');
   return `cursor(${cursor})`;

@@ -49,7 +49,11 @@ function checkThingBody(field: string, thing: unknown, rules: IdRules, thingId?:
   }
   if (thing.policyId !== undefined) validatePolicyId(thing.policyId, rules, `${field}.policyId`);
   if (thing._policy !== undefined && thing._copyPolicyFrom !== undefined) {
-    throw new ValidationError(`${field}._copyPolicyFrom`, 'cannot be combined with _policy', 'Give either an inline policy or a policy to copy.');
+    throw new ValidationError(
+      `${field}._copyPolicyFrom`,
+      'cannot be combined with _policy',
+      'Give either an inline policy or a policy to copy.',
+    );
   }
   if (thing._policy !== undefined) requireObject(`${field}._policy`, thing._policy);
   if (thing.features !== undefined && thing.features !== null) {
@@ -89,7 +93,11 @@ export class ThingsApi {
     checkThingBody('thing', thing, this.rules);
     if (options.namespace !== undefined) validateNamespace(options.namespace);
     if (options.responseRequired === false || options.dittoTimeout === 0 || options.dittoTimeout === '0') {
-      throw new ValidationError('responseRequired', 'create() needs Ditto\'s answer to learn the generated thing ID', 'Use things.put(thingId, thing) for fire-and-forget.');
+      throw new ValidationError(
+        'responseRequired',
+        "create() needs Ditto's answer to learn the generated thing ID",
+        'Use things.put(thingId, thing) for fire-and-forget.',
+      );
     }
     const query = {
       namespace: options.namespace,
@@ -163,7 +171,11 @@ export class ThingsApi {
       put: async (definition, options) => {
         const url = path();
         if (typeof definition !== 'string' || definition === '') {
-          throw new ValidationError('definition', 'must be a non-empty string', 'e.g. "org.acme:lamp:1.0.0" or a URL to a WoT Thing Model.');
+          throw new ValidationError(
+            'definition',
+            'must be a non-empty string',
+            'e.g. "org.acme:lamp:1.0.0" or a URL to a WoT Thing Model.',
+          );
         }
         return this.resource.put(url, 'definition', definition, options);
       },

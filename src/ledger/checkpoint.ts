@@ -33,7 +33,7 @@ function damaged(path: string, what: string): ValidationError {
   return new ValidationError(
     'checkpoint',
     `the checkpoint file ${JSON.stringify(path)} ${what}`,
-    'The file is damaged (e.g. by a disk failure or an outside edit): delete it and set startBlock to replay from a known block (the relay\'s delivered log keeps a replay from posting anything twice).',
+    "The file is damaged (e.g. by a disk failure or an outside edit): delete it and set startBlock to replay from a known block (the relay's delivered log keeps a replay from posting anything twice).",
   );
 }
 
@@ -60,7 +60,11 @@ export class FileCheckpointer implements EventCheckpointer {
       text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return checkpointer;
-      throw new ValidationError('checkpoint', `cannot read the checkpoint file ${JSON.stringify(path)}: ${(error as Error).message}`, 'Check the file\'s permissions and that it is a regular file.');
+      throw new ValidationError(
+        'checkpoint',
+        `cannot read the checkpoint file ${JSON.stringify(path)}: ${(error as Error).message}`,
+        "Check the file's permissions and that it is a regular file.",
+      );
     }
     if (text.trim() === '') throw damaged(path, 'is empty');
     let state: unknown;

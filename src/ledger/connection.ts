@@ -65,7 +65,10 @@ export function openConnection(options: FabricConnectionOptions): FabricConnecti
   const clientCert = pem('tlsClientCert', options.tlsClientCert, options.tlsClientCertFile, false);
   const clientKey = pem('tlsClientKey', options.tlsClientKey, options.tlsClientKeyFile, false);
   if ((clientCert === undefined) !== (clientKey === undefined)) {
-    throw new ValidationError(clientCert === undefined ? 'tlsClientCert' : 'tlsClientKey', 'a TLS client certificate and its key go together');
+    throw new ValidationError(
+      clientCert === undefined ? 'tlsClientCert' : 'tlsClientKey',
+      'a TLS client certificate and its key go together',
+    );
   }
   const certificate = pem('certificate', options.certificate, options.certificateFile, true);
   const keyPem = pem('privateKey', options.privateKey, options.privateKeyFile, true);
@@ -80,7 +83,10 @@ export function openConnection(options: FabricConnectionOptions): FabricConnecti
     new X509Certificate(certificate);
     if (clientCert) tlsClientCertificateHash = createHash('sha256').update(new X509Certificate(clientCert).raw).digest();
   } catch (error) {
-    throw new ValidationError(clientCert ? 'tlsClientCert' : 'certificate', `is not a readable X.509 certificate: ${(error as Error).message}`);
+    throw new ValidationError(
+      clientCert ? 'tlsClientCert' : 'certificate',
+      `is not a readable X.509 certificate: ${(error as Error).message}`,
+    );
   }
 
   const credentials = clientCert

@@ -55,7 +55,9 @@ export class DeliveredStore {
   /** Records `id` durably. Concurrent calls are serialised. */
   add(id: string): Promise<void> {
     if (/\s/.test(id) || id === '') {
-      return Promise.reject(new ValidationError('transactionId', `${JSON.stringify(id)} is not a transaction ID (empty or with white space)`));
+      return Promise.reject(
+        new ValidationError('transactionId', `${JSON.stringify(id)} is not a transaction ID (empty or with white space)`),
+      );
     }
     const run = this.queue.then(() => this.append(id));
     this.queue = run.catch(() => undefined);

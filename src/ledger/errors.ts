@@ -25,9 +25,22 @@ export interface LedgerErrorInfo {
 }
 
 const GRPC_CODE_NAMES: Record<number, string> = {
-  1: 'CANCELLED', 2: 'UNKNOWN', 3: 'INVALID_ARGUMENT', 4: 'DEADLINE_EXCEEDED', 5: 'NOT_FOUND', 6: 'ALREADY_EXISTS',
-  7: 'PERMISSION_DENIED', 8: 'RESOURCE_EXHAUSTED', 9: 'FAILED_PRECONDITION', 10: 'ABORTED', 11: 'OUT_OF_RANGE',
-  12: 'UNIMPLEMENTED', 13: 'INTERNAL', 14: 'UNAVAILABLE', 15: 'DATA_LOSS', 16: 'UNAUTHENTICATED',
+  1: 'CANCELLED',
+  2: 'UNKNOWN',
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  5: 'NOT_FOUND',
+  6: 'ALREADY_EXISTS',
+  7: 'PERMISSION_DENIED',
+  8: 'RESOURCE_EXHAUSTED',
+  9: 'FAILED_PRECONDITION',
+  10: 'ABORTED',
+  11: 'OUT_OF_RANGE',
+  12: 'UNIMPLEMENTED',
+  13: 'INTERNAL',
+  14: 'UNAVAILABLE',
+  15: 'DATA_LOSS',
+  16: 'UNAUTHENTICATED',
 };
 
 export function grpcCodeName(code: number | undefined): string | undefined {
@@ -58,14 +71,7 @@ export class LedgerError extends TwinLedgerError {
 
 /** Reason codes the TwinLedger chaincode puts in front of its error messages. */
 export type ChaincodeReason =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'CONFLICT'
-  | 'CHAIN_MISMATCH'
-  | 'FORBIDDEN'
-  | 'FAILED_PRECONDITION'
-  | 'UNKNOWN';
+  'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'CONFLICT' | 'CHAIN_MISMATCH' | 'FORBIDDEN' | 'FAILED_PRECONDITION' | 'UNKNOWN';
 
 /** The chaincode refused the transaction (status 500 from the contract). Not retryable. */
 export class ChaincodeError extends LedgerError {
@@ -76,7 +82,11 @@ export class ChaincodeError extends LedgerError {
   readonly chaincodeMessage: string;
 
   constructor(status: number, reason: ChaincodeReason, chaincodeMessage: string, info: LedgerErrorInfo) {
-    super(`chaincode refused: ${reason === 'UNKNOWN' ? '' : `${reason}: `}${chaincodeMessage}`, { ...info, retryable: false }, `chaincode.${reason.toLowerCase()}`);
+    super(
+      `chaincode refused: ${reason === 'UNKNOWN' ? '' : `${reason}: `}${chaincodeMessage}`,
+      { ...info, retryable: false },
+      `chaincode.${reason.toLowerCase()}`,
+    );
     this.status = status;
     this.reason = reason;
     this.chaincodeMessage = chaincodeMessage;
@@ -97,12 +107,33 @@ export class CommitStatusError extends LedgerError {}
 
 /** Fabric transaction validation codes (`peer.TxValidationCode`). */
 export const TX_VALIDATION_CODES: Readonly<Record<number, string>> = Object.freeze({
-  0: 'VALID', 1: 'NIL_ENVELOPE', 2: 'BAD_PAYLOAD', 3: 'BAD_COMMON_HEADER', 4: 'BAD_CREATOR_SIGNATURE',
-  5: 'INVALID_ENDORSER_TRANSACTION', 6: 'INVALID_CONFIG_TRANSACTION', 7: 'UNSUPPORTED_TX_PAYLOAD', 8: 'BAD_PROPOSAL_TXID',
-  9: 'DUPLICATE_TXID', 10: 'ENDORSEMENT_POLICY_FAILURE', 11: 'MVCC_READ_CONFLICT', 12: 'PHANTOM_READ_CONFLICT',
-  13: 'UNKNOWN_TX_TYPE', 14: 'TARGET_CHAIN_NOT_FOUND', 15: 'MARSHAL_TX_ERROR', 16: 'NIL_TXACTION', 17: 'EXPIRED_CHAINCODE',
-  18: 'CHAINCODE_VERSION_CONFLICT', 19: 'BAD_HEADER_EXTENSION', 20: 'BAD_CHANNEL_HEADER', 21: 'BAD_RESPONSE_PAYLOAD',
-  22: 'BAD_RWSET', 23: 'ILLEGAL_WRITESET', 24: 'INVALID_WRITESET', 25: 'INVALID_CHAINCODE', 254: 'NOT_VALIDATED',
+  0: 'VALID',
+  1: 'NIL_ENVELOPE',
+  2: 'BAD_PAYLOAD',
+  3: 'BAD_COMMON_HEADER',
+  4: 'BAD_CREATOR_SIGNATURE',
+  5: 'INVALID_ENDORSER_TRANSACTION',
+  6: 'INVALID_CONFIG_TRANSACTION',
+  7: 'UNSUPPORTED_TX_PAYLOAD',
+  8: 'BAD_PROPOSAL_TXID',
+  9: 'DUPLICATE_TXID',
+  10: 'ENDORSEMENT_POLICY_FAILURE',
+  11: 'MVCC_READ_CONFLICT',
+  12: 'PHANTOM_READ_CONFLICT',
+  13: 'UNKNOWN_TX_TYPE',
+  14: 'TARGET_CHAIN_NOT_FOUND',
+  15: 'MARSHAL_TX_ERROR',
+  16: 'NIL_TXACTION',
+  17: 'EXPIRED_CHAINCODE',
+  18: 'CHAINCODE_VERSION_CONFLICT',
+  19: 'BAD_HEADER_EXTENSION',
+  20: 'BAD_CHANNEL_HEADER',
+  21: 'BAD_RESPONSE_PAYLOAD',
+  22: 'BAD_RWSET',
+  23: 'ILLEGAL_WRITESET',
+  24: 'INVALID_WRITESET',
+  25: 'INVALID_CHAINCODE',
+  254: 'NOT_VALIDATED',
   255: 'INVALID_OTHER_REASON',
 });
 

@@ -68,7 +68,6 @@ export interface FabricLedgerOptions {
 
 export interface FabricLedgerConnectOptions extends FabricConnectionOptions, Omit<FabricLedgerOptions, 'mspId'> {}
 
-
 /**
  * The `Ledger` on a Hyperledger Fabric network through the Fabric Gateway (fabric-gateway 1.x, Fabric ≥ 2.4).
  *
@@ -101,7 +100,8 @@ export class FabricLedger implements Ledger {
     for (const [name, value] of Object.entries(options.deadlines ?? {})) durationMs(`deadlines.${name}`, value);
     this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
     const retry = options.retry ?? new ExponentialBackoff({ maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5_000 });
-    this.eventsRetry = options.eventsRetry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 250, maxDelayMs: 30_000 });
+    this.eventsRetry =
+      options.eventsRetry ?? new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 250, maxDelayMs: 30_000 });
     this.mspId = options.mspId || undefined;
     this.logger = options.logger ?? silentLogger;
     this.redactor = options.redactor ?? new Redactor();
@@ -147,18 +147,29 @@ export class FabricLedger implements Ledger {
     if (typeof authId !== 'string' || !/^[a-zA-Z0-9-_=.]+$/.test(authId)) {
       throw new ValidationError('authId', 'must match ^[a-zA-Z0-9-_=.]+$ (no "@" or ":")');
     }
-    if (typeof input.password !== 'string' || input.password.length === 0) throw new ValidationError('password', 'must be a non-empty string');
+    if (typeof input.password !== 'string' || input.password.length === 0)
+      throw new ValidationError('password', 'must be a non-empty string');
     // Always a salt the public cannot compute: the chaincode refuses SetCredentials without one.
     const salt = check.optionalSalt('salt', input.salt) ?? randomBytes(32).toString('hex');
     this.redactor.addSecret(input.password);
     const transientData: Record<string, string> = { authId, password: input.password, salt };
-    const { result } = await this.calls.submit('SetCredentials', [tenant, deviceId], { transientData, endorsingOrganizations: [this.ownMsp('setCredentials')] }, options);
+    const { result } = await this.calls.submit(
+      'SetCredentials',
+      [tenant, deviceId],
+      { transientData, endorsingOrganizations: [this.ownMsp('setCredentials')] },
+      options,
+    );
     return JSON.parse(utf8(result)) as CredentialCommitment;
   }
 
   async getCredentials(tenant: string, deviceId: string, options: CallOptions = {}): Promise<DeviceCredentials | undefined> {
     const args = [validateTenantId(tenant, undefined, 'tenant'), validateDeviceId(deviceId)];
-    const credentials = await this.calls.evaluateOptional<DeviceCredentials>('GetCredentials', args, { endorsingOrganizations: [this.ownMsp('getCredentials')] }, options);
+    const credentials = await this.calls.evaluateOptional<DeviceCredentials>(
+      'GetCredentials',
+      args,
+      { endorsingOrganizations: [this.ownMsp('getCredentials')] },
+      options,
+    );
     if (credentials) this.redactor.addSecret(credentials.password);
     return credentials;
   }
@@ -167,14 +178,24 @@ export class FabricLedger implements Ledger {
     const tenant = validateTenantId(input.tenant, undefined, 'tenant');
     const thingId = validateThingId(input.thingId);
     const command = typeof input.command === 'string' ? input.command : JSON.stringify(input.command);
-    if (typeof command !== 'string' || command.length === 0) throw new ValidationError('command', 'must be Ditto Protocol JSON text or an envelope object');
+    if (typeof command !== 'string' || command.length === 0)
+      throw new ValidationError('command', 'must be Ditto Protocol JSON text or an envelope object');
     const ttd = check.optionalTtd('ttd', input.ttd);
     const { result, transactionId } = await this.calls.submit('PublishTelemetryData', [tenant, thingId, command, ttd], {}, options);
     return { sha256: utf8(result), transactionId };
   }
 
-  async getTelemetry(tenant: string, thingId: string, transactionId: string, options: CallOptions = {}): Promise<TelemetryRecord | undefined> {
-    const args = [validateTenantId(tenant, undefined, 'tenant'), validateThingId(thingId), check.requireKey('transactionId', transactionId)];
+  async getTelemetry(
+    tenant: string,
+    thingId: string,
+    transactionId: string,
+    options: CallOptions = {},
+  ): Promise<TelemetryRecord | undefined> {
+    const args = [
+      validateTenantId(tenant, undefined, 'tenant'),
+      validateThingId(thingId),
+      check.requireKey('transactionId', transactionId),
+    ];
     return this.calls.evaluateOptional<TelemetryRecord>('GetTelemetry', args, {}, options);
   }
 
@@ -264,7 +285,10 @@ export class FabricLedger implements Ledger {
           // The chain has at least its genesis block, so height >= 1: blocks up to height - 1 are behind us.
           if (checkpointer.checkpointBlock) await checkpointer.checkpointBlock(height - 1n);
           startBlock = height;
-          this.logger.info('chaincode event stream starts at the current chain height', { chaincode: this.options.chaincode, startBlock: height.toString() });
+          this.logger.info('chaincode event stream starts at the current chain height', {
+            chaincode: this.options.chaincode,
+            startBlock: height.toString(),
+          });
         }
         stream = await this.network.getChaincodeEvents(this.options.chaincode, {
           checkpoint: checkpointer,
@@ -288,9 +312,17 @@ export class FabricLedger implements Ledger {
         if (signal?.aborted) return;
         // The gateway ended the stream without an error: reconnect from the checkpoint.
         failures += 1;
-        const ended = new LedgerError('the chaincode event stream ended', { phase: 'events', transaction: 'ChaincodeEvents', retryable: true });
+        const ended = new LedgerError('the chaincode event stream ended', {
+          phase: 'events',
+          transaction: 'ChaincodeEvents',
+          retryable: true,
+        });
         const delay = this.eventsRetry.nextDelayMs(failures, ended) ?? this.deadlines.evaluateMs;
-        this.logger.warn('chaincode event stream ended; reconnecting', { chaincode: this.options.chaincode, attempt: failures, delayMs: delay });
+        this.logger.warn('chaincode event stream ended; reconnecting', {
+          chaincode: this.options.chaincode,
+          attempt: failures,
+          delayMs: delay,
+        });
         await sleep(delay, signal);
       } catch (error) {
         if (signal?.aborted || this.closed) return;
@@ -298,7 +330,12 @@ export class FabricLedger implements Ledger {
         failures += 1;
         const delay = isRetryable(failure) ? this.eventsRetry.nextDelayMs(failures, failure) : undefined;
         if (delay === undefined) throw failure;
-        this.logger.warn('chaincode event stream failed; reconnecting', { chaincode: this.options.chaincode, attempt: failures, delayMs: delay, reason: failure.message });
+        this.logger.warn('chaincode event stream failed; reconnecting', {
+          chaincode: this.options.chaincode,
+          attempt: failures,
+          delayMs: delay,
+          reason: failure.message,
+        });
         try {
           await sleep(delay, signal);
         } catch {
@@ -327,7 +364,10 @@ export class FabricLedger implements Ledger {
       });
     }
     if (!Number.isSafeInteger(height) || height < 1) {
-      throw new LedgerError(`qscc GetChainInfo reported an invalid chain height ${String(height)}`, { phase: 'evaluate', transaction: 'GetChainInfo' });
+      throw new LedgerError(`qscc GetChainInfo reported an invalid chain height ${String(height)}`, {
+        phase: 'evaluate',
+        transaction: 'GetChainInfo',
+      });
     }
     return BigInt(height);
   }

@@ -89,7 +89,13 @@ export class GatewayCalls {
         const failure = toLedgerError(error, context);
         const delay = isRetryable(failure) ? this.retry.nextDelayMs(attempt, failure) : undefined;
         if (delay === undefined) throw failure;
-        this.logger.warn('retrying ledger call', { transaction: context.transaction, phase: context.phase, attempt, delayMs: delay, reason: failure.message });
+        this.logger.warn('retrying ledger call', {
+          transaction: context.transaction,
+          phase: context.phase,
+          attempt,
+          delayMs: delay,
+          reason: failure.message,
+        });
         try {
           await sleep(delay, signal);
         } catch {
@@ -158,7 +164,11 @@ export class GatewayCalls {
           return { result: transaction.getResult(), transactionId, blockNumber: status.blockNumber };
         } catch (error) {
           const failure = toLedgerError(error, context('commit'));
-          if (failure instanceof CommitError && failure.validationCode === ENDORSEMENT_POLICY_FAILURE && CREATE_RACE_TRANSACTIONS.has(name)) {
+          if (
+            failure instanceof CommitError &&
+            failure.validationCode === ENDORSEMENT_POLICY_FAILURE &&
+            CREATE_RACE_TRANSACTIONS.has(name)
+          ) {
             if (!createRaceRerun) {
               createRaceRerun = true;
               this.logger.warn('transaction may have lost a create race (ENDORSEMENT_POLICY_FAILURE); running it again', {
@@ -181,7 +191,13 @@ export class GatewayCalls {
           }
           const delay = failure instanceof CommitError && failure.retryable ? this.retry.nextDelayMs(attempt, failure) : undefined;
           if (delay === undefined) throw failure;
-          this.logger.warn('transaction conflicted; running it again', { transaction: name, transactionId, attempt, delayMs: delay, reason: failure.message });
+          this.logger.warn('transaction conflicted; running it again', {
+            transaction: name,
+            transactionId,
+            attempt,
+            delayMs: delay,
+            reason: failure.message,
+          });
           try {
             await sleep(delay, scope.signal);
           } catch {

@@ -1,4 +1,9 @@
-import { CommitError as FabricCommitError, CommitStatusError as FabricCommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import {
+  CommitError as FabricCommitError,
+  CommitStatusError as FabricCommitStatusError,
+  EndorseError,
+  GatewayError,
+} from '@hyperledger/fabric-gateway';
 import { AbortError, TimeoutError, TwinLedgerError } from '../core/errors.js';
 import { raceAbort } from '../core/abort.js';
 import {
@@ -18,7 +23,13 @@ import {
 /** gRPC codes worth another try of the same step: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
 const TRANSIENT_GRPC: ReadonlySet<number> = new Set([14, 4, 8]);
 const REASONS: ReadonlySet<string> = new Set([
-  'INVALID_ARGUMENT', 'NOT_FOUND', 'ALREADY_EXISTS', 'CONFLICT', 'CHAIN_MISMATCH', 'FORBIDDEN', 'FAILED_PRECONDITION',
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'CONFLICT',
+  'CHAIN_MISMATCH',
+  'FORBIDDEN',
+  'FAILED_PRECONDITION',
 ]);
 
 export interface FailureContext {
@@ -64,12 +75,16 @@ function hintFor(phase: LedgerPhase, grpcCode: number, message: string): string 
 export function toLedgerError(error: unknown, context: FailureContext): Error {
   if (error instanceof TwinLedgerError) return error;
   if (error instanceof FabricCommitError) {
-    return new CommitError(error.code, { phase: 'commit', transaction: context.transaction, transactionId: error.transactionId, cause: error });
+    return new CommitError(error.code, {
+      phase: 'commit',
+      transaction: context.transaction,
+      transactionId: error.transactionId,
+      cause: error,
+    });
   }
   if (error instanceof GatewayError) {
     const details: LedgerErrorDetail[] = (error.details ?? []).map(({ address, mspId, message }) => ({ address, mspId, message }));
-    const transactionId =
-      'transactionId' in error && typeof error.transactionId === 'string' ? error.transactionId : context.transactionId;
+    const transactionId = 'transactionId' in error && typeof error.transactionId === 'string' ? error.transactionId : context.transactionId;
     const phase: LedgerPhase =
       error instanceof EndorseError
         ? 'endorse'

@@ -60,7 +60,11 @@ export async function acquireRelayLock(stateDir: string, options: RelayLockOptio
       if (claim === undefined) continue; // that takeover just finished: look at the lock again
       const holder = Number(claim.trim());
       if (live(holder)) {
-        throw new ValidationError('stateDir', `another relay (pid ${holder}) is starting on ${stateDir}`, 'Run one relay per state folder.');
+        throw new ValidationError(
+          'stateDir',
+          `another relay (pid ${holder}) is starting on ${stateDir}`,
+          'Run one relay per state folder.',
+        );
       }
       throw new ValidationError(
         'stateDir',

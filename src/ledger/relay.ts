@@ -200,7 +200,8 @@ export class TelemetryRelay extends TypedEmitter<RelayEvents> {
     this.redactor = redactor;
     this.logger = logger;
     if (!options.ledger) throw new ValidationError('ledger', 'is required');
-    if (!options.stateDir) throw new ValidationError('stateDir', 'is required: a folder for the checkpoint and the delivered-transactions log');
+    if (!options.stateDir)
+      throw new ValidationError('stateDir', 'is required: a folder for the checkpoint and the delivered-transactions log');
     if (!options.httpAdapter?.baseUrl) throw new ValidationError('httpAdapter.baseUrl', 'is required, e.g. http://192.168.1.10:18080');
     const baseUrl = checkedHttpBaseUrl('httpAdapter.baseUrl', options.httpAdapter.baseUrl, {
       example: 'http://192.168.1.10:18080 (HTTP_ADAPTER_BASE_URL)',
@@ -211,7 +212,9 @@ export class TelemetryRelay extends TypedEmitter<RelayEvents> {
     if (owners.length === 0 || owners.some((owner) => typeof owner !== 'string' || owner === '')) {
       throw new ValidationError(
         'ownerMsp',
-        options.ownerMsp === undefined ? 'is required: the ledger does not know its MSP ID' : 'must be a non-empty MSP ID or a list of them',
+        options.ownerMsp === undefined
+          ? 'is required: the ledger does not know its MSP ID'
+          : 'must be a non-empty MSP ID or a list of them',
         'Set ownerMsp to the MSP ID(s) of the organisation(s) whose devices this relay may post for, e.g. "Org1MSP".',
       );
     }
@@ -246,7 +249,8 @@ export class TelemetryRelay extends TypedEmitter<RelayEvents> {
   /** Takes the state folder's lock, opens the delivered log and starts following events. */
   async start(): Promise<void> {
     if (this.closed) throw new ClientClosedError('telemetry relay', 'start()');
-    if (this.loop) throw new RelayStateError('start(): the relay is already running', 'Call stop() and await it before starting the relay again.');
+    if (this.loop)
+      throw new RelayStateError('start(): the relay is already running', 'Call stop() and await it before starting the relay again.');
     await mkdir(this.options.stateDir, { recursive: true });
     await this.lock();
     try {
@@ -297,7 +301,11 @@ export class TelemetryRelay extends TypedEmitter<RelayEvents> {
   private async lock(): Promise<void> {
     const key = resolve(this.options.stateDir);
     if (heldLocks.has(key)) {
-      throw new ValidationError('stateDir', `another relay of this process uses ${this.options.stateDir}`, 'Run one relay per state folder.');
+      throw new ValidationError(
+        'stateDir',
+        `another relay of this process uses ${this.options.stateDir}`,
+        'Run one relay per state folder.',
+      );
     }
     heldLocks.add(key);
     try {
@@ -416,7 +424,7 @@ export class TelemetryRelay extends TypedEmitter<RelayEvents> {
         if (signal.aborted || isTransient(error)) throw error;
         throw new UndeliverableError(`cannot read the credentials of ${deviceId}: ${messageOf(error)}`, {
           cause: error,
-          hint: 'The relay\'s identity must belong to the device\'s owner organisation (GetCredentials is owner-only).',
+          hint: "The relay's identity must belong to the device's owner organisation (GetCredentials is owner-only).",
         });
       }
       found = stored ? { authId: stored.authId, password: stored.password } : undefined;
@@ -426,10 +434,13 @@ export class TelemetryRelay extends TypedEmitter<RelayEvents> {
       } catch (error) {
         if (signal.aborted || isTransient(error)) throw error;
         // Its message is the caller's text: keep known secrets out of it.
-        throw new UndeliverableError(`the credentials function failed for device ${deviceId} of tenant ${tenant}: ${this.redactor.redactText(messageOf(error))}`, {
-          cause: error,
-          hint: 'Throw a NetworkError or TimeoutError from the credentials function for a failure that should be retried.',
-        });
+        throw new UndeliverableError(
+          `the credentials function failed for device ${deviceId} of tenant ${tenant}: ${this.redactor.redactText(messageOf(error))}`,
+          {
+            cause: error,
+            hint: 'Throw a NetworkError or TimeoutError from the credentials function for a failure that should be retried.',
+          },
+        );
       }
     } else {
       found = source[key];
@@ -454,9 +465,14 @@ export class TelemetryRelay extends TypedEmitter<RelayEvents> {
         device = await this.options.ledger.getDevice(tenant, deviceId, { signal });
       } catch (error) {
         if (signal.aborted || isTransient(error)) throw error;
-        throw new UndeliverableError(`cannot read the device record of ${deviceId} of tenant ${tenant}: ${messageOf(error)}`, { cause: error });
+        throw new UndeliverableError(`cannot read the device record of ${deviceId} of tenant ${tenant}: ${messageOf(error)}`, {
+          cause: error,
+        });
       }
-      if (!device) throw new UndeliverableError(`device ${deviceId} of tenant ${tenant} is not registered on the ledger`, { code: 'relay.unknown_device' });
+      if (!device)
+        throw new UndeliverableError(`device ${deviceId} of tenant ${tenant} is not registered on the ledger`, {
+          code: 'relay.unknown_device',
+        });
       owner = device.owner;
       this.ownerCache.set(key, owner);
     }

@@ -17,14 +17,22 @@ export function requireKey(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw new ValidationError(field, 'must be a non-empty string');
   if (value.length > 256) throw new ValidationError(field, `is ${value.length} characters long; at most 256 are allowed`);
   if (!KEY.test(value)) {
-    throw new ValidationError(field, `${JSON.stringify(value)} is not a valid key`, 'Use letters, digits and . _ ~ : @ / + = -, starting with a letter or digit.');
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(value)} is not a valid key`,
+      'Use letters, digits and . _ ~ : @ / + = -, starting with a letter or digit.',
+    );
   }
   return value;
 }
 
 export function requireSha256(field: string, value: unknown): string {
   if (typeof value !== 'string' || !HEX64.test(value)) {
-    throw new ValidationError(field, 'must be a SHA-256 digest: 64 lower-case hex characters', 'Use crypto.createHash("sha256").update(bytes).digest("hex").');
+    throw new ValidationError(
+      field,
+      'must be a SHA-256 digest: 64 lower-case hex characters',
+      'Use crypto.createHash("sha256").update(bytes).digest("hex").',
+    );
   }
   return value;
 }
@@ -44,7 +52,8 @@ export function optionalMeta(field: string, value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be a plain JSON object');
   const problem = jsonProblem(value, field);
-  if (problem !== undefined) throw new ValidationError(problem.path, problem.message, 'The chaincode stores meta exactly; use strings for big or special numbers.');
+  if (problem !== undefined)
+    throw new ValidationError(problem.path, problem.message, 'The chaincode stores meta exactly; use strings for big or special numbers.');
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text, 'utf8') > 8192) throw new ValidationError(field, 'is larger than 8 KiB as JSON');
   return text;
@@ -54,7 +63,12 @@ export function optionalMeta(field: string, value: unknown): string {
 export function requireBatchRoot(field: string, value: unknown, prevRoot: string): string {
   const root = requireSha256(field, value);
   if (root === GENESIS_ROOT) throw new ValidationError(field, 'is the genesis root (64 zeros), which marks a stream with no batch');
-  if (root === prevRoot) throw new ValidationError(field, 'equals prevRoot: a batch must change the head', 'Anchor each batch once; a retry of the same batch uses the same batchId.');
+  if (root === prevRoot)
+    throw new ValidationError(
+      field,
+      'equals prevRoot: a batch must change the head',
+      'Anchor each batch once; a retry of the same batch uses the same batchId.',
+    );
   return root;
 }
 
@@ -65,7 +79,8 @@ export function requireBatchRoot(field: string, value: unknown, prevRoot: string
 function jsonProblem(value: unknown, path: string, seen = new WeakSet<object>()): { path: string; message: string } | undefined {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { path, message: `is ${String(value)}, which JSON cannot carry` };
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return { path, message: `is ${value}, beyond 2^53: it would be stored rounded` };
+    if (Number.isInteger(value) && !Number.isSafeInteger(value))
+      return { path, message: `is ${value}, beyond 2^53: it would be stored rounded` };
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;

@@ -146,7 +146,11 @@ class TenantCommandLinks implements AmqpLinkOwner {
     if (this.session !== session) return;
     const detail = error as { condition?: unknown; description?: unknown } | undefined;
     const condition = typeof detail?.condition === 'string' ? detail.condition : undefined;
-    const failure = new NorthboundLinkError(address, typeof detail?.description === 'string' ? detail.description : 'closed by the peer', condition);
+    const failure = new NorthboundLinkError(
+      address,
+      typeof detail?.description === 'string' ? detail.description : 'closed by the peer',
+      condition,
+    );
     this.detach(failure);
     // After rhea answered the peer's detach (next tick): ending the session first would be a framing error.
     setImmediate(() => {
@@ -273,7 +277,9 @@ export class AmqpCommandClient {
     }
     const entry = this.pending.get(response.correlationId);
     if (!entry) {
-      this.context.logger.debug('command response without a waiting request (late or duplicate)', { correlationId: response.correlationId });
+      this.context.logger.debug('command response without a waiting request (late or duplicate)', {
+        correlationId: response.correlationId,
+      });
       return;
     }
     this.pending.delete(response.correlationId);
@@ -294,7 +300,8 @@ export class AmqpCommandClient {
     try {
       return await this.run(command, expectResponse);
     } catch (error) {
-      if (error instanceof TwinLedgerError && error.code === 'northbound.closed') throw new AbortError(`command "${command.target.name}"`, error);
+      if (error instanceof TwinLedgerError && error.code === 'northbound.closed')
+        throw new AbortError(`command "${command.target.name}"`, error);
       throw error;
     }
   }
@@ -306,7 +313,10 @@ export class AmqpCommandClient {
     if (signal?.aborted) throw new AbortError(`command "${target.name}"`, signal.reason);
     const down = this.context.manager.downBecause;
     if (down !== undefined && this.context.options.commandsWhileDisconnected === 'fail') {
-      throw new NorthboundNotConnectedError(`command "${target.name}" to ${target.tenantId}/${target.deviceId}`, 'disconnected', { transport: 'amqp', cause: down });
+      throw new NorthboundNotConnectedError(`command "${target.name}" to ${target.tenantId}/${target.deviceId}`, 'disconnected', {
+        transport: 'amqp',
+        cause: down,
+      });
     }
     const timeoutError = (): CommandError => new CommandTimeoutError(target, timeoutMs);
 
@@ -314,7 +324,11 @@ export class AmqpCommandClient {
       // Stop waiting for the connection at the deadline too, so a timed-out command leaves no waiter behind.
       const openWait = new AbortController();
       try {
-        await this.withDeadline(this.context.manager.whenOpen(signal ? AbortSignal.any([signal, openWait.signal]) : openWait.signal), deadline, timeoutError);
+        await this.withDeadline(
+          this.context.manager.whenOpen(signal ? AbortSignal.any([signal, openWait.signal]) : openWait.signal),
+          deadline,
+          timeoutError,
+        );
       } finally {
         openWait.abort();
       }
@@ -371,7 +385,12 @@ export class AmqpCommandClient {
       }
       try {
         links.send(message, handler, onLost);
-        this.context.logger.debug('command sent', { tenantId: target.tenantId, deviceId: target.deviceId, name: target.name, oneWay: !expectResponse });
+        this.context.logger.debug('command sent', {
+          tenantId: target.tenantId,
+          deviceId: target.deviceId,
+          name: target.name,
+          oneWay: !expectResponse,
+        });
       } catch (error) {
         finish(error as Error);
       }

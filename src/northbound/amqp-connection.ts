@@ -44,7 +44,6 @@ export function isPermanentLinkError(condition: string | undefined): boolean {
 
 export type AmqpConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'failed' | 'closed';
 
-
 interface ConnectionInternals {
   socket?: { destroy(): void };
   _disconnected?: (error?: Error) => void;
@@ -240,7 +239,8 @@ export class AmqpConnectionManager {
         }
         this.logger.warn('AMQP connect failed, trying again', { endpoint: this.endpoint, attempt, delayMs: delay, error });
         await this.withSignal(new Promise((resolve) => setTimeout(resolve, Math.min(delay, left))), signal);
-        if (this.state !== 'connecting') throw this.failConnect(new TwinLedgerError('the northbound client was closed', { code: 'northbound.closed' }));
+        if (this.state !== 'connecting')
+          throw this.failConnect(new TwinLedgerError('the northbound client was closed', { code: 'northbound.closed' }));
         continue;
       }
       if (this.state !== 'connecting') {

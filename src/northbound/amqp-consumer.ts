@@ -259,10 +259,13 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
   private onOvershoot(): void {
     this.overshoot += 1;
     if (this.overshoot === 1 || this.overshoot % 1000 === 0) {
-      this.context.logger.debug('the broker sent messages beyond the granted credit (RabbitMQ 3.x does while flow frames cross transfers)', {
-        address: this.address,
-        transfersBeyondCredit: this.overshoot,
-      });
+      this.context.logger.debug(
+        'the broker sent messages beyond the granted credit (RabbitMQ 3.x does while flow frames cross transfers)',
+        {
+          address: this.address,
+          transfersBeyondCredit: this.overshoot,
+        },
+      );
     }
   }
 
@@ -278,7 +281,9 @@ export class AmqpDownstreamStream implements AsyncIterableIterator<DownstreamMes
       message = decodeDownstream(this.kind, this.tenantId, context.message);
     } catch (error) {
       const malformed =
-        error instanceof MalformedMessageError ? error : new MalformedMessageError(`cannot decode ${this.kind} message: ${(error as Error).message}`, error);
+        error instanceof MalformedMessageError
+          ? error
+          : new MalformedMessageError(`cannot decode ${this.kind} message: ${(error as Error).message}`, error);
       this.settler.settle(delivery, 'rejected', { condition: 'amqp:decode-error', description: malformed.message });
       this.context.logger.warn('rejected a malformed message', { address: this.address, error: malformed.message });
       this.context.reportError(malformed);

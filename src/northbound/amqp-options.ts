@@ -51,7 +51,11 @@ export type AmqpAddressPattern = string | ((address: string, kind: Exclude<AmqpA
  * durable queue (RabbitMQ declares a queue on attach, durable when the terminus is, and refuses a link whose
  * durability differs from the existing queue's).
  */
-export const RABBITMQ_ADDRESSING = Object.freeze({ addressPattern: '/queue/{address}', addressSeparator: '.', terminusDurability: 2 } as const);
+export const RABBITMQ_ADDRESSING = Object.freeze({
+  addressPattern: '/queue/{address}',
+  addressSeparator: '.',
+  terminusDurability: 2,
+} as const);
 
 /** AMQP terminus durability: 0 none, 1 configuration, 2 unsettled-state. */
 export type TerminusDurability = 0 | 1 | 2;
@@ -174,7 +178,8 @@ function validateTemplate(kind: AmqpAddressKind, template: unknown): string {
   if (typeof template !== 'string' || template.trim() === '') {
     throw new ValidationError(`addresses.${kind}`, `must be a non-empty string, got ${JSON.stringify(template)}`);
   }
-  const required = kind === 'commandResponse' ? ['{tenant}', '{replyId}'] : kind === 'commandTo' ? ['{tenant}', '{deviceId}'] : ['{tenant}'];
+  const required =
+    kind === 'commandResponse' ? ['{tenant}', '{replyId}'] : kind === 'commandTo' ? ['{tenant}', '{deviceId}'] : ['{tenant}'];
   for (const placeholder of required) {
     if (!template.includes(placeholder)) {
       throw new ValidationError(
@@ -189,11 +194,14 @@ function validateTemplate(kind: AmqpAddressKind, template: unknown): string {
 
 function resolveCredentials(value: unknown): AmqpCredentials | undefined {
   if (value === undefined) return undefined;
-  const hint = 'SASL PLAIN: { username, password }; Cloud2Edge\'s AMQP network accepts consumer@HONO / verysecret by default.';
-  if (typeof value !== 'object' || value === null) throw new ValidationError('credentials', `must be an object { username, password }, got ${showValue(value)}`, hint);
+  const hint = "SASL PLAIN: { username, password }; Cloud2Edge's AMQP network accepts consumer@HONO / verysecret by default.";
+  if (typeof value !== 'object' || value === null)
+    throw new ValidationError('credentials', `must be an object { username, password }, got ${showValue(value)}`, hint);
   const { username, password } = value as Partial<AmqpCredentials>;
-  if (typeof username !== 'string' || username === '') throw new ValidationError('credentials.username', 'must be a non-empty string', hint);
-  if (typeof password !== 'string' || password === '') throw new ValidationError('credentials.password', 'must be a non-empty string', hint);
+  if (typeof username !== 'string' || username === '')
+    throw new ValidationError('credentials.username', 'must be a non-empty string', hint);
+  if (typeof password !== 'string' || password === '')
+    throw new ValidationError('credentials.password', 'must be a non-empty string', hint);
   return { username, password };
 }
 
@@ -201,9 +209,16 @@ function resolveCredentials(value: unknown): AmqpCredentials | undefined {
 export function resolveAmqpOptions(options: AmqpNorthboundOptions): ResolvedAmqpOptions {
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object with at least `host`');
   if (typeof options.host !== 'string' || options.host.trim() === '') {
-    throw new ValidationError('host', 'must be the AMQP messaging network host', 'Cloud2Edge prints it as AMQP_NETWORK_IP (AMQP profile only).');
+    throw new ValidationError(
+      'host',
+      'must be the AMQP messaging network host',
+      'Cloud2Edge prints it as AMQP_NETWORK_IP (AMQP profile only).',
+    );
   }
-  const host = checkedHost('host', options.host, { example: 'AMQP_NETWORK_IP', credentialsIn: 'the `credentials` option ({ username, password })' });
+  const host = checkedHost('host', options.host, {
+    example: 'AMQP_NETWORK_IP',
+    credentialsIn: 'the `credentials` option ({ username, password })',
+  });
   const tls = options.tls === true ? {} : options.tls === false || options.tls === undefined ? undefined : options.tls;
   const port = integerOption('port', options.port, { min: 1, max: 65_535 }, tls ? AMQP_DEFAULTS.tlsPort : AMQP_DEFAULTS.port);
   const credentials = resolveCredentials(options.credentials);

@@ -47,8 +47,10 @@ export class AmqpNorthbound extends TypedEmitter<NorthboundEvents> implements No
     this.options = resolved;
     this.logger = logger;
     this.rules = mergeIdRules(options.idRules);
-    this.manager = new AmqpConnectionManager(this.options, this.logger, <E extends keyof ConnectionEvents>(event: E, ...args: ConnectionEvents[E]) =>
-      this.emit(event, ...(args as NorthboundEvents[E])),
+    this.manager = new AmqpConnectionManager(
+      this.options,
+      this.logger,
+      <E extends keyof ConnectionEvents>(event: E, ...args: ConnectionEvents[E]) => this.emit(event, ...(args as NorthboundEvents[E])),
     );
     const reportError = (error: Error) => this.emit('error', error);
     this.streamContext = {

@@ -28,5 +28,9 @@ export function createNorthbound(options: NorthboundOptions): Northbound {
   const { transport, ...rest } = options;
   if (transport === 'amqp') return new AmqpNorthbound(rest as AmqpNorthboundOptions);
   if (transport === 'kafka') return new KafkaNorthbound(rest as KafkaNorthboundClientOptions);
-  throw new ValidationError('transport', `must be "amqp" or "kafka", got ${showValue(transport)}`, 'Cloud2Edge uses Kafka unless installed with its AMQP messaging profile.');
+  throw new ValidationError(
+    'transport',
+    `must be "amqp" or "kafka", got ${showValue(transport)}`,
+    'Cloud2Edge uses Kafka unless installed with its AMQP messaging profile.',
+  );
 }

@@ -145,9 +145,7 @@ export function parseNotification(
   void kind;
   if (sameContentType(contentType, CONNECTION_NOTIFICATION_CONTENT_TYPE)) {
     const cause = connectionCause(payload);
-    return cause === 'connected'
-      ? { type: 'connected', tenantId, deviceId }
-      : { type: 'disconnected', tenantId, deviceId };
+    return cause === 'connected' ? { type: 'connected', tenantId, deviceId } : { type: 'disconnected', tenantId, deviceId };
   }
   const rawTtd = properties.ttd;
   if (rawTtd === undefined || rawTtd === null) {
@@ -273,13 +271,13 @@ export function commandResponse(input: CommandResponseInput): CommandResponse {
  * (`text/plain`), anything else as JSON (`application/json`); `undefined` → empty body, no content type.
  * An explicit `contentType` wins.
  */
-export function encodeCommandPayload(
-  payload: CommandPayload,
-  contentType?: string,
-): { body: Buffer; contentType: string | undefined } {
+export function encodeCommandPayload(payload: CommandPayload, contentType?: string): { body: Buffer; contentType: string | undefined } {
   if (payload === undefined) return { body: Buffer.alloc(0), contentType };
   if (payload instanceof Uint8Array) {
-    return { body: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), contentType: contentType ?? 'application/octet-stream' };
+    return {
+      body: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+      contentType: contentType ?? 'application/octet-stream',
+    };
   }
   if (typeof payload === 'string') return { body: Buffer.from(utf8Encoder.encode(payload)), contentType: contentType ?? 'text/plain' };
   let json: string | undefined;
@@ -295,7 +293,11 @@ export function encodeCommandPayload(
 /** Validates a command name (AMQP `subject` / Kafka `subject` header) before any I/O. */
 export function validateCommandName(name: unknown, field = 'name'): string {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new ValidationError(field, `must be a non-empty string, got ${JSON.stringify(name ?? null)}`, 'Pass the command name, e.g. "switch".');
+    throw new ValidationError(
+      field,
+      `must be a non-empty string, got ${JSON.stringify(name ?? null)}`,
+      'Pass the command name, e.g. "switch".',
+    );
   }
   return name;
 }
@@ -305,7 +307,12 @@ export const MAX_PREFETCH = 10_000;
 
 /** Validates `prefetch` of both transports: an integer from 1 to `MAX_PREFETCH`; `undefined` gives `fallback`. */
 export function validatePrefetch(value: unknown, field: string, fallback: number): number {
-  return integerOption(field, value, { min: 1, max: MAX_PREFETCH, hint: 'It bounds how many unacknowledged messages are buffered; 32 is a good start.' }, fallback);
+  return integerOption(
+    field,
+    value,
+    { min: 1, max: MAX_PREFETCH, hint: 'It bounds how many unacknowledged messages are buffered; 32 is a good start.' },
+    fallback,
+  );
 }
 
 /** Validates the `commandsWhileDisconnected` option of both transports; default `'wait'`. */

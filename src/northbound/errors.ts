@@ -97,7 +97,9 @@ export class NorthboundNotConnectedError extends TwinLedgerError {
     const name = options.transport === 'amqp' ? 'AMQP' : 'Kafka';
     const state = reason === 'closed' ? 'closed' : reason === 'not-connected' ? 'not connected' : `disconnected${causeText(options.cause)}`;
     const back =
-      options.transport === 'amqp' ? "after the client's `connected` event" : 'in a moment: the client notices by itself when Kafka answers again';
+      options.transport === 'amqp'
+        ? "after the client's `connected` event"
+        : 'in a moment: the client notices by itself when Kafka answers again';
     super(`${what}: the ${name} northbound client is ${state}`, {
       code: 'northbound.not-connected',
       hint:

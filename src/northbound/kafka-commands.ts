@@ -100,7 +100,11 @@ export class CommandResponseConsumer {
     this.consumer = consumer;
     this.host.watch(consumer);
     consumer.on(consumer.events.CRASH, (event) => {
-      options.logger.warn('command response consumer crashed', { topic: this.topic, restart: event.payload.restart, error: event.payload.error });
+      options.logger.warn('command response consumer crashed', {
+        topic: this.topic,
+        restart: event.payload.restart,
+        error: event.payload.error,
+      });
       if (!this.closed) this.host.crashed(event.payload.error);
       if (!event.payload.restart && !this.closed) this.host.responseConsumerLost(this, event.payload.error);
     });
@@ -126,7 +130,8 @@ export class CommandResponseConsumer {
   }
 
   private throwIfClosed(): void {
-    if (this.closed) throw new NorthboundNotConnectedError(`starting the response consumer of ${this.topic}`, 'closed', { transport: 'kafka' });
+    if (this.closed)
+      throw new NorthboundNotConnectedError(`starting the response consumer of ${this.topic}`, 'closed', { transport: 'kafka' });
   }
 
   private async endOffsets(admin: Admin): Promise<Array<{ partition: number; offset: string }>> {

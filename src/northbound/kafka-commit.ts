@@ -163,7 +163,13 @@ export class OffsetCommitter {
   private failed(error: unknown): void {
     this.failedAttempts += 1;
     this.lastError = error;
-    const fields = { topic: this.host.topic, groupId: this.host.groupId, attempt: this.failedAttempts, uncommittedRecords: this.uncommittedRecords, error };
+    const fields = {
+      topic: this.host.topic,
+      groupId: this.host.groupId,
+      attempt: this.failedAttempts,
+      uncommittedRecords: this.uncommittedRecords,
+      error,
+    };
     if (this.failingSince === undefined) {
       this.failingSince = Date.now();
       this.host.logger.warn(`committing Kafka offsets failed; trying again every ${this.host.commitIntervalMs} ms`, fields);

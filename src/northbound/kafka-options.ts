@@ -8,7 +8,14 @@ import { checkedHostPort } from '../core/endpoint.js';
 import { ValidationError } from '../core/errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
-import { type ReconnectOptions, type ResolvedReconnect, durationMs, positiveInteger, resolveReconnect, showValue } from '../core/options.js';
+import {
+  type ReconnectOptions,
+  type ResolvedReconnect,
+  durationMs,
+  positiveInteger,
+  resolveReconnect,
+  showValue,
+} from '../core/options.js';
 import { ExponentialBackoff } from '../core/retry.js';
 import { resolveTls, type TlsOptions } from '../core/tls.js';
 import { validateCommandsWhileDisconnected, validatePrefetch } from './decode.js';
@@ -131,10 +138,17 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
   if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object with at least `brokers`');
   const { brokers } = options;
   if (!Array.isArray(brokers) || brokers.length === 0) {
-    throw new ValidationError('brokers', 'must list at least one bootstrap server', 'Cloud2Edge: [`${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`] (NodePort 9094).');
+    throw new ValidationError(
+      'brokers',
+      'must list at least one bootstrap server',
+      'Cloud2Edge: [`${KAFKA_IP}:${KAFKA_PORT_TCP_KAFKA}`] (NodePort 9094).',
+    );
   }
   brokers.forEach((broker, index) => {
-    checkedHostPort(`brokers[${index}]`, broker, { example: '"192.168.1.10:9094"', credentialsIn: 'the `credentials` option ({ mechanism, username, password })' });
+    checkedHostPort(`brokers[${index}]`, broker, {
+      example: '"192.168.1.10:9094"',
+      credentialsIn: 'the `credentials` option ({ mechanism, username, password })',
+    });
   });
   const clientId = options.clientId ?? 'twinledger';
   if (typeof clientId !== 'string' || clientId === '') throw new ValidationError('clientId', 'must be a non-empty string');
@@ -153,7 +167,10 @@ export function resolveKafkaOptions(options: KafkaNorthboundOptions): ResolvedKa
   let sasl: SASLOptions | undefined;
   if (options.credentials !== undefined) {
     if (typeof options.credentials !== 'object' || options.credentials === null) {
-      throw new ValidationError('credentials', `must be an object { mechanism, username, password }, got ${showValue(options.credentials)}`);
+      throw new ValidationError(
+        'credentials',
+        `must be an object { mechanism, username, password }, got ${showValue(options.credentials)}`,
+      );
     }
     const { mechanism, username, password } = options.credentials;
     if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {

@@ -193,11 +193,14 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
       ]);
       clearTimeout(timer);
       if (!committed) {
-        this.host.options.logger.warn('the final offset commit of a Kafka stream did not succeed; the next consumer of the group gets those records again', {
-          topic: this.topic,
-          groupId: this.groupId,
-          uncommittedRecords: this.committer.uncommittedRecords,
-        });
+        this.host.options.logger.warn(
+          'the final offset commit of a Kafka stream did not succeed; the next consumer of the group gets those records again',
+          {
+            topic: this.topic,
+            groupId: this.groupId,
+            uncommittedRecords: this.committer.uncommittedRecords,
+          },
+        );
       }
       await consumer.disconnect().catch((error: unknown) => {
         this.host.options.logger.warn('Kafka consumer did not disconnect cleanly', { topic: this.topic, error });
@@ -252,7 +255,11 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
         properties,
       });
       if (this.host.options.discardExpired && isExpired(properties[HEADER.ttl], properties[HEADER.creationTime])) {
-        this.host.options.logger.debug('dropping a record whose ttl has elapsed', { topic: this.topic, partition: entry.partition, offset: entry.offset });
+        this.host.options.logger.debug('dropping a record whose ttl has elapsed', {
+          topic: this.topic,
+          partition: entry.partition,
+          offset: entry.offset,
+        });
         return undefined;
       }
       return downstream;
@@ -260,8 +267,16 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
       const malformed =
         error instanceof MalformedMessageError
           ? error
-          : new MalformedMessageError(`record ${this.topic}/${entry.partition}@${entry.offset} cannot be decoded: ${(error as Error).message}`, error);
-      this.host.options.logger.warn('skipping a malformed record', { topic: this.topic, partition: entry.partition, offset: entry.offset, error: malformed.message });
+          : new MalformedMessageError(
+              `record ${this.topic}/${entry.partition}@${entry.offset} cannot be decoded: ${(error as Error).message}`,
+              error,
+            );
+      this.host.options.logger.warn('skipping a malformed record', {
+        topic: this.topic,
+        partition: entry.partition,
+        offset: entry.offset,
+        error: malformed.message,
+      });
       this.host.malformed(malformed);
       return undefined;
     }
@@ -283,7 +298,10 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
     const confirmed = this.confirmedCommits;
     await consumer.commitOffsets(offsets.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })));
     if (this.confirmedCommits === confirmed) {
-      throw new KafkaConsumerNotRunningError(this.topic, 'kafkajs did not send the commit: its consumer is not running (joining the group or stopping)');
+      throw new KafkaConsumerNotRunningError(
+        this.topic,
+        'kafkajs did not send the commit: its consumer is not running (joining the group or stopping)',
+      );
     }
   }
 

@@ -39,7 +39,13 @@ export type { KafkaCredentials, KafkaNorthboundOptions } from './kafka-options.j
 /** Kafka topic names are at most 249 characters; `hono.command_response.` is the longest prefix. */
 const MAX_TENANT_LENGTH = 249 - 'hono.command_response.'.length;
 /** Headers `sendCommand` sets itself; `properties` may not override them. */
-const RESERVED_COMMAND_HEADERS = new Set<string>([HEADER.deviceId, HEADER.subject, HEADER.contentType, HEADER.correlationId, HEADER.responseRequired]);
+const RESERVED_COMMAND_HEADERS = new Set<string>([
+  HEADER.deviceId,
+  HEADER.subject,
+  HEADER.contentType,
+  HEADER.correlationId,
+  HEADER.responseRequired,
+]);
 
 export interface KafkaNorthboundClientOptions extends KafkaNorthboundOptions {
   /** ID patterns for tenant and device IDs (defaults: Cloud2Edge's). */
@@ -298,7 +304,11 @@ export class KafkaNorthbound extends TypedEmitter<NorthboundEvents> implements N
         const producer = await this.connectedProducer(`command "${name}"`);
         await this.responseConsumer(target.tenantId);
         if (!this.pending.has(correlationId)) return;
-        await producer.send({ topic: honoTopic('command', target.tenantId), acks: -1, messages: [{ key: target.deviceId, value: body, headers }] });
+        await producer.send({
+          topic: honoTopic('command', target.tenantId),
+          acks: -1,
+          messages: [{ key: target.deviceId, value: body, headers }],
+        });
       })().catch((error: unknown) => {
         this.reachability.failed(error);
         if (this.pending.get(correlationId) !== pending) return;
@@ -316,12 +326,23 @@ export class KafkaNorthbound extends TypedEmitter<NorthboundEvents> implements N
   ): Promise<void> {
     const { target, body, contentType, extra } = this.validCommand(tenantId, deviceId, name, payload, options);
     const timeoutMs = durationMs('timeoutMs', options.timeoutMs, this.options.commandTimeoutMs);
-    const headers = encodeHeaders({ ...extra, [HEADER.deviceId]: target.deviceId, [HEADER.subject]: name, [HEADER.contentType]: contentType });
+    const headers = encodeHeaders({
+      ...extra,
+      [HEADER.deviceId]: target.deviceId,
+      [HEADER.subject]: name,
+      [HEADER.contentType]: contentType,
+    });
     const what = `one-way command "${name}" to ${target.tenantId}/${target.deviceId}`;
     this.refuseWhileDown(what);
     try {
       await withDeadline(
-        this.connectedProducer(what).then((producer) => producer.send({ topic: honoTopic('command', target.tenantId), acks: -1, messages: [{ key: target.deviceId, value: body, headers }] })),
+        this.connectedProducer(what).then((producer) =>
+          producer.send({
+            topic: honoTopic('command', target.tenantId),
+            acks: -1,
+            messages: [{ key: target.deviceId, value: body, headers }],
+          }),
+        ),
         timeoutMs,
         options.signal,
         what,
@@ -362,7 +383,10 @@ export class KafkaNorthbound extends TypedEmitter<NorthboundEvents> implements N
   private validTenant(tenantId: string): string {
     const tenant = validateTenantId(tenantId, this.rules);
     if (tenant.length > MAX_TENANT_LENGTH) {
-      throw new ValidationError('tenantId', `is ${tenant.length} characters long; Kafka topic names allow at most ${MAX_TENANT_LENGTH} for a tenant`);
+      throw new ValidationError(
+        'tenantId',
+        `is ${tenant.length} characters long; Kafka topic names allow at most ${MAX_TENANT_LENGTH} for a tenant`,
+      );
     }
     return tenant;
   }
@@ -374,7 +398,11 @@ export class KafkaNorthbound extends TypedEmitter<NorthboundEvents> implements N
     const extra: Record<string, PropertyValue> = {};
     for (const [key, value] of Object.entries(options.properties ?? {})) {
       if (RESERVED_COMMAND_HEADERS.has(key)) {
-        throw new ValidationError(`properties.${key}`, 'is set by the client itself', 'Use the contentType option for the content type; leave the other Hono headers out.');
+        throw new ValidationError(
+          `properties.${key}`,
+          'is set by the client itself',
+          'Use the contentType option for the content type; leave the other Hono headers out.',
+        );
       }
       if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
         throw new ValidationError(`properties.${key}`, `must be a string, number, boolean or null, got ${typeof value}`);

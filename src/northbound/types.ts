@@ -134,7 +134,13 @@ export interface Northbound {
   telemetry(tenantId: string, options?: ConsumeOptions): AsyncIterable<DownstreamMessage>;
   events(tenantId: string, options?: ConsumeOptions): AsyncIterable<DownstreamMessage>;
   /** Request/response command; resolves with the device's response or rejects with a `CommandError`. */
-  sendCommand(tenantId: string, deviceId: string, name: string, payload?: CommandPayload, options?: CommandOptions): Promise<CommandResponse>;
+  sendCommand(
+    tenantId: string,
+    deviceId: string,
+    name: string,
+    payload?: CommandPayload,
+    options?: CommandOptions,
+  ): Promise<CommandResponse>;
   /** One-way command: resolves once the messaging network accepted it for delivery. */
   sendOneWayCommand(tenantId: string, deviceId: string, name: string, payload?: CommandPayload, options?: CommandOptions): Promise<void>;
   on<E extends keyof NorthboundEvents>(event: E, listener: (...args: NorthboundEvents[E]) => void): this;

@@ -135,7 +135,11 @@ function requireJson(field: string, value: unknown, seen: Set<object> = new Set(
     return;
   }
   if (typeof value !== 'object') {
-    throw new ValidationError(field, `must be a JSON value, got ${typeof value}`, 'Use objects, arrays, strings, numbers, booleans or null.');
+    throw new ValidationError(
+      field,
+      `must be a JSON value, got ${typeof value}`,
+      'Use objects, arrays, strings, numbers, booleans or null.',
+    );
   }
   if (seen.has(value)) throw new ValidationError(field, 'contains a cycle');
   seen.add(value);
@@ -332,12 +336,7 @@ function contentTypeFor(value: JsonValue | undefined, explicit: string | undefin
  * `{ns}/{name}/things/live/messages/{subject}`, path `[/features/{id}]/{inbox|outbox}/messages/{subject}`.
  * `response-required` is left to Ditto's default unless set.
  */
-export function liveMessage(
-  thingId: string,
-  subject: string,
-  payload: JsonValue | undefined,
-  options: LiveMessageOptions,
-): DittoEnvelope {
+export function liveMessage(thingId: string, subject: string, payload: JsonValue | undefined, options: LiveMessageOptions): DittoEnvelope {
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('options', 'must be given with a direction', 'e.g. { direction: "outbox" }');
   }
@@ -377,11 +376,19 @@ export function liveMessageResponse(
   if (typeof request !== 'object' || request === null) throw new ValidationError('request', 'must be a Ditto Protocol envelope');
   const topic = parseTopic(request.topic);
   if (topic.criterion !== 'messages' || topic.subject === undefined) {
-    throw new ValidationError('request.topic', `${show(request.topic)} is not a live message topic`, 'Only messages can be answered this way.');
+    throw new ValidationError(
+      'request.topic',
+      `${show(request.topic)} is not a live message topic`,
+      'Only messages can be answered this way.',
+    );
   }
   const match = typeof request.path === 'string' ? MESSAGE_PATH.exec(request.path) : null;
   if (!match) {
-    throw new ValidationError('request.path', `${show(request.path)} is not a message path`, 'Expected [/features/{id}]/inbox|outbox/messages/{subject}.');
+    throw new ValidationError(
+      'request.path',
+      `${show(request.path)} is not a message path`,
+      'Expected [/features/{id}]/inbox|outbox/messages/{subject}.',
+    );
   }
   const correlationId = request.headers?.['correlation-id'];
   if (typeof correlationId !== 'string' || correlationId === '') {

@@ -78,7 +78,8 @@ type Edit = (current: Credential[]) => Credential[] | undefined;
 
 function validateMode(mode: unknown): SecretMode {
   if (mode === undefined) return 'replace';
-  if (mode !== 'add' && mode !== 'replace') throw new ValidationError('options.mode', `must be "add" or "replace", got ${JSON.stringify(mode)}`);
+  if (mode !== 'add' && mode !== 'replace')
+    throw new ValidationError('options.mode', `must be "add" or "replace", got ${JSON.stringify(mode)}`);
   return mode;
 }
 
@@ -96,7 +97,11 @@ function secretMetadata(options: CredentialHelperOptions | undefined): CommonSec
   const secret: CommonSecret = {};
   if (options?.notBefore !== undefined) secret['not-before'] = isoDate('options.notBefore', options.notBefore);
   if (options?.notAfter !== undefined) secret['not-after'] = isoDate('options.notAfter', options.notAfter);
-  if (secret['not-before'] !== undefined && secret['not-after'] !== undefined && Date.parse(secret['not-before']) >= Date.parse(secret['not-after'])) {
+  if (
+    secret['not-before'] !== undefined &&
+    secret['not-after'] !== undefined &&
+    Date.parse(secret['not-before']) >= Date.parse(secret['not-after'])
+  ) {
     throw new ValidationError('options.notAfter', 'must be later than notBefore');
   }
   if (options?.comment !== undefined) {
@@ -220,7 +225,11 @@ export class CredentialsApi {
     } else if (isBase64(key)) {
       encoded = key;
     } else {
-      throw new ValidationError('key', 'must be raw bytes (Uint8Array) or a non-empty Base64 string', 'Encode a text key first, e.g. Buffer.from(text).');
+      throw new ValidationError(
+        'key',
+        'must be raw bytes (Uint8Array) or a non-empty Base64 string',
+        'Encode a text key first, e.g. Buffer.from(text).',
+      );
     }
     this.transport.addSecrets([encoded]);
     const mode = validateMode(options?.mode);
@@ -244,7 +253,7 @@ export class CredentialsApi {
   ): Promise<{ etag: string | undefined }> {
     this.ids(tenantId, deviceId);
     validateCallOptions(options);
-    if (!isPlainObject(identity) || ('subjectDn' in identity) === ('certificatePem' in identity)) {
+    if (!isPlainObject(identity) || 'subjectDn' in identity === 'certificatePem' in identity) {
       throw new ValidationError('identity', 'must be either { subjectDn } or { certificatePem }');
     }
     let wanted: X509CertificateCredential;
@@ -254,7 +263,11 @@ export class CredentialsApi {
       wanted = { type: 'x509-cert', 'auth-id': subjectDn, secrets: [secretMetadata(options)] };
     } else {
       if (options?.notBefore !== undefined || options?.notAfter !== undefined) {
-        throw new ValidationError('options.notBefore', 'cannot be set with certificatePem', 'The registry takes the validity from the certificate.');
+        throw new ValidationError(
+          'options.notBefore',
+          'cannot be set with certificatePem',
+          'The registry takes the validity from the certificate.',
+        );
       }
       const parsed = parseCertificatePem(identity.certificatePem, 'identity.certificatePem');
       subjectDn = parsed.subjectDn;
@@ -262,7 +275,8 @@ export class CredentialsApi {
     }
     const { etag } = await this.change(tenantId, deviceId, `setX509 ${subjectDn}`, options, (current) => {
       const index = current.findIndex(
-        (credential) => credential.type === 'x509-cert' && typeof credential['auth-id'] === 'string' && sameSubjectDn(credential['auth-id'], subjectDn),
+        (credential) =>
+          credential.type === 'x509-cert' && typeof credential['auth-id'] === 'string' && sameSubjectDn(credential['auth-id'], subjectDn),
       );
       if (index < 0) return [...current, wanted];
       const existing = current[index] as X509CertificateCredential;
@@ -324,13 +338,18 @@ export class CredentialsApi {
     edit: Edit,
   ): Promise<{ etag: string | undefined; changed: boolean }> {
     const deadline = new Deadline(`credentials ${what}`, options, this.transport.http.timeoutMs);
-    const result = await retryOnConflict(options?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, this.transport.logger, `credentials.${what}`, async () => {
-      const current = await this.get(tenantId, deviceId, deadline.next());
-      const next = edit(current.value.map(resendable));
-      if (next === undefined) return { etag: current.etag, changed: false };
-      const { etag } = await this.put(tenantId, deviceId, next, deadline.next(current.etag));
-      return { etag, changed: true };
-    });
+    const result = await retryOnConflict(
+      options?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      this.transport.logger,
+      `credentials.${what}`,
+      async () => {
+        const current = await this.get(tenantId, deviceId, deadline.next());
+        const next = edit(current.value.map(resendable));
+        if (next === undefined) return { etag: current.etag, changed: false };
+        const { etag } = await this.put(tenantId, deviceId, next, deadline.next(current.etag));
+        return { etag, changed: true };
+      },
+    );
     this.transport.logger.debug('credentials updated', { tenantId, deviceId, operation: what, changed: result.changed });
     return result;
   }

@@ -28,8 +28,7 @@ function validateFilter(field: string, filter: unknown): FilterExpression {
   if (!isPlainObject(filter)) throw new ValidationError(field, 'must be an object { field, value, op? }');
   validatePointer(`${field}.field`, filter.field);
   const value = filter.value;
-  const valueOk =
-    typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  const valueOk = typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
   if (!valueOk) {
     throw new ValidationError(`${field}.value`, 'must be a boolean, a finite number or a string');
   }
@@ -93,7 +92,11 @@ export function encodeSearchQuery(query: DeviceSearchQuery | RegistrySearchQuery
   if (query.pageOffset !== undefined) params.pageOffset = query.pageOffset;
   if (query.filter !== undefined && query.filter.length > 0) {
     params.filterJson = query.filter.map((filter) =>
-      JSON.stringify(filter.op === undefined ? { field: filter.field, value: filter.value } : { field: filter.field, value: filter.value, op: filter.op }),
+      JSON.stringify(
+        filter.op === undefined
+          ? { field: filter.field, value: filter.value }
+          : { field: filter.field, value: filter.value, op: filter.op },
+      ),
     );
   }
   if (query.sort !== undefined && query.sort.length > 0) {

@@ -51,7 +51,7 @@ export interface DeviceRegistryOptions {
 function checkedBaseUrl(baseUrl: unknown): string {
   const base = checkedHttpBaseUrl('baseUrl', baseUrl, {
     example: '"http://192.168.1.10:28080/v1"',
-    credentialsIn: 'the `credentials` option (Cloud2Edge\'s registry needs none)',
+    credentialsIn: "the `credentials` option (Cloud2Edge's registry needs none)",
   });
   if (!/\/v1$/.test(base)) {
     throw new ValidationError(

@@ -34,7 +34,8 @@ export class TenantsApi {
   /** `POST /tenants` or, with `options.tenantId`, `POST /tenants/{tenantId}`. 409 if the ID is taken. */
   async create(tenant?: Tenant, options?: TenantCreateOptions): Promise<Created> {
     validateCallOptions(options);
-    const tenantId = options?.tenantId === undefined ? undefined : validateTenantId(options.tenantId, this.transport.rules, 'options.tenantId');
+    const tenantId =
+      options?.tenantId === undefined ? undefined : validateTenantId(options.tenantId, this.transport.rules, 'options.tenantId');
     const body = tenant === undefined ? {} : validateTenantBody(tenant);
     const response = await this.transport.send({
       method: 'POST',
@@ -51,7 +52,9 @@ export class TenantsApi {
     validateCallOptions(options);
     const response = await this.transport.send<unknown>({ method: 'GET', path: this.path(tenantId), ...requestOptions(options) });
     if (!isPlainObject(response.data)) {
-      throw new TwinLedgerError(`the registry answered GET tenant ${tenantId} without a JSON object`, { code: 'registry.unexpected-response' });
+      throw new TwinLedgerError(`the registry answered GET tenant ${tenantId} without a JSON object`, {
+        code: 'registry.unexpected-response',
+      });
     }
     return { value: response.data as Tenant, etag: response.etag };
   }

@@ -172,7 +172,11 @@ export function createdId(response: HttpResponse<unknown>, requestedId: string |
   if (isPlainObject(data) && typeof data.id === 'string' && data.id !== '') return data.id;
   const location = response.headers.location;
   if (location !== undefined) {
-    const last = location.replace(/[?#].*$/, '').replace(/\/+$/, '').split('/').pop();
+    const last = location
+      .replace(/[?#].*$/, '')
+      .replace(/\/+$/, '')
+      .split('/')
+      .pop();
     if (last) {
       try {
         return decodeURIComponent(last);

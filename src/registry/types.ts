@@ -248,12 +248,7 @@ export interface GenericCredential extends CommonCredential {
 }
 
 /** One entry of a device's credentials array, discriminated by `type`. */
-export type Credential =
-  | PasswordCredential
-  | PskCredential
-  | X509CertificateCredential
-  | RpkCredential
-  | GenericCredential;
+export type Credential = PasswordCredential | PskCredential | X509CertificateCredential | RpkCredential | GenericCredential;
 
 // ------------------------------------------------------------------------------------------------ search
 

@@ -222,7 +222,11 @@ function validateSecret(field: string, type: string, secret: unknown): void {
       break;
     case 'rpk':
       if (secret.key === undefined && secret.cert === undefined && secret.id === undefined) {
-        throw new ValidationError(field, 'has neither "key" nor "cert"', 'Give the public key or certificate (Base64 DER), or an existing secret "id".');
+        throw new ValidationError(
+          field,
+          'has neither "key" nor "cert"',
+          'Give the public key or certificate (Base64 DER), or an existing secret "id".',
+        );
       }
       if (secret.key !== undefined && !isBase64(secret.key)) throw new ValidationError(`${field}.key`, 'must be non-empty Base64 (DER)');
       if (secret.cert !== undefined && !isBase64(secret.cert)) throw new ValidationError(`${field}.cert`, 'must be non-empty Base64 (DER)');
@@ -295,14 +299,9 @@ function validateCredential(field: string, credential: unknown, rules: IdRules, 
  * known types (custom ones only with `allowCustomTypes`), valid auth-ids, no `device-id`, usable secrets,
  * and no type/auth-id pair twice.
  */
-export function validateCredentials(
-  credentials: unknown,
-  rules: IdRules,
-  allowCustomTypes = false,
-  field = 'credentials',
-): Credential[] {
+export function validateCredentials(credentials: unknown, rules: IdRules, allowCustomTypes = false, field = 'credentials'): Credential[] {
   if (!Array.isArray(credentials)) {
-    throw new ValidationError(field, 'must be an array of credentials (the device\'s whole set)');
+    throw new ValidationError(field, "must be an array of credentials (the device's whole set)");
   }
   if (credentials.length === 0) {
     throw new ValidationError(
@@ -318,7 +317,10 @@ export function validateCredentials(
     if (authId !== undefined) {
       const key = credentialKey(valid.type, authId);
       if (seen.has(key)) {
-        throw new ValidationError(`${field}[${index}]`, `type ${JSON.stringify(valid.type)} with auth-id ${JSON.stringify(authId)} appears twice`);
+        throw new ValidationError(
+          `${field}[${index}]`,
+          `type ${JSON.stringify(valid.type)} with auth-id ${JSON.stringify(authId)} appears twice`,
+        );
       }
       seen.add(key);
     }

@@ -61,7 +61,10 @@ function parseDn(field: string, dn: unknown): Ava[][] {
           'Write it like "CN=lamp-1,OU=iot,O=ACME,C=DE" (most specific first); escape "," "+" "=" in values with "\\".',
         );
       }
-      return { type: /^[A-Za-z]/.test(type) && !/^OID\./i.test(type) ? type.toUpperCase() : type.replace(/^OID\./i, ''), value: trimUnescaped(ava.slice(eq + 1)) };
+      return {
+        type: /^[A-Za-z]/.test(type) && !/^OID\./i.test(type) ? type.toUpperCase() : type.replace(/^OID\./i, ''),
+        value: trimUnescaped(ava.slice(eq + 1)),
+      };
     }),
   );
 }

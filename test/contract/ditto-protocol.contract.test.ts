@@ -31,7 +31,10 @@ import { skipReason, specsDir } from '../support/openapi.js';
 type Validate = (data: unknown) => void;
 
 class SchemaViolation extends Error {
-  constructor(message: string, readonly errors: ErrorObject[]) {
+  constructor(
+    message: string,
+    readonly errors: ErrorObject[],
+  ) {
     super(message);
   }
 }
@@ -95,7 +98,11 @@ describe('Ditto Protocol contract', { skip: skipReason() }, () => {
     const id = 'org.eclipse.ditto:fancy-thing';
     const built: DittoEnvelope[] = [
       modifyProperty(id, 'accelerometer', 'x', 42),
-      modifyProperty(id, 'accelerometer', 'x', 42, { channel: 'live', responseRequired: true, headers: { 'requested-acks': ['twin-persisted'] } }),
+      modifyProperty(id, 'accelerometer', 'x', 42, {
+        channel: 'live',
+        responseRequired: true,
+        headers: { 'requested-acks': ['twin-persisted'] },
+      }),
       mergeProperty(id, 'accelerometer', 'x', 42),
       modifyFeature(id, 'accelerometer', { properties: { x: 3.141 } }),
       mergeFeature(id, 'accelerometer', { properties: { x: 3.141 } }),
@@ -123,7 +130,7 @@ describe('Ditto Protocol contract', { skip: skipReason() }, () => {
     }
   });
 
-  it('merge with null (delete) matches the official example; the schema\'s value type omits null', () => {
+  it("merge with null (delete) matches the official example; the schema's value type omits null", () => {
     // The envelope schema lists value types without "null", while Ditto's own merge-delete examples
     // (and JSON merge patch) use null. 23 of the official examples fail the schema for this reason alone.
     const built = mergeProperty('org.eclipse.ditto:fancy-thing', 'accelerometer', 'x', null, { correlationId: '<command-correlation-id>' });
@@ -134,16 +141,19 @@ describe('Ditto Protocol contract', { skip: skipReason() }, () => {
   it('builders match the structure of the official examples exactly', () => {
     const correlationId = '<command-correlation-id>';
     const cases: Array<[string, DittoEnvelope]> = [
-      ['commands/modify/modifyfeatureproperty.json', modifyProperty('org.eclipse.ditto:fancy-thing', 'accelerometer', 'x', 42, { correlationId })],
-      ['commands/merge/mergefeatureproperty.json', mergeProperty('org.eclipse.ditto:fancy-thing', 'accelerometer', 'x', 42, { correlationId })],
+      [
+        'commands/modify/modifyfeatureproperty.json',
+        modifyProperty('org.eclipse.ditto:fancy-thing', 'accelerometer', 'x', 42, { correlationId }),
+      ],
+      [
+        'commands/merge/mergefeatureproperty.json',
+        mergeProperty('org.eclipse.ditto:fancy-thing', 'accelerometer', 'x', 42, { correlationId }),
+      ],
       [
         'commands/modify/modifyfeature.json',
-        modifyFeature(
-          'org.eclipse.ditto:fancy-thing',
-          'accelerometer',
-          example('commands/modify/modifyfeature.json').value as JsonObject,
-          { correlationId },
-        ),
+        modifyFeature('org.eclipse.ditto:fancy-thing', 'accelerometer', example('commands/modify/modifyfeature.json').value as JsonObject, {
+          correlationId,
+        }),
       ],
       [
         'commands/merge/mergefeature.json',
@@ -176,7 +186,7 @@ describe('Ditto Protocol contract', { skip: skipReason() }, () => {
     }
   });
 
-  it('live messages and their responses match the Ditto documentation\'s message examples', () => {
+  it("live messages and their responses match the Ditto documentation's message examples", () => {
     // From "Ditto Protocol > Things > Messages" (protocol-specification-things-messages): no generated
     // example files exist for messages, so the documented shapes are compared here.
     const documented = {

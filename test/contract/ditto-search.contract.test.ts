@@ -67,7 +67,11 @@ describe('SearchApi contract (Ditto 3.5.12)', { skip: skipReason() }, () => {
       },
       { correlationId: 'search-7', dittoTimeout: '10s' },
     ],
-    ['POST form (forced)', { filter, namespaces: ['org.acme'], fields: 'thingId,policyId', sort: [{ field: 'thingId' }], size: 5 }, { method: 'POST' }],
+    [
+      'POST form (forced)',
+      { filter, namespaces: ['org.acme'], fields: 'thingId,policyId', sort: [{ field: 'thingId' }], size: 5 },
+      { method: 'POST' },
+    ],
   ];
 
   for (const [name, query, options] of shapes) {
@@ -96,7 +100,10 @@ describe('SearchApi contract (Ditto 3.5.12)', { skip: skipReason() }, () => {
     assert.equal(await search.count({ filter, namespaces: ['org.acme'] }), fx.count);
     assert.equal(await search.count({ filter }, { method: 'POST' }), fx.count);
     const sent = capture.requests.slice(before);
-    assert.deepEqual(sent.map((r) => r.method), ['GET', 'GET', 'POST']);
+    assert.deepEqual(
+      sent.map((r) => r.method),
+      ['GET', 'GET', 'POST'],
+    );
     for (const request of sent) contract.assertRequest(asSpecRequest(request));
   });
 

@@ -63,7 +63,11 @@ async function exercise(client: DittoClient): Promise<void> {
   await things.create({ policyId: POLICY, attributes: { serial: 'SN-1' } }, { namespace: 'org.acme', allowPolicyLockout: false });
   await things.create({ _policy: newPolicy, features: { lamp: { properties: { on: false } } } });
   await things.create({ _copyPolicyFrom: 'org.acme:template', definition: 'org.acme:lamp:1.0.0' });
-  await things.put(THING, { policyId: POLICY, definition: 'org.acme:lamp:1.0.0', attributes: thing.attributes, features: thing.features }, { ifNoneMatch: '*', ...headers });
+  await things.put(
+    THING,
+    { policyId: POLICY, definition: 'org.acme:lamp:1.0.0', attributes: thing.attributes, features: thing.features },
+    { ifNoneMatch: '*', ...headers },
+  );
   await things.put(THING, { thingId: THING, policyId: POLICY }, { channel: 'twin', condition: 'exists(attributes)' });
   await things.get(THING, { fields: ['thingId', 'attributes/location', '_revision'], channel: 'live', liveChannelCondition: 'eq(a,1)' });
   await things.getVersioned(THING);

@@ -7,7 +7,14 @@ import nock from 'nock';
 import { ExponentialBackoff } from '../../src/core/index.js';
 import { type Credential, DeviceRegistry } from '../../src/registry/index.js';
 import { BASE, ORIGIN, RESPONSE_FIXTURES, fixture, fixtureText } from '../fixtures/registry/support.js';
-import { type Capture, type Contract, type RecordedRequest, captureRequests, honoRegistryContract, skipReason } from '../support/openapi.js';
+import {
+  type Capture,
+  type Contract,
+  type RecordedRequest,
+  captureRequests,
+  honoRegistryContract,
+  skipReason,
+} from '../support/openapi.js';
 
 const T = 'org.acme';
 const D = 'org.acme:lamp-1';
@@ -49,7 +56,10 @@ function perOccurrence(request: RecordedRequest): RecordedRequest[] {
   return Array.from({ length: count }, (_, index) => ({
     ...request,
     query: Object.fromEntries(
-      Object.entries(request.query).map(([key, value]) => [key, Array.isArray(value) ? (value[Math.min(index, value.length - 1)] as string) : value]),
+      Object.entries(request.query).map(([key, value]) => [
+        key,
+        Array.isArray(value) ? (value[Math.min(index, value.length - 1)] as string) : value,
+      ]),
     ),
   }));
 }
@@ -62,14 +72,22 @@ function assertSearchParameters(request: RecordedRequest): void {
   };
   for (const text of values('filterJson')) {
     const filter = JSON.parse(text) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(filter).filter((key) => !['field', 'op', 'value'].includes(key)), [], text);
+    assert.deepEqual(
+      Object.keys(filter).filter((key) => !['field', 'op', 'value'].includes(key)),
+      [],
+      text,
+    );
     assert.equal(typeof filter.field, 'string', text);
     assert.ok(['boolean', 'number', 'string'].includes(typeof filter.value), text);
     assert.ok(filter.op === undefined || filter.op === 'eq', text);
   }
   for (const text of values('sortJson')) {
     const sort = JSON.parse(text) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(sort).filter((key) => !['field', 'direction'].includes(key)), [], text);
+    assert.deepEqual(
+      Object.keys(sort).filter((key) => !['field', 'direction'].includes(key)),
+      [],
+      text,
+    );
     assert.equal(typeof sort.field, 'string', text);
     assert.ok(sort.direction === undefined || sort.direction === 'asc' || sort.direction === 'desc', text);
   }
@@ -113,8 +131,17 @@ async function driveEverything(registry: DeviceRegistry): Promise<void> {
   await registry.devices.deleteAll(T);
 
   const all: Credential[] = [
-    { type: 'hashed-password', 'auth-id': 'lamp-1', enabled: true, secrets: [{ 'pwd-plain': 'Secret-42!', 'not-after': '2030-01-01T00:00:00Z' }] },
-    { type: 'hashed-password', 'auth-id': 'lamp-2', secrets: [{ 'pwd-hash': 'AQIDBAUGBwg=', salt: 'Mq7wFw==', 'hash-function': 'sha-512' }] },
+    {
+      type: 'hashed-password',
+      'auth-id': 'lamp-1',
+      enabled: true,
+      secrets: [{ 'pwd-plain': 'Secret-42!', 'not-after': '2030-01-01T00:00:00Z' }],
+    },
+    {
+      type: 'hashed-password',
+      'auth-id': 'lamp-2',
+      secrets: [{ 'pwd-hash': 'AQIDBAUGBwg=', salt: 'Mq7wFw==', 'hash-function': 'sha-512' }],
+    },
     { type: 'psk', 'auth-id': 'lamp-1', secrets: [{ key: 'c2VjcmV0LWtleQ==', comment: 'factory key' }] },
     { type: 'x509-cert', 'auth-id': 'CN=lamp-1,OU=iot,O=ACME,C=DE', secrets: [{ 'not-before': '2024-01-01T00:00:00Z' }] },
     { type: 'x509-cert', cert: 'MIIByjCCAXGg' },
@@ -122,7 +149,9 @@ async function driveEverything(registry: DeviceRegistry): Promise<void> {
   ];
   await registry.credentials.get(T, D);
   await registry.credentials.set(T, D, all, { ifMatch: 'etag-1' });
-  await registry.credentials.set(T, D, [{ type: 'hashed-password', 'auth-id': 'lamp-1', secrets: [{ id: '349556ea-4902-47c7-beb0-1009ab693fb4', 'pwd-plain': 'changed-1' }] }]);
+  await registry.credentials.set(T, D, [
+    { type: 'hashed-password', 'auth-id': 'lamp-1', secrets: [{ id: '349556ea-4902-47c7-beb0-1009ab693fb4', 'pwd-plain': 'changed-1' }] },
+  ]);
   await registry.credentials.clear(T, D);
   for (const hash of ['plain', 'bcrypt', 'sha-256', 'sha-512'] as const) {
     await registry.credentials.setPassword(T, D, 'lamp-1', 'Secret-42!', { hash, bcryptCost: 4 });

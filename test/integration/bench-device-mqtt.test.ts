@@ -24,14 +24,27 @@ interface BenchLine {
 
 describe('bench/device-mqtt.bench.ts', { skip: skipUnlessAvailable(mosquittoProblem()) }, () => {
   it('runs both clients at QoS 0 and 1 and summarises each QoS', { timeout: 240_000 }, async () => {
-    const { status, stdout, stderr } = await runBenchScript(BENCH, { BENCH_MQTT_MESSAGES: '3000', BENCH_MQTT_ROUNDS: '1', BENCH_MQTT_WINDOW: '100' });
+    const { status, stdout, stderr } = await runBenchScript(BENCH, {
+      BENCH_MQTT_MESSAGES: '3000',
+      BENCH_MQTT_ROUNDS: '1',
+      BENCH_MQTT_WINDOW: '100',
+    });
     assert.equal(status, 0, stderr);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as BenchLine);
-    assert.ok(lines.every((line) => line.bench === 'device-mqtt'), stdout);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as BenchLine);
+    assert.ok(
+      lines.every((line) => line.bench === 'device-mqtt'),
+      stdout,
+    );
     for (const qos of [0, 1]) {
       const runs = lines.filter((line) => line.qos === qos && line.client !== undefined);
       assert.deepEqual(runs.map((line) => line.client).sort(), ['raw-mqtt.js', 'twinledger-device']);
-      assert.ok(runs.every((line) => (line.msgPerSec ?? 0) > 0), stdout);
+      assert.ok(
+        runs.every((line) => (line.msgPerSec ?? 0) > 0),
+        stdout,
+      );
       const summary = lines.find((line) => line.name === 'summary' && line.qos === qos);
       assert.ok(summary, `no summary for QoS ${qos}:\n${stdout}`);
       assert.ok((summary.rawMsgPerSec ?? 0) > 0 && (summary.sdkMsgPerSec ?? 0) > 0);

@@ -24,14 +24,31 @@ interface BenchLine {
 
 describe('bench/fabric-ledger.bench.ts', { skip: skipUnlessAvailable(fabricProblem()) }, () => {
   it('measures AnchorBatch and PublishTelemetryData at each concurrency', { timeout: 240_000 }, async () => {
-    const { status, stdout, stderr } = await runBenchScript(BENCH, { BENCH_SECONDS: '1', BENCH_CONCURRENCY: '1,2', BENCH_BATCH_TIMEOUTS: '100ms' });
+    const { status, stdout, stderr } = await runBenchScript(BENCH, {
+      BENCH_SECONDS: '1',
+      BENCH_CONCURRENCY: '1,2',
+      BENCH_BATCH_TIMEOUTS: '100ms',
+    });
     assert.equal(status, 0, stderr);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as BenchLine);
-    assert.ok(lines.every((line) => line.bench === 'fabric-ledger'), stdout);
-    assert.ok(lines.some((line) => line.name === 'network-up'), stdout);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as BenchLine);
+    assert.ok(
+      lines.every((line) => line.bench === 'fabric-ledger'),
+      stdout,
+    );
+    assert.ok(
+      lines.some((line) => line.name === 'network-up'),
+      stdout,
+    );
     for (const transaction of ['AnchorBatch', 'PublishTelemetryData']) {
       const runs = lines.filter((line) => line.transaction === transaction);
-      assert.deepEqual(runs.map((line) => line.concurrency), [1, 2], stdout);
+      assert.deepEqual(
+        runs.map((line) => line.concurrency),
+        [1, 2],
+        stdout,
+      );
       for (const run of runs) {
         assert.ok((run.transactions ?? 0) > 0 && (run.txPerSec ?? 0) > 0, stdout);
         assert.ok((run.p50Ms ?? 0) > 0 && (run.p99Ms ?? 0) >= (run.p50Ms ?? 0), stdout);

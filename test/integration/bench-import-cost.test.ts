@@ -24,8 +24,14 @@ describe('bench/import-cost.bench.ts', () => {
   it('measures the root and every entry point', { timeout: 180_000 }, async () => {
     const { status, stdout, stderr } = await runBenchScript(BENCH, { BENCH_IMPORT_RUNS: '1' });
     assert.equal(status, 0, stderr);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as BenchLine);
-    assert.ok(lines.every((line) => line.bench === 'import-cost'), stdout);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as BenchLine);
+    assert.ok(
+      lines.every((line) => line.bench === 'import-cost'),
+      stdout,
+    );
     const { exports } = JSON.parse(readFileSync(PACKAGE, 'utf8')) as { exports: Record<string, unknown> };
     const expected = Object.entries(exports)
       .filter(([, target]) => typeof target === 'object')

@@ -43,7 +43,12 @@ describe('device MQTT client survives a broker restart (fault injection)', { ski
   it('delivers every QoS 1 event (count and content) when the broker is stopped and restarted mid-stream', async (t) => {
     const mosquitto = broker as Mosquitto;
     // The northbound side: a persistent session (clean: false) so mosquitto keeps its queue across the restart.
-    subscriber = await connectAsync(mosquitto.url, { clientId: 'fault-subscriber', clean: false, reconnectPeriod: 200, protocolVersion: 4 });
+    subscriber = await connectAsync(mosquitto.url, {
+      clientId: 'fault-subscriber',
+      clean: false,
+      reconnectPeriod: 200,
+      protocolVersion: 4,
+    });
     await subscriber.subscribeAsync('event/#', { qos: 1 });
     const received: number[] = [];
     const bodies = new Map<number, string>();
@@ -65,7 +70,9 @@ describe('device MQTT client survives a broker restart (fault injection)', { ski
     });
     const lifecycle: string[] = [];
     for (const name of ['connected', 'disconnected', 'reconnecting'] as const) {
-      device.on(name, (...args: DeviceClientEvents[typeof name]) => lifecycle.push(`${name}:${JSON.stringify(args[0], ['reconnected', 'willReconnect', 'attempt'])}`));
+      device.on(name, (...args: DeviceClientEvents[typeof name]) =>
+        lifecycle.push(`${name}:${JSON.stringify(args[0], ['reconnected', 'willReconnect', 'attempt'])}`),
+      );
     }
     const losses: Array<Error | undefined> = [];
     device.on('disconnected', ({ error, willReconnect }) => {
@@ -94,18 +101,38 @@ describe('device MQTT client survives a broker restart (fault injection)', { ski
     await restart;
     const settled = await Promise.allSettled(results);
     const failed = settled.filter((result) => result.status === 'rejected');
-    assert.equal(failed.length, 0, `publishes failed: ${failed.slice(0, 3).map((f) => String((f as PromiseRejectedResult).reason)).join('; ')}`);
+    assert.equal(
+      failed.length,
+      0,
+      `publishes failed: ${failed
+        .slice(0, 3)
+        .map((f) => String((f as PromiseRejectedResult).reason))
+        .join('; ')}`,
+    );
 
-    await waitFor(() => new Set(received).size === EVENTS, 30_000, `all ${EVENTS} events at the subscriber (have ${new Set(received).size})`);
+    await waitFor(
+      () => new Set(received).size === EVENTS,
+      30_000,
+      `all ${EVENTS} events at the subscriber (have ${new Set(received).size})`,
+    );
     const duplicates = received.length - new Set(received).size;
     t.diagnostic(`events sent ${EVENTS}, received ${received.length}, distinct ${new Set(received).size}, duplicates ${duplicates}`);
     t.diagnostic(`device lifecycle: ${lifecycle.join(' ')}; at most ${maxQueued} events waited in the offline queue`);
     // The outage really hit the stream: events were published while the broker was down.
     assert.ok(maxQueued > 0, 'no event was published while the broker was down');
-    assert.deepEqual([...new Set(received)].sort((a, b) => a - b), [...sent.keys()]);
+    assert.deepEqual(
+      [...new Set(received)].sort((a, b) => a - b),
+      [...sent.keys()],
+    );
     for (const [seq, body] of sent) assert.equal(bodies.get(seq), body, `content of event ${seq}`);
-    assert.ok(lifecycle.some((entry) => entry.startsWith('disconnected:') && entry.includes('"willReconnect":true')), lifecycle.join(' '));
-    assert.ok(lifecycle.some((entry) => entry.includes('"reconnected":true')), lifecycle.join(' '));
+    assert.ok(
+      lifecycle.some((entry) => entry.startsWith('disconnected:') && entry.includes('"willReconnect":true')),
+      lifecycle.join(' '),
+    );
+    assert.ok(
+      lifecycle.some((entry) => entry.includes('"reconnected":true')),
+      lifecycle.join(' '),
+    );
     // The broker going away is reported as a lost connection, not as a failed CONNECT.
     t.diagnostic(`reported loss: ${losses.map((error) => error?.message).join('; ')}`);
     assert.ok(losses.length > 0);

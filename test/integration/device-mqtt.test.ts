@@ -390,7 +390,14 @@ describe('device MQTT client: refused connections and TLS against mosquitto', { 
   it('fails connect() at once with the CONNACK return code and a hint when the adapter refuses', async () => {
     const broker = await startMosquitto({ anonymous: false });
     brokers.push(broker);
-    const lamp = createDeviceClient({ transport: 'mqtt', endpoint: broker.url, tenant: 'org.acme', authId: 'lamp-1', password: 'wrong-password', reconnect: { policy: fast() } });
+    const lamp = createDeviceClient({
+      transport: 'mqtt',
+      endpoint: broker.url,
+      tenant: 'org.acme',
+      authId: 'lamp-1',
+      password: 'wrong-password',
+      reconnect: { policy: fast() },
+    });
     devices.push(lamp);
     await assert.rejects(lamp.connect({ timeoutMs: 10_000 }), (error: unknown) => {
       assert.ok(error instanceof DeviceConnectError);

@@ -26,11 +26,18 @@ describe('scripts/fabric-network up / down', { skip: skipUnlessAvailable(problem
     if (problem) throw new Error(problem);
     const first = await up({ dir });
     assert.equal(first.status, 'up');
-    assert.deepEqual(first.processes.map((p) => p.name), ['orderer', 'peer0.org1.example.com', 'chaincode.org1']);
+    assert.deepEqual(
+      first.processes.map((p) => p.name),
+      ['orderer', 'peer0.org1.example.com', 'chaincode.org1'],
+    );
     assert.ok(first.processes.every((p) => isRunning(p)));
 
     const again = await up({ dir });
-    assert.deepEqual(again.processes.map((p) => p.pid), first.processes.map((p) => p.pid), 'nothing restarted');
+    assert.deepEqual(
+      again.processes.map((p) => p.pid),
+      first.processes.map((p) => p.pid),
+      'nothing restarted',
+    );
     assert.equal(again.createdAt, first.createdAt);
     assert.deepEqual(status({ dir })?.processes, first.processes);
 
@@ -41,7 +48,10 @@ describe('scripts/fabric-network up / down', { skip: skipUnlessAvailable(problem
 
     const rebuilt = await up({ dir });
     assert.notEqual(rebuilt.createdAt, first.createdAt);
-    assert.ok(first.processes.every((p) => !isRunning(p)), 'the survivors of the old network were stopped');
+    assert.ok(
+      first.processes.every((p) => !isRunning(p)),
+      'the survivors of the old network were stopped',
+    );
     assert.ok(rebuilt.processes.every((p) => isRunning(p)));
   });
 
@@ -64,7 +74,10 @@ describe('scripts/fabric-network up / down', { skip: skipUnlessAvailable(problem
     });
     const state = readState(broken);
     assert.ok(state && state.processes.length >= 2, 'the orderer and the peer had been started');
-    assert.ok(state.processes.every((p) => !isRunning(p)), 'none is left running');
+    assert.ok(
+      state.processes.every((p) => !isRunning(p)),
+      'none is left running',
+    );
     assert.ok(readdirSync(join(broken, 'logs')).includes('orderer.log'));
     await down({ dir: broken });
     assert.equal(existsSync(broken), false);

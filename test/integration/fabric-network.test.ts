@@ -103,13 +103,20 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     }
   });
 
-  it('installs one CCaaS package on both peers and commits it with a collections config of the channel\'s organisations', async () => {
+  it("installs one CCaaS package on both peers and commits it with a collections config of the channel's organisations", async () => {
     const { state } = network;
     const { peer } = locateFabricBinaries();
     for (const org of state.orgs) {
-      const installed = await runTool(peer, ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'], { env: peerAdminEnv(state, org), cwd: state.dir });
+      const installed = await runTool(peer, ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'], {
+        env: peerAdminEnv(state, org),
+        cwd: state.dir,
+      });
       const packages = (JSON.parse(installed.stdout) as { installed_chaincodes: Array<{ package_id: string }> }).installed_chaincodes;
-      assert.deepEqual(packages.map((p) => p.package_id), [state.chaincode.packageId], `${org.mspId} runs the one package`);
+      assert.deepEqual(
+        packages.map((p) => p.package_id),
+        [state.chaincode.packageId],
+        `${org.mspId} runs the one package`,
+      );
     }
     const committed = await runTool(
       peer,
@@ -121,10 +128,10 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
       collections: { config: Array<{ Payload: { StaticCollectionConfig: { name: string } } }> };
     };
     assert.deepEqual(definition.approvals, { Org1MSP: true, Org2MSP: true });
-    assert.deepEqual(
-      definition.collections.config.map((c) => c.Payload.StaticCollectionConfig.name).sort(),
-      ['Org1MSPPrivateCollection', 'Org2MSPPrivateCollection'],
-    );
+    assert.deepEqual(definition.collections.config.map((c) => c.Payload.StaticCollectionConfig.name).sort(), [
+      'Org1MSPPrivateCollection',
+      'Org2MSPPrivateCollection',
+    ]);
     assert.equal(state.chaincode.address, '127.0.0.1:{{.ccport}}', 'one package; each peer fills in its own server port');
   });
 
@@ -141,7 +148,9 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     const credentials = await org1.getCredentials(TENANT, deviceId);
     assert.equal(credentials?.password, password);
     const salt = Buffer.from(credentials?.salt ?? '', 'hex');
-    const expected = createHash('sha256').update(Buffer.concat([salt, Buffer.from('lamp-1'), Buffer.from([0]), Buffer.from(password)])).digest('hex');
+    const expected = createHash('sha256')
+      .update(Buffer.concat([salt, Buffer.from('lamp-1'), Buffer.from([0]), Buffer.from(password)]))
+      .digest('hex');
     assert.equal(commitment.commitment, expected, 'the public record holds the salted commitment');
     assert.equal((await org1.getDevice(TENANT, deviceId))?.credentials?.commitment, expected);
 
@@ -167,15 +176,25 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
   it('keeps the PoC 1 hash registry with its history', async () => {
     const key = `Org1MSP/ids/${unique('node')}`;
     const created = await org1.initHash(key);
-    assert.deepEqual({ version: created.version, sha256: created.sha256, owner: created.owner }, { version: 0, sha256: null, owner: 'Org1MSP' });
+    assert.deepEqual(
+      { version: created.version, sha256: created.sha256, owner: created.owner },
+      { version: 0, sha256: null, owner: 'Org1MSP' },
+    );
     assert.deepEqual(await org1.initHash(key), created, 'InitHash again before an update returns the entry');
     const first = await org1.updateHash({ key, sha256: hex('labels v1'), cid: 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG' });
     const second = await org1.updateHash({ key, sha256: hex('labels v2') });
     assert.deepEqual([first.version, second.version], [1, 2]);
     assert.deepEqual(await org2.queryHash(key), second);
     const history = await org1.getHashHistory(key);
-    assert.deepEqual(history.map((entry) => entry.record?.version), [2, 1, 0], 'newest first');
-    assert.deepEqual(history.map((entry) => entry.txId), [second.txId, first.txId, created.txId]);
+    assert.deepEqual(
+      history.map((entry) => entry.record?.version),
+      [2, 1, 0],
+      'newest first',
+    );
+    assert.deepEqual(
+      history.map((entry) => entry.txId),
+      [second.txId, first.txId, created.txId],
+    );
     assert.deepEqual(await org1.getHashHistory('Org1MSP/ids/unknown'), []);
   });
 
@@ -186,28 +205,62 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     let prevRoot = GENESIS_ROOT;
     const batches = [];
     for (const [index, root] of roots.entries()) {
-      batches.push(await org1.anchorBatch({ stream, batchId: `b${index + 1}`, root, treeSize: 8 * (index + 1), prevRoot, meta: { first: index * 8 } }));
+      batches.push(
+        await org1.anchorBatch({ stream, batchId: `b${index + 1}`, root, treeSize: 8 * (index + 1), prevRoot, meta: { first: index * 8 } }),
+      );
       prevRoot = root;
     }
-    assert.deepEqual(batches.map((b) => b.seq), [1, 2, 3]);
+    assert.deepEqual(
+      batches.map((b) => b.seq),
+      [1, 2, 3],
+    );
     assert.deepEqual(await org2.getBatch(stream, 'b2'), batches[1]);
     const head = await org2.getHead(stream);
     assert.deepEqual({ seq: head.seq, root: head.root, batchId: head.batchId }, { seq: 3, root: roots[2], batchId: 'b3' });
 
-    const skipped = await rejection(org1.anchorBatch({ stream, batchId: 'b5', root: hex('batch 5'), treeSize: 40, prevRoot: roots[1] as string }));
+    const skipped = await rejection(
+      org1.anchorBatch({ stream, batchId: 'b5', root: hex('batch 5'), treeSize: 40, prevRoot: roots[1] as string }),
+    );
     assertChaincodeRefusal(skipped, 'CHAIN_MISMATCH');
     assert.match((skipped as ChaincodeError).chaincodeMessage, /head is batch "b3"/);
-    assert.deepEqual(await org1.anchorBatch({ stream, batchId: 'b2', root: roots[1] as string, treeSize: 16, prevRoot: roots[0] as string, meta: { first: 8 } }), batches[1], 'a retried batch returns the stored record');
-    assertChaincodeRefusal(await rejection(org1.anchorBatch({ stream, batchId: 'b2', root: hex('other'), treeSize: 16, prevRoot: roots[0] as string })), 'CONFLICT');
+    assert.deepEqual(
+      await org1.anchorBatch({
+        stream,
+        batchId: 'b2',
+        root: roots[1] as string,
+        treeSize: 16,
+        prevRoot: roots[0] as string,
+        meta: { first: 8 },
+      }),
+      batches[1],
+      'a retried batch returns the stored record',
+    );
+    assertChaincodeRefusal(
+      await rejection(org1.anchorBatch({ stream, batchId: 'b2', root: hex('other'), treeSize: 16, prevRoot: roots[0] as string })),
+      'CONFLICT',
+    );
 
     const key = `Org1MSP/alerts/${unique('alert')}`;
-    const record = await org1.anchorRecord({ key, sha256: hex('alert'), cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku', meta: { severity: 'high' } });
-    assert.deepEqual(await org1.anchorRecord({ key, sha256: hex('alert'), cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku', meta: { severity: 'high' } }), record);
+    const record = await org1.anchorRecord({
+      key,
+      sha256: hex('alert'),
+      cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+      meta: { severity: 'high' },
+    });
+    assert.deepEqual(
+      await org1.anchorRecord({
+        key,
+        sha256: hex('alert'),
+        cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+        meta: { severity: 'high' },
+      }),
+      record,
+    );
     assertChaincodeRefusal(await rejection(org1.anchorRecord({ key, sha256: hex('forged') })), 'CONFLICT');
     assert.deepEqual(await org2.getRecord(key), record);
   });
 
-  it('refuses Org2 writes to Org1\'s device, hash key and stream in the contract', async () => {
+  it("refuses Org2 writes to Org1's device, hash key and stream in the contract", async () => {
     const deviceId = `${TENANT}:${unique('owned')}`;
     const key = `Org1MSP/ids/${unique('owned')}`;
     const stream = `Org1MSP/${unique('owned')}`;
@@ -216,11 +269,20 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     await org1.anchorBatch({ stream, batchId: 'b1', root: hex('owned 1'), treeSize: 1, prevRoot: GENESIS_ROOT });
 
     assertChaincodeRefusal(await rejection(org2.registerDevice({ tenant: TENANT, deviceId })), 'ALREADY_EXISTS');
-    assertChaincodeRefusal(await rejection(org2.setCredentials({ tenant: TENANT, deviceId, authId: 'evil', password: 'evil-password' })), 'FORBIDDEN');
+    assertChaincodeRefusal(
+      await rejection(org2.setCredentials({ tenant: TENANT, deviceId, authId: 'evil', password: 'evil-password' })),
+      'FORBIDDEN',
+    );
     assertChaincodeRefusal(await rejection(org2.getCredentials(TENANT, deviceId)), 'FORBIDDEN');
-    assertChaincodeRefusal(await rejection(org2.publishTelemetry({ tenant: TENANT, thingId: deviceId, command: twinCommand(deviceId, 1) })), 'FORBIDDEN');
+    assertChaincodeRefusal(
+      await rejection(org2.publishTelemetry({ tenant: TENANT, thingId: deviceId, command: twinCommand(deviceId, 1) })),
+      'FORBIDDEN',
+    );
     assertChaincodeRefusal(await rejection(org2.updateHash({ key, sha256: hex('forged') })), 'FORBIDDEN');
-    assertChaincodeRefusal(await rejection(org2.anchorBatch({ stream, batchId: 'b2', root: hex('forged'), treeSize: 2, prevRoot: hex('owned 1') })), 'FORBIDDEN');
+    assertChaincodeRefusal(
+      await rejection(org2.anchorBatch({ stream, batchId: 'b2', root: hex('forged'), treeSize: 2, prevRoot: hex('owned 1') })),
+      'FORBIDDEN',
+    );
     assert.equal((await org1.getHead(stream)).seq, 1);
   });
 
@@ -301,7 +363,11 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
       resumed.push({ version: version(event), block: event.blockNumber });
       if (resumed.length === 4) break;
     }
-    assert.deepEqual(resumed.map((r) => r.version), [2, 3, 4, 5], 'the unfinished event again, then the rest, nothing twice');
+    assert.deepEqual(
+      resumed.map((r) => r.version),
+      [2, 3, 4, 5],
+      'the unfinished event again, then the rest, nothing twice',
+    );
     assert.ok(resumed.every((r) => r.block >= startBlock));
   });
 
@@ -315,20 +381,36 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     const stateDir = tempDir();
     const startBlock = await org1.getChainHeight();
     const relay = (ledger: FabricLedger) => {
-      const instance = new TelemetryRelay({ ledger, httpAdapter: { baseUrl: adapter.baseUrl }, stateDir, credentials: 'ledger', startBlock });
+      const instance = new TelemetryRelay({
+        ledger,
+        httpAdapter: { baseUrl: adapter.baseUrl },
+        stateDir,
+        credentials: 'ledger',
+        startBlock,
+      });
       const delivered: RelayDelivery[] = [];
       instance.on('delivered', (delivery) => delivered.push(delivery));
       return { instance, delivered };
     };
     const publish = async (value: number) =>
-      (await org1.publishTelemetry({ tenant: TENANT, thingId: deviceId, command: twinCommand(deviceId, value), ...(value === 2 ? { ttd: 5 } : {}) })).transactionId;
+      (
+        await org1.publishTelemetry({
+          tenant: TENANT,
+          thingId: deviceId,
+          command: twinCommand(deviceId, value),
+          ...(value === 2 ? { ttd: 5 } : {}),
+        })
+      ).transactionId;
     try {
       const sent = [await publish(1), await publish(2), await publish(3)];
       const first = relay(ledgerOf('Org1MSP'));
       await first.instance.start();
       await until(() => first.delivered.length === 3, 'three deliveries', 60_000);
       await first.instance.stop();
-      assert.deepEqual(first.delivered.map((d) => d.transactionId), sent);
+      assert.deepEqual(
+        first.delivered.map((d) => d.transactionId),
+        sent,
+      );
       assert.equal(first.delivered[1]?.command?.name, 'switch', 'the hono-ttd answer carried a command');
 
       sent.push(await publish(4), await publish(5));
@@ -338,10 +420,17 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
       // Give a wrongly replayed event time to show up before counting.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       await second.instance.stop();
-      assert.deepEqual(second.delivered.map((d) => d.transactionId), sent.slice(3));
+      assert.deepEqual(
+        second.delivered.map((d) => d.transactionId),
+        sent.slice(3),
+      );
 
       const bodies = adapter.accepted().map((request) => request.body);
-      assert.deepEqual(bodies, [1, 2, 3, 4, 5].map((value) => twinCommand(deviceId, value)), 'each command once, byte for byte, in ledger order');
+      assert.deepEqual(
+        bodies,
+        [1, 2, 3, 4, 5].map((value) => twinCommand(deviceId, value)),
+        'each command once, byte for byte, in ledger order',
+      );
       assert.equal(adapter.received.length, 5);
       assert.equal(adapter.received[1]?.headers['hono-ttd'], '5');
     } finally {
@@ -359,7 +448,9 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     const results = await Promise.all([
       Promise.all(clients.map((client) => client.registerDevice({ tenant: TENANT, deviceId }))),
       Promise.all(clients.map((client) => client.initHash(key))),
-      Promise.all(clients.map((client) => client.anchorBatch({ stream, batchId: 'b1', root: hex('raced'), treeSize: 4, prevRoot: GENESIS_ROOT }))),
+      Promise.all(
+        clients.map((client) => client.anchorBatch({ stream, batchId: 'b1', root: hex('raced'), treeSize: 4, prevRoot: GENESIS_ROOT })),
+      ),
       Promise.all(clients.map((client) => client.anchorRecord({ key: recordKey, sha256: hex('raced record') }))),
     ]);
     for (const outcomes of results) {
@@ -381,8 +472,16 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     const stream = `shared/${unique('contested')}`;
     const settled = await Promise.all([
       Promise.allSettled([...org1Clients, ...org2Clients].map((client) => client.registerDevice({ tenant: TENANT, deviceId }))),
-      Promise.allSettled(org1Clients.map((client, i) => client.anchorBatch({ stream, batchId: 'b1', root: hex(i % 2 === 0 ? 'root A' : 'root B'), treeSize: 4, prevRoot: GENESIS_ROOT }))),
-      Promise.allSettled(org1Clients.map((client, i) => client.anchorBatch({ stream: `${stream}-ids`, batchId: `b-${i}`, root: hex(`root ${i}`), treeSize: 4, prevRoot: GENESIS_ROOT }))),
+      Promise.allSettled(
+        org1Clients.map((client, i) =>
+          client.anchorBatch({ stream, batchId: 'b1', root: hex(i % 2 === 0 ? 'root A' : 'root B'), treeSize: 4, prevRoot: GENESIS_ROOT }),
+        ),
+      ),
+      Promise.allSettled(
+        org1Clients.map((client, i) =>
+          client.anchorBatch({ stream: `${stream}-ids`, batchId: `b-${i}`, root: hex(`root ${i}`), treeSize: 4, prevRoot: GENESIS_ROOT }),
+        ),
+      ),
     ]);
     const [devices, sameId, otherIds] = settled;
     const owner = (await org1.getDevice(TENANT, deviceId))?.owner;
@@ -390,7 +489,10 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
       if (outcome.status === 'fulfilled') assert.equal(outcome.value.owner, owner);
       else assertChaincodeRefusal(outcome.reason, 'ALREADY_EXISTS');
     }
-    assert.ok(devices.some((o) => o.status === 'rejected'), 'the organisation that lost was told');
+    assert.ok(
+      devices.some((o) => o.status === 'rejected'),
+      'the organisation that lost was told',
+    );
     const stored = await org1.getBatch(stream, 'b1');
     for (const outcome of sameId) {
       if (outcome.status === 'fulfilled') assert.deepEqual(outcome.value, stored);
@@ -399,7 +501,8 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
     assert.equal(otherIds.filter((o) => o.status === 'fulfilled').length, 1, 'one first batch per stream');
     for (const outcome of otherIds) if (outcome.status === 'rejected') assertChaincodeRefusal(outcome.reason, 'CHAIN_MISMATCH');
     for (const outcome of [...devices, ...sameId, ...otherIds]) {
-      if (outcome.status === 'rejected') assert.ok(!(outcome.reason instanceof CommitError), `no CommitError surfaces: ${String(outcome.reason)}`);
+      if (outcome.status === 'rejected')
+        assert.ok(!(outcome.reason instanceof CommitError), `no CommitError surfaces: ${String(outcome.reason)}`);
     }
   });
 });

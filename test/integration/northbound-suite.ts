@@ -16,12 +16,7 @@ import {
   NoCommandConsumerError,
 } from '../../src/northbound/errors.js';
 import { CONNECTION_NOTIFICATION_CONTENT_TYPE, EMPTY_NOTIFICATION_CONTENT_TYPE } from '../../src/northbound/decode.js';
-import type {
-  DeviceDisconnectedNotification,
-  DeviceReadyNotification,
-  DownstreamMessage,
-  Northbound,
-} from '../../src/northbound/types.js';
+import type { DeviceDisconnectedNotification, DeviceReadyNotification, DownstreamMessage, Northbound } from '../../src/northbound/types.js';
 import type { NorthboundCapabilities, NorthboundTestEnv } from '../support/northbound-env.js';
 
 const WAIT_MS = 30_000;
@@ -35,7 +30,8 @@ function newTenant(): string {
 async function waitUntil(what: string, condition: () => boolean, timeoutMs = WAIT_MS, describeState?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}${describeState ? `: ${describeState()}` : ''}`);
+    if (Date.now() > deadline)
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}${describeState ? `: ${describeState()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -70,7 +66,12 @@ function consume(
     received,
     ended,
     waitFor: (count, timeoutMs = WAIT_MS) =>
-      waitUntil(`${count} message(s)`, () => received.length >= count, timeoutMs, () => `got ${received.length}: ${received.map((m) => m.text()).join(', ')}`),
+      waitUntil(
+        `${count} message(s)`,
+        () => received.length >= count,
+        timeoutMs,
+        () => `got ${received.length}: ${received.map((m) => m.text()).join(', ')}`,
+      ),
     async stop() {
       controller.abort();
       await ended;
@@ -185,7 +186,8 @@ export function northboundSuite(setup: () => Promise<NorthboundTestEnv>): void {
 
   it('at-least-once: messages whose body finished are not delivered again; a break leaves the last one unacknowledged', async () => {
     const tenant = newTenant();
-    for (const text of ['a', 'b', 'c']) await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(text), qos: 1 });
+    for (const text of ['a', 'b', 'c'])
+      await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(text), qos: 1 });
     const nb = client();
     const seen: string[] = [];
     for await (const message of nb.events(tenant)) {
@@ -205,7 +207,8 @@ export function northboundSuite(setup: () => Promise<NorthboundTestEnv>): void {
     if (!capable(t, 'competingConsumers', 'consumers of one stream get whole partitions, not single messages')) return;
     const tenant = newTenant();
     const total = 10;
-    for (let i = 0; i < total; i += 1) await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(`m${i}`), qos: 1 });
+    for (let i = 0; i < total; i += 1)
+      await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(`m${i}`), qos: 1 });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -241,9 +244,24 @@ export function northboundSuite(setup: () => Promise<NorthboundTestEnv>): void {
     nb.on('deviceReady', (n) => ready.push(n));
     nb.on('deviceDisconnected', (n) => gone.push(n));
     const empty = Buffer.alloc(0);
-    await env.publishDownstream('event', tenant, { deviceId: 'dev-ttd', payload: empty, contentType: EMPTY_NOTIFICATION_CONTENT_TYPE, properties: { ttd: 30 } });
-    await env.publishDownstream('event', tenant, { deviceId: 'dev-forever', payload: empty, contentType: EMPTY_NOTIFICATION_CONTENT_TYPE, properties: { ttd: -1 } });
-    await env.publishDownstream('event', tenant, { deviceId: 'dev-stop', payload: empty, contentType: EMPTY_NOTIFICATION_CONTENT_TYPE, properties: { ttd: 0 } });
+    await env.publishDownstream('event', tenant, {
+      deviceId: 'dev-ttd',
+      payload: empty,
+      contentType: EMPTY_NOTIFICATION_CONTENT_TYPE,
+      properties: { ttd: 30 },
+    });
+    await env.publishDownstream('event', tenant, {
+      deviceId: 'dev-forever',
+      payload: empty,
+      contentType: EMPTY_NOTIFICATION_CONTENT_TYPE,
+      properties: { ttd: -1 },
+    });
+    await env.publishDownstream('event', tenant, {
+      deviceId: 'dev-stop',
+      payload: empty,
+      contentType: EMPTY_NOTIFICATION_CONTENT_TYPE,
+      properties: { ttd: 0 },
+    });
     await env.publishDownstream('event', tenant, {
       deviceId: 'dev-dc',
       payload: Buffer.from(JSON.stringify({ cause: 'disconnected', 'remote-id': 'mqtt-client-1', source: 'hono-mqtt' })),
@@ -282,7 +300,11 @@ export function northboundSuite(setup: () => Promise<NorthboundTestEnv>): void {
     const errors: Error[] = [];
     nb.on('error', (error) => errors.push(error));
     await env.publishDownstream('telemetry', tenant, { deviceId: 'dev-1', payload: Buffer.from('no device'), omitDeviceId: true });
-    await env.publishDownstream('telemetry', tenant, { deviceId: 'dev-1', payload: Buffer.from('{not json'), contentType: CONNECTION_NOTIFICATION_CONTENT_TYPE });
+    await env.publishDownstream('telemetry', tenant, {
+      deviceId: 'dev-1',
+      payload: Buffer.from('{not json'),
+      contentType: CONNECTION_NOTIFICATION_CONTENT_TYPE,
+    });
     await env.publishDownstream('telemetry', tenant, { deviceId: 'dev-1', payload: Buffer.from('ok'), contentType: 'text/plain' });
     const consumer = consume((signal) => nb.telemetry(tenant, { signal }));
     stoppers.push(consumer.stop);
@@ -317,7 +339,9 @@ export function northboundSuite(setup: () => Promise<NorthboundTestEnv>): void {
     assert.deepEqual(JSON.parse(received.payload.toString('utf8')), { on: true });
     assert.equal(received.correlationId, response.correlationId);
 
-    const failed = await nb.sendCommand(tenant, 'org.acme:lamp-1', 'explode', 'now', { timeoutMs: 15_000 }).catch((error: unknown) => error);
+    const failed = await nb
+      .sendCommand(tenant, 'org.acme:lamp-1', 'explode', 'now', { timeoutMs: 15_000 })
+      .catch((error: unknown) => error);
     assert.ok(failed instanceof CommandFailedError, `got ${String(failed)}`);
     assert.equal(failed.status, 404);
     assert.deepEqual(failed.response.json(), { error: 'unknown command' });
@@ -363,7 +387,8 @@ export function northboundSuite(setup: () => Promise<NorthboundTestEnv>): void {
     if (!capable(t, 'brokerRestart', 'restartBroker() is not supported')) return;
     const tenant = newTenant();
     const nb = client();
-    for (const text of ['e1', 'e2', 'e3']) await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(text), qos: 1 });
+    for (const text of ['e1', 'e2', 'e3'])
+      await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(text), qos: 1 });
     let restart: Promise<void> | undefined;
     const consumer = consume(
       (signal) => nb.events(tenant, { signal }),
@@ -378,7 +403,8 @@ export function northboundSuite(setup: () => Promise<NorthboundTestEnv>): void {
     stoppers.push(consumer.stop);
     await waitUntil('the restart to begin', () => restart !== undefined, 60_000);
     await restart;
-    for (const text of ['e4', 'e5']) await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(text), qos: 1 });
+    for (const text of ['e4', 'e5'])
+      await env.publishDownstream('event', tenant, { deviceId: 'dev-1', payload: Buffer.from(text), qos: 1 });
     const expected = ['e1', 'e2', 'e3', 'e4', 'e5'];
     await waitUntil(
       'every event after the restart',

@@ -74,7 +74,9 @@ class EventChain implements GatewayNetwork {
           if (name === 'GetDevice') {
             this.devicesEvaluated += 1;
             const owner = this.owners.get(deviceId as string) ?? 'Org1MSP';
-            return Buffer.from(JSON.stringify({ docType: 'device', tenant, deviceId, owner, txId: 't', timestamp: 'x', credentials: null }));
+            return Buffer.from(
+              JSON.stringify({ docType: 'device', tenant, deviceId, owner, txId: 't', timestamp: 'x', credentials: null }),
+            );
           }
           assert.equal(name, 'GetCredentials');
           this.credentialsEvaluated += 1;
@@ -83,11 +85,19 @@ class EventChain implements GatewayNetwork {
             throw new GatewayError({ code: 7, details: [], cause, message: '7 PERMISSION_DENIED: access denied' });
           }
           if (deviceId === 'org.acme:lamp-7') {
-            const message = 'chaincode response 500, FORBIDDEN: device "org.acme:lamp-7" of tenant "org.acme" belongs to Org2MSP; Org1MSP may not read its credentials';
+            const message =
+              'chaincode response 500, FORBIDDEN: device "org.acme:lamp-7" of tenant "org.acme" belongs to Org2MSP; Org1MSP may not read its credentials';
             const cause = Object.assign(new Error(message), { code: 2, details: message, metadata: new Metadata() });
-            throw new GatewayError({ code: 2, details: [], cause, message: `2 UNKNOWN: evaluate call to endorser returned error: ${message}` });
+            throw new GatewayError({
+              code: 2,
+              details: [],
+              cause,
+              message: `2 UNKNOWN: evaluate call to endorser returned error: ${message}`,
+            });
           }
-          return Buffer.from(JSON.stringify({ tenant, deviceId, authId: 'lamp-2', password: this.password, salt: 's', txId: 't', timestamp: 'x' }));
+          return Buffer.from(
+            JSON.stringify({ tenant, deviceId, authId: 'lamp-2', password: this.password, salt: 's', txId: 't', timestamp: 'x' }),
+          );
         },
         endorse: async () => assert.fail('the relay never submits'),
       }),
@@ -98,9 +108,23 @@ class EventChain implements GatewayNetwork {
   publish(deviceId: string, value: unknown, ttd: number | null = null): string {
     const txId = createHash('sha256').update(`tx-${this.events.length}-${deviceId}`).digest('hex');
     const [ns, name] = deviceId.split(':');
-    const command = JSON.stringify({ topic: `${ns}/${name}/things/twin/commands/modify`, headers: { 'response-required': false }, path: '/features/temperature/properties/value', value });
+    const command = JSON.stringify({
+      topic: `${ns}/${name}/things/twin/commands/modify`,
+      headers: { 'response-required': false },
+      path: '/features/temperature/properties/value',
+      value,
+    });
     const sha256 = createHash('sha256').update(command).digest('hex');
-    const payload = { command, deviceId, sha256, tenant: TENANT, thingId: deviceId, timestamp: '2024-05-01T10:00:00.000000000Z', ttd, txId };
+    const payload = {
+      command,
+      deviceId,
+      sha256,
+      tenant: TENANT,
+      thingId: deviceId,
+      timestamp: '2024-05-01T10:00:00.000000000Z',
+      ttd,
+      txId,
+    };
     this.append(txId, 'TelemetryPublishRequested', JSON.stringify(payload));
     return txId;
   }
@@ -141,7 +165,10 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
   }
 
   function relayFor(chain: EventChain, dir: string, extra: Partial<TelemetryRelayOptions> = {}) {
-    const logger = jsonLineLogger({ level: 'debug', stream: { write: (line: string) => logs.push(line) } as unknown as NodeJS.WritableStream });
+    const logger = jsonLineLogger({
+      level: 'debug',
+      stream: { write: (line: string) => logs.push(line) } as unknown as NodeJS.WritableStream,
+    });
     const ledger = new FabricLedger(chain, { channel: 'mychannel', chaincode: 'twinledger', mspId: 'Org1MSP' });
     const relay = new TelemetryRelay({
       ledger,
@@ -180,19 +207,34 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     await first.relay.start();
     assert.equal(first.relay.running, true);
     await until(() => first.delivered.length === 3, 'three deliveries');
-    assert.deepEqual(first.delivered.map((d) => d.transactionId), [t1, t2, t3]);
+    assert.deepEqual(
+      first.delivered.map((d) => d.transactionId),
+      [t1, t2, t3],
+    );
     assert.equal(first.delivered[1]?.status, 200);
-    assert.deepEqual(first.delivered[1]?.command, { name: 'switch', requestId: 'req-1', contentType: 'application/json', payload: '{"on":true}' });
+    assert.deepEqual(first.delivered[1]?.command, {
+      name: 'switch',
+      requestId: 'req-1',
+      contentType: 'application/json',
+      payload: '{"on":true}',
+    });
 
     const mine = adapter.received.slice(before);
-    assert.deepEqual(mine.map((r) => r.status), [202, 202, 503, 503, 202]);
+    assert.deepEqual(
+      mine.map((r) => r.status),
+      [202, 202, 503, 503, 202],
+    );
     for (const request of mine) {
       assert.equal(request.headers['content-type'], 'application/json');
       assert.equal(request.headers['qos-level'], '1');
     }
     assert.equal(mine[0]?.headers['hono-ttd'], undefined);
     assert.equal(mine[1]?.headers['hono-ttd'], '30', 'ttd travels as the hono-ttd header');
-    assert.equal(mine[0]?.body, JSON.parse(Buffer.from(chain.events[0]?.payload ?? []).toString()).command, 'the command is posted byte for byte');
+    assert.equal(
+      mine[0]?.body,
+      JSON.parse(Buffer.from(chain.events[0]?.payload ?? []).toString()).command,
+      'the command is posted byte for byte',
+    );
     await first.relay.stop();
     assert.equal(first.relay.running, false);
 
@@ -201,7 +243,10 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const second = relayFor(chain, dir);
     await second.relay.start();
     await until(() => second.delivered.length === 1, 'the fourth delivery');
-    assert.deepEqual(second.delivered.map((d) => d.transactionId), [t4]);
+    assert.deepEqual(
+      second.delivered.map((d) => d.transactionId),
+      [t4],
+    );
     await second.relay.stop();
 
     // The checkpoint is lost (or an operator replays from block 1): the delivered log still prevents repeats.
@@ -213,10 +258,16 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     await third.relay.start();
     await until(() => third.delivered.length === 1, 'the fifth delivery');
     assert.deepEqual(skipped, [t1, t2, t3, t4]);
-    assert.deepEqual(third.delivered.map((d) => d.transactionId), [t5]);
+    assert.deepEqual(
+      third.delivered.map((d) => d.transactionId),
+      [t5],
+    );
     assert.deepEqual(third.relay.stats, { delivered: 1, skipped: 4, undeliverable: 0, redeliveries: 0 });
 
-    const bodies = adapter.accepted().slice(-5).map((r) => r.body);
+    const bodies = adapter
+      .accepted()
+      .slice(-5)
+      .map((r) => r.body);
     assert.equal(new Set(bodies).size, 5, 'each transaction reached the adapter exactly once');
     assert.equal(adapter.accepted().length - adapter.received.slice(0, before).filter((r) => r.status < 300).length, 5);
   });
@@ -237,22 +288,49 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const chain = new EventChain();
     const bad = chain.publish('org.acme:lamp-9', 1); // wrong password in the relay's configuration
     const tampered = createHash('sha256').update('tampered').digest('hex');
-    chain.append(tampered, 'TelemetryPublishRequested', JSON.stringify({ command: '{"x":1}', deviceId: 'org.acme:lamp-1', sha256: 'f'.repeat(64), tenant: TENANT, thingId: 'org.acme:lamp-1', timestamp: 't', ttd: null, txId: tampered }));
+    chain.append(
+      tampered,
+      'TelemetryPublishRequested',
+      JSON.stringify({
+        command: '{"x":1}',
+        deviceId: 'org.acme:lamp-1',
+        sha256: 'f'.repeat(64),
+        tenant: TENANT,
+        thingId: 'org.acme:lamp-1',
+        timestamp: 't',
+        ttd: null,
+        txId: tampered,
+      }),
+    );
     const unknown = chain.publish('org.acme:lamp-5', 1); // no credentials at all
     const good = chain.publish('org.acme:lamp-1', 2);
     const { relay, delivered, undeliverable } = relayFor(chain, stateDir());
     logs.length = 0;
     await relay.start();
     await until(() => delivered.length === 1, 'the good delivery');
-    assert.deepEqual(undeliverable.map((f) => f.transactionId), [bad, tampered, unknown]);
+    assert.deepEqual(
+      undeliverable.map((f) => f.transactionId),
+      [bad, tampered, unknown],
+    );
     assert.match(undeliverable[0]?.error.message ?? '', /refused the telemetry: POST .* answered 401/);
     assert.match(undeliverable[1]?.error.message ?? '', /does not match its SHA-256/);
-    assert.match(undeliverable[2]?.error.message ?? '', /no credentials for device org.acme:lamp-5 of tenant org.acme \(no entry "org.acme\/org.acme:lamp-5"\)/);
+    assert.match(
+      undeliverable[2]?.error.message ?? '',
+      /no credentials for device org.acme:lamp-5 of tenant org.acme \(no entry "org.acme\/org.acme:lamp-5"\)/,
+    );
     assert.equal(delivered[0]?.transactionId, good);
 
     const text = `${logs.join('')}${undeliverable.map((f) => `${f.error.message} ${String((f.error.cause as Error | undefined)?.message)}`).join('')}`;
-    assert.ok(logs.some((line) => line.includes('"level":"error"') && line.includes(bad)), 'the failure is logged');
-    for (const secret of [PASSWORD, WRONG_PASSWORD, Buffer.from(`lamp-1@${TENANT}:${PASSWORD}`).toString('base64'), Buffer.from(`lamp-9@${TENANT}:${WRONG_PASSWORD}`).toString('base64')]) {
+    assert.ok(
+      logs.some((line) => line.includes('"level":"error"') && line.includes(bad)),
+      'the failure is logged',
+    );
+    for (const secret of [
+      PASSWORD,
+      WRONG_PASSWORD,
+      Buffer.from(`lamp-1@${TENANT}:${PASSWORD}`).toString('base64'),
+      Buffer.from(`lamp-9@${TENANT}:${WRONG_PASSWORD}`).toString('base64'),
+    ]) {
       assert.ok(!text.includes(secret), 'a credential leaked into the logs or errors');
     }
   });
@@ -267,8 +345,15 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     await until(() => delivered.length === 2, 'two deliveries');
     assert.equal(chain.credentialsEvaluated, 1, 'once for lamp-2 (cached); lamp-7 is refused by its owner before');
     assert.equal(chain.devicesEvaluated, 2, 'the owner is read once per device');
-    assert.deepEqual(undeliverable.map((f) => f.transactionId), [foreign], 'a device of another organisation is skipped, not retried');
-    assert.match(undeliverable[0]?.error.message ?? '', /device org.acme:lamp-7 of tenant org.acme belongs to Org2MSP on the ledger, not to Org1MSP/);
+    assert.deepEqual(
+      undeliverable.map((f) => f.transactionId),
+      [foreign],
+      'a device of another organisation is skipped, not retried',
+    );
+    assert.match(
+      undeliverable[0]?.error.message ?? '',
+      /device org.acme:lamp-7 of tenant org.acme belongs to Org2MSP on the ledger, not to Org1MSP/,
+    );
 
     // Even when the ledger would hand out credentials, a refusal by the chaincode is undeliverable, not retried.
     const other = new EventChain();
@@ -278,7 +363,10 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const second = relayFor(other, stateDir(), { credentials: 'ledger' });
     await second.relay.start();
     await until(() => second.delivered.length === 1, 'the delivery after the refusal');
-    assert.deepEqual(second.undeliverable.map((f) => f.transactionId), [refused]);
+    assert.deepEqual(
+      second.undeliverable.map((f) => f.transactionId),
+      [refused],
+    );
     assert.match(second.undeliverable[0]?.error.message ?? '', /cannot read the credentials of org.acme:lamp-7: .*FORBIDDEN/);
     assert.equal(adapter.received.at(-1)?.headers.authorization, basic('lamp-2', PASSWORD));
   });
@@ -330,7 +418,10 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const lock = readFileSync(join(dir, 'relay.lock'), 'utf8');
     assert.notEqual(lock, `${process.pid}\n`, 'the lock was replaced by the new one');
     const two = relayFor(chain, dir);
-    await assert.rejects(two.relay.start(), (error: unknown) => error instanceof ValidationError && /another relay of this process uses/.test(error.message));
+    await assert.rejects(
+      two.relay.start(),
+      (error: unknown) => error instanceof ValidationError && /another relay of this process uses/.test(error.message),
+    );
     assert.equal(readFileSync(join(dir, 'relay.lock'), 'utf8'), lock, 'the refused relay left the lock alone');
     await one.relay.stop();
     assert.equal(existsSync(join(dir, 'relay.lock')), false);
@@ -351,7 +442,10 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const second = relayFor(chain, dir, { startBlock: undefined });
     await second.relay.start();
     await until(() => second.delivered.length === 1, 'the delivery of the telemetry published during the restart', 5_000);
-    assert.deepEqual(second.delivered.map((d) => d.transactionId), [during]);
+    assert.deepEqual(
+      second.delivered.map((d) => d.transactionId),
+      [during],
+    );
     assert.ok(!first.delivered.some((d) => d.transactionId === old));
   });
 
@@ -369,14 +463,26 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
       const { relay, delivered, undeliverable } = relayFor(chain, stateDir(), { credentials }); // default: the ledger's own MSP, Org1MSP
       await relay.start();
       await until(() => delivered.length === 1, 'the own device');
-      assert.deepEqual(delivered.map((d) => d.transactionId), [own]);
-      assert.deepEqual(undeliverable.map((f) => f.transactionId), [foreign]);
+      assert.deepEqual(
+        delivered.map((d) => d.transactionId),
+        [own],
+      );
+      assert.deepEqual(
+        undeliverable.map((f) => f.transactionId),
+        [foreign],
+      );
       const error = undeliverable[0]?.error;
       assert.ok(error instanceof UndeliverableError);
       assert.equal(error.code, 'relay.foreign_device');
       assert.match(error.message, /belongs to Org2MSP on the ledger, not to Org1MSP.*add "Org2MSP" to the relay's ownerMsp/);
-      assert.ok(!adapter.received.slice(before).some((r) => r.headers.authorization === basic('lamp-7', PASSWORD)), 'nothing was posted for lamp-7');
-      assert.ok(logs.some((line) => line.includes('"level":"error"') && line.includes(foreign)), 'the refusal is logged');
+      assert.ok(
+        !adapter.received.slice(before).some((r) => r.headers.authorization === basic('lamp-7', PASSWORD)),
+        'nothing was posted for lamp-7',
+      );
+      assert.ok(
+        logs.some((line) => line.includes('"level":"error"') && line.includes(foreign)),
+        'the refusal is logged',
+      );
       await relay.stop();
 
       // An operator who serves both organisations says so.
@@ -391,7 +497,8 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const anonymous = new FabricLedger(chain, { channel: 'mychannel', chaincode: 'twinledger' });
     assert.throws(
       () => new TelemetryRelay({ ledger: anonymous, httpAdapter: { baseUrl: 'http://127.0.0.1:1' }, stateDir: stateDir(), credentials }),
-      (error: unknown) => error instanceof ValidationError && error.field === 'ownerMsp' && /ledger does not know its MSP ID/.test(error.message),
+      (error: unknown) =>
+        error instanceof ValidationError && error.field === 'ownerMsp' && /ledger does not know its MSP ID/.test(error.message),
     );
   });
 
@@ -420,11 +527,20 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const { relay, delivered, undeliverable } = relayFor(chain, stateDir(), { credentials });
     await relay.start();
     await until(() => delivered.length === 2, 'the flaky and the good delivery');
-    assert.deepEqual(delivered.map((d) => d.transactionId), [flaky, good]);
-    assert.deepEqual(undeliverable.map((f) => f.transactionId), [t500, t501, none, broken]);
+    assert.deepEqual(
+      delivered.map((d) => d.transactionId),
+      [flaky, good],
+    );
+    assert.deepEqual(
+      undeliverable.map((f) => f.transactionId),
+      [t500, t501, none, broken],
+    );
     assert.match(undeliverable[0]?.error.message ?? '', /refused the telemetry: POST .* answered 500/);
     assert.match(undeliverable[1]?.error.message ?? '', /answered 501/);
-    assert.match(undeliverable[3]?.error.message ?? '', /the credentials function failed for device org.acme:lamp-3 of tenant org.acme: vault says no such path/);
+    assert.match(
+      undeliverable[3]?.error.message ?? '',
+      /the credentials function failed for device org.acme:lamp-3 of tenant org.acme: vault says no such path/,
+    );
     assert.equal(relay.stats.redeliveries, 1, 'only the network failure was delivered again');
     assert.equal(relay.stats.undeliverable, 4);
 
@@ -435,8 +551,14 @@ describe('TelemetryRelay → Hono HTTP adapter', () => {
     const viaLedger = relayFor(ledgerChain, stateDir(), { credentials: 'ledger' });
     await viaLedger.relay.start();
     await until(() => viaLedger.delivered.length === 1, 'the delivery after the denial');
-    assert.deepEqual(viaLedger.delivered.map((d) => d.transactionId), [after]);
-    assert.deepEqual(viaLedger.undeliverable.map((f) => f.transactionId), [deniedOnLedger]);
+    assert.deepEqual(
+      viaLedger.delivered.map((d) => d.transactionId),
+      [after],
+    );
+    assert.deepEqual(
+      viaLedger.undeliverable.map((f) => f.transactionId),
+      [deniedOnLedger],
+    );
     assert.match(viaLedger.undeliverable[0]?.error.message ?? '', /cannot read the credentials of org.acme:lamp-8: .*PERMISSION_DENIED/);
     assert.equal(viaLedger.relay.stats.redeliveries, 0);
   });

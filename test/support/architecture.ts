@@ -30,7 +30,19 @@ export interface ModuleRule {
 }
 
 const ALL: readonly ModuleName[] = [
-  'core', 'protocol', 'registry', 'ditto', 'device', 'northbound', 'c2e', 'merkle', 'offchain', 'ledger', 'ledger/dev', 'anchor', 'sandbox',
+  'core',
+  'protocol',
+  'registry',
+  'ditto',
+  'device',
+  'northbound',
+  'c2e',
+  'merkle',
+  'offchain',
+  'ledger',
+  'ledger/dev',
+  'anchor',
+  'sandbox',
 ];
 const allBut = (...excluded: ModuleName[]): ModuleName[] => ALL.filter((name) => !excluded.includes(name));
 
@@ -49,7 +61,10 @@ export const MODULE_RULES: Readonly<Record<ModuleName, ModuleRule>> = {
   offchain: { uses: ['core'], why: 'offchain uses only core' },
   ledger: { uses: ['core'], why: 'ledger uses only core (the dev ledger is ledger/dev, which ledger does not load)' },
   'ledger/dev': { uses: ['core', 'ledger'], why: 'the dev ledger implements the ledger interfaces with core only' },
-  anchor: { uses: ['core', 'merkle', 'ledger', 'offchain'], why: 'anchor uses ledger and offchain through their interfaces, and the Merkle code' },
+  anchor: {
+    uses: ['core', 'merkle', 'ledger', 'offchain'],
+    why: 'anchor uses ledger and offchain through their interfaces, and the Merkle code',
+  },
   c2e: { uses: allBut('sandbox'), why: 'c2e may use everything but the sandbox' },
   sandbox: { uses: allBut('sandbox'), why: 'sandbox may use everything' },
   cli: { uses: ALL, why: 'the CLI may use everything' },
@@ -123,7 +138,12 @@ export function checkImports(files: readonly SourceImports[], rules: Readonly<Re
   for (const { file, imports } of files) {
     const from = moduleOf(file);
     if (from === undefined) {
-      violations.push({ file, line: 1, specifier: '', message: `src/${file} is in no known module: add its folder to MODULE_RULES (and to the module map in docs/api.md)` });
+      violations.push({
+        file,
+        line: 1,
+        specifier: '',
+        message: `src/${file} is in no known module: add its folder to MODULE_RULES (and to the module map in docs/api.md)`,
+      });
       continue;
     }
     const rule = rules[from];

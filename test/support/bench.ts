@@ -9,7 +9,10 @@ export interface BenchRun {
 /** Runs a bench/*.bench.ts file with tsx and the extra environment; resolves with its exit status and output. */
 export function runBenchScript(file: string, env: NodeJS.ProcessEnv): Promise<BenchRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -22,10 +22,12 @@ export function recordEveryRequest(origin: string, answer: CatchAllAnswer): { se
   const seen: string[] = [];
   const scope = nock(origin).persist();
   for (const method of ['GET', 'PUT', 'POST', 'DELETE']) {
-    scope.intercept(() => true, method).reply(function (uri) {
-      seen.push(`${method} ${uri}`);
-      return answer(method);
-    });
+    scope
+      .intercept(() => true, method)
+      .reply(function (uri) {
+        seen.push(`${method} ${uri}`);
+        return answer(method);
+      });
   }
   return { seen };
 }

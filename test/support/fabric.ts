@@ -62,7 +62,13 @@ export function blockFiles(state: NetworkState): string[] {
     ...state.orgs.map((org) => join(org.peer.dataDir, 'ledgersData', 'chains', 'chains', state.channel)),
     join(state.orderer.ledgerDir, 'chains', state.channel),
   ];
-  return dirs.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith('blockfile')).map((name) => join(dir, name)) : []));
+  return dirs.flatMap((dir) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((name) => name.startsWith('blockfile'))
+          .map((name) => join(dir, name))
+      : [],
+  );
 }
 
 /** Every file under a folder, recursively. */

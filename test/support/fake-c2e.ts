@@ -40,7 +40,9 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
     tenants: new Map(),
     devices: new Map(),
     credentials: new Map(),
-    connections: new Map([[C2E_DEMO_KAFKA_CONNECTION, { connectionType: 'kafka', uri: 'ssl://ditto-c2e:verysecret@c2e-kafka:9092', ca: C2E_KAFKA_CA }]]),
+    connections: new Map([
+      [C2E_DEMO_KAFKA_CONNECTION, { connectionType: 'kafka', uri: 'ssl://ditto-c2e:verysecret@c2e-kafka:9092', ca: C2E_KAFKA_CA }],
+    ]),
     policies: new Map(),
     things: new Map(),
     log: [],
@@ -51,7 +53,10 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
     const [, , kind, tenant, device] = req.path.split('/').map(decode);
     const key = `${tenant}/${device}`;
     if (kind === 'tenants' && tenant) {
-      if (req.method === 'GET') return fake.tenants.has(tenant) ? { status: 200, body: fake.tenants.get(tenant), headers: { etag: nextEtag() } } : notFound('tenant');
+      if (req.method === 'GET')
+        return fake.tenants.has(tenant)
+          ? { status: 200, body: fake.tenants.get(tenant), headers: { etag: nextEtag() } }
+          : notFound('tenant');
       if (req.method === 'POST') {
         if (fake.tenants.has(tenant)) return { status: 409, body: { error: 'tenant exists' } };
         fake.tenants.set(tenant, req.body ?? {});
@@ -61,7 +66,8 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
     }
     if (kind === 'devices' && tenant && device) {
       if (!fake.tenants.has(tenant)) return notFound('tenant');
-      if (req.method === 'GET') return fake.devices.has(key) ? { status: 200, body: fake.devices.get(key), headers: { etag: nextEtag() } } : notFound('device');
+      if (req.method === 'GET')
+        return fake.devices.has(key) ? { status: 200, body: fake.devices.get(key), headers: { etag: nextEtag() } } : notFound('device');
       if (req.method === 'POST') {
         if (fake.devices.has(key)) return { status: 409, body: { error: 'device exists' } };
         fake.devices.set(key, req.body ?? {});
@@ -89,7 +95,10 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
     const [, , , kind, id, sub, label] = parts;
     if (kind === 'whoami') return { status: 200, body: { subjects: ['nginx:ditto'], defaultSubject: 'nginx:ditto' } };
     if (kind === 'connections' && id) {
-      if (req.method === 'GET') return fake.connections.has(id) ? { status: 200, body: { id, ...fake.connections.get(id) } } : dittoNotFound('connectivity:connection.notfound');
+      if (req.method === 'GET')
+        return fake.connections.has(id)
+          ? { status: 200, body: { id, ...fake.connections.get(id) } }
+          : dittoNotFound('connectivity:connection.notfound');
       if (req.method === 'PUT') {
         const existed = fake.connections.has(id);
         fake.connections.set(id, req.body as Record<string, unknown>);
@@ -111,9 +120,13 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
           return { status: 204 };
         }
       }
-      if (req.method === 'GET') return policy ? { status: 200, body: { policyId: id, ...policy }, headers: { etag: '"rev:1"' } } : dittoNotFound('policies:policy.notfound');
+      if (req.method === 'GET')
+        return policy
+          ? { status: 200, body: { policyId: id, ...policy }, headers: { etag: '"rev:1"' } }
+          : dittoNotFound('policies:policy.notfound');
       if (req.method === 'PUT') {
-        if (policy && req.headers['if-none-match'] === '*') return { status: 412, body: { status: 412, error: 'policies:precondition.failed' } };
+        if (policy && req.headers['if-none-match'] === '*')
+          return { status: 412, body: { status: 412, error: 'policies:precondition.failed' } };
         fake.policies.set(id, req.body as { entries: Record<string, unknown> });
         return policy ? { status: 204 } : { status: 201, body: { policyId: id, ...(req.body as object) }, headers: { etag: '"rev:1"' } };
       }
@@ -121,7 +134,8 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
     }
     if (kind === 'things' && id) {
       const thing = fake.things.get(id);
-      if (sub === 'policyId' && req.method === 'GET') return thing ? { status: 200, body: thing.policyId } : dittoNotFound('things:thing.notfound');
+      if (sub === 'policyId' && req.method === 'GET')
+        return thing ? { status: 200, body: thing.policyId } : dittoNotFound('things:thing.notfound');
       if (sub === 'features' && parts[7] === 'properties' && req.method === 'PUT') {
         const feature = (thing?.features as Record<string, { properties?: Record<string, unknown> }> | undefined)?.[label ?? ''];
         if (!feature) return dittoNotFound('things:feature.notfound');
@@ -131,9 +145,13 @@ export function startFakeCloud2Edge(): FakeCloud2Edge {
         node[path[path.length - 1] ?? ''] = req.body;
         return { status: 204 };
       }
-      if (req.method === 'GET') return thing ? { status: 200, body: { thingId: id, ...thing }, headers: { etag: '"rev:1"' } } : dittoNotFound('things:thing.notfound');
+      if (req.method === 'GET')
+        return thing
+          ? { status: 200, body: { thingId: id, ...thing }, headers: { etag: '"rev:1"' } }
+          : dittoNotFound('things:thing.notfound');
       if (req.method === 'PUT') {
-        if (thing && req.headers['if-none-match'] === '*') return { status: 412, body: { status: 412, error: 'things:precondition.failed' } };
+        if (thing && req.headers['if-none-match'] === '*')
+          return { status: 412, body: { status: 412, error: 'things:precondition.failed' } };
         fake.things.set(id, req.body as Record<string, unknown>);
         return thing ? { status: 204 } : { status: 201, body: { thingId: id, ...(req.body as object) }, headers: { etag: '"rev:1"' } };
       }

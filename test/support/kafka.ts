@@ -37,14 +37,23 @@ function cacheDir(): string {
 
 function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, KAFKA_VERSION } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      done({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      file,
+      args,
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, KAFKA_VERSION } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        done({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
-export type KafkaAvailability = { libs: string; java: string; problem?: undefined } | { problem: string; libs?: undefined; java?: undefined };
+export type KafkaAvailability =
+  { libs: string; java: string; problem?: undefined } | { problem: string; libs?: undefined; java?: undefined };
+
+// eslint-disable-next-line no-control-regex
+const ANSI_COLOURS = /\u001b\[[0-9;]*m/g;
 
 let availability: Promise<KafkaAvailability> | undefined;
 
@@ -60,11 +69,15 @@ export function kafkaAvailability(): Promise<KafkaAvailability> {
     if (existsSync(join(cacheDir(), '.complete'))) return { libs, java };
     const fetched = await run('bash', [fetchScript], 300_000);
     if (fetched.code !== 0 || !existsSync(join(cacheDir(), '.complete'))) {
-      // eslint-disable-next-line no-control-regex
-      const lines = fetched.stderr.replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((line) => line.trim());
-      const detail = ([lines.find((line) => line.startsWith('fetch-kafka:')), lines.find((line) => line.startsWith('[ERROR]'))]
-        .filter((line) => line !== undefined)
-        .join(' ') || `exit code ${fetched.code}`).slice(0, 600);
+      const lines = fetched.stderr
+        .replace(ANSI_COLOURS, '')
+        .split('\n')
+        .map((line) => line.trim());
+      const detail = (
+        [lines.find((line) => line.startsWith('fetch-kafka:')), lines.find((line) => line.startsWith('[ERROR]'))]
+          .filter((line) => line !== undefined)
+          .join(' ') || `exit code ${fetched.code}`
+      ).slice(0, 600);
       return { problem: `Kafka ${KAFKA_VERSION} is not available: scripts/fetch-kafka.sh failed (${detail})` };
     }
     return { libs, java };
@@ -133,7 +146,17 @@ class LocalKafkaBroker implements KafkaBroker {
     const log = openSync(join(this.dir, 'broker.log'), 'a');
     const child = spawn(
       this.java,
-      ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', '-cp', join(this.libs, '*'), 'kafka.Kafka', join(this.dir, 'server.properties')],
+      [
+        '-Xms128m',
+        '-Xmx512m',
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        '-Djava.awt.headless=true',
+        '-cp',
+        join(this.libs, '*'),
+        'kafka.Kafka',
+        join(this.dir, 'server.properties'),
+      ],
       { cwd: this.dir, stdio: ['ignore', log, log] },
     );
     closeSync(log);
@@ -199,7 +222,13 @@ function delay(ms: number): Promise<void> {
 
 /** The broker accepts TCP before its metadata is ready; wait until a client can list topics. */
 async function waitForMetadata(bootstrap: string, deadline: number): Promise<void> {
-  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'twinledger-test-probe', logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 2000 });
+  const kafka = new Kafka({
+    brokers: [bootstrap],
+    clientId: 'twinledger-test-probe',
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 2000,
+  });
   let lastError: unknown;
   while (Date.now() < deadline) {
     const admin = kafka.admin();
@@ -270,7 +299,11 @@ export async function startKafka(options: KafkaBrokerOptions = {}): Promise<Kafk
       'ssl.client.auth=none',
     );
   }
-  lines.push(`listeners=${listeners.join(',')}`, `advertised.listeners=${advertised.join(',')}`, `listener.security.protocol.map=${protocols.join(',')}`);
+  lines.push(
+    `listeners=${listeners.join(',')}`,
+    `advertised.listeners=${advertised.join(',')}`,
+    `listener.security.protocol.map=${protocols.join(',')}`,
+  );
   const properties = join(dir, 'server.properties');
   writeFileSync(properties, `${lines.join('\n')}\n`);
 
@@ -388,7 +421,11 @@ class CommandRouterSimulator {
   private polling = false;
   private stopped = false;
 
-  constructor(private readonly kafka: Kafka, private readonly admin: Admin, private readonly producer: Producer) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly producer: Producer,
+  ) {
     this.timer = setInterval(() => void this.poll(), 300);
     this.timer.unref();
   }
@@ -431,16 +468,18 @@ class CommandRouterSimulator {
           const deviceId = headerString(message.headers, 'device_id') ?? '';
           await this.producer.send({
             topic: `hono.command_response.${tenant}`,
-            messages: [{
-              key: deviceId,
-              value: JSON.stringify({ error: `device ${deviceId} is not connected` }),
-              headers: honoHeaders({
-                'correlation-id': headerString(message.headers, 'correlation-id'),
-                device_id: deviceId,
-                status: 503,
-                'content-type': HONO_DELIVERY_FAILURE,
-              }),
-            }],
+            messages: [
+              {
+                key: deviceId,
+                value: JSON.stringify({ error: `device ${deviceId} is not connected` }),
+                headers: honoHeaders({
+                  'correlation-id': headerString(message.headers, 'correlation-id'),
+                  device_id: deviceId,
+                  status: 503,
+                  'content-type': HONO_DELIVERY_FAILURE,
+                }),
+              },
+            ],
           });
         },
       });
@@ -500,17 +539,19 @@ export async function createKafkaTestEnv(broker: KafkaBroker, options: KafkaTest
       await producer.send({
         topic: `hono.${kind}.${tenantId}`,
         acks: -1,
-        messages: [{
-          key: message.omitDeviceId ? null : message.deviceId,
-          value: message.payload,
-          headers: honoHeaders({
-            'content-type': message.contentType,
-            'creation-time': Date.now(),
-            device_id: message.omitDeviceId ? undefined : message.deviceId,
-            qos: message.qos,
-            ...message.properties,
-          }),
-        }],
+        messages: [
+          {
+            key: message.omitDeviceId ? null : message.deviceId,
+            value: message.payload,
+            headers: honoHeaders({
+              'content-type': message.contentType,
+              'creation-time': Date.now(),
+              device_id: message.omitDeviceId ? undefined : message.deviceId,
+              qos: message.qos,
+              ...message.properties,
+            }),
+          },
+        ],
       });
     },
 
@@ -539,16 +580,18 @@ export async function createKafkaTestEnv(broker: KafkaBroker, options: KafkaTest
             if (reply === 'no-answer' || command.oneWay) return;
             await producer.send({
               topic: `hono.command_response.${tenantId}`,
-              messages: [{
-                key: command.deviceId,
-                value: reply.payload ?? Buffer.alloc(0),
-                headers: honoHeaders({
-                  'correlation-id': command.correlationId,
-                  device_id: command.deviceId,
-                  status: reply.status,
-                  'content-type': reply.contentType,
-                }),
-              }],
+              messages: [
+                {
+                  key: command.deviceId,
+                  value: reply.payload ?? Buffer.alloc(0),
+                  headers: honoHeaders({
+                    'correlation-id': command.correlationId,
+                    device_id: command.deviceId,
+                    status: reply.status,
+                    'content-type': reply.contentType,
+                  }),
+                },
+              ],
             });
           },
         }),

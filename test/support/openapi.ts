@@ -190,14 +190,7 @@ export function honoRegistryContract(): Promise<Contract> {
 
 /** Ditto HTTP API 2 as of Ditto 3.5.12 (what Cloud2Edge 0.9 deploys). Paths start with `/api/2`. */
 export function dittoContract(): Promise<Contract> {
-  return contract('ditto', () =>
-    load(
-      'ditto/v3.5.12/ditto-api-2.yml',
-      '',
-      correctDittoSpec,
-      true,
-    ),
-  );
+  return contract('ditto', () => load('ditto/v3.5.12/ditto-api-2.yml', '', correctDittoSpec, true));
 }
 
 const TRAILING_KEYWORD = /\/(?:attributes|properties|desiredProperties|resources|messages)(?=\/)/g;
@@ -266,28 +259,23 @@ function makeContract(spec: LoadedSpec): Contract {
         assert.ok(media.length > 0, `${label}: sends a body, but the operation takes none`);
         assert.ok(media.includes(contentType), `${label}: content type ${contentType} not in ${media.join(', ')}`);
       }
-      const result = spec.api.validateRequest(
-        {
-          method: request.method.toLowerCase(),
-          path: routed,
-          query: request.query,
-          headers: request.headers,
-          // openapi-backend parses string bodies of JSON requests itself, so hand it the JSON text.
-          body: (typeof request.body === 'string' && /json/i.test(request.headers['content-type'] ?? '')
-            ? JSON.stringify(request.body)
-            : request.body) as never,
-        },
-      );
+      const result = spec.api.validateRequest({
+        method: request.method.toLowerCase(),
+        path: routed,
+        query: request.query,
+        headers: request.headers,
+        // openapi-backend parses string bodies of JSON requests itself, so hand it the JSON text.
+        body: (typeof request.body === 'string' && /json/i.test(request.headers['content-type'] ?? '')
+          ? JSON.stringify(request.body)
+          : request.body) as never,
+      });
       assert.ok(result.valid, `${label}: ${JSON.stringify(result.errors, null, 2)}`);
     },
     assertResponse(request, status, body) {
       const { operation } = match(request.method, request.path);
       assert.ok(operation.operationId, `${describe(request.method, request.path)} has no operationId in the spec`);
       const result = spec.api.validateResponse(body, operation.operationId, status);
-      assert.ok(
-        result.valid,
-        `${describe(request.method, request.path)} → ${status}: ${JSON.stringify(result.errors, null, 2)}`,
-      );
+      assert.ok(result.valid, `${describe(request.method, request.path)} → ${status}: ${JSON.stringify(result.errors, null, 2)}`);
     },
   };
 }
@@ -352,8 +340,7 @@ export function captureRequests(
         recorded.method = method.toUpperCase();
         requests.push(recorded);
         const answer = respond(recorded);
-        const payload =
-          answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+        const payload = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
         const headers: Record<string, string> = { ...answer.headers };
         if (answer.body !== undefined && typeof answer.body !== 'string' && headers['content-type'] === undefined) {
           headers['content-type'] = 'application/json';

@@ -454,7 +454,9 @@ export async function rabbitMqNorthboundEnv(broker: RabbitMq): Promise<Northboun
           })
           .catch(() => {});
       };
-      await peer.receive(resolveAddress(addressing, 'command', { tenant: tenantId }), onCommand, { durable: addressing.terminusDurability });
+      await peer.receive(resolveAddress(addressing, 'command', { tenant: tenantId }), onCommand, {
+        durable: addressing.terminusDurability,
+      });
       return { received, stop: () => peer.close() };
     },
     restartBroker: () => broker.restart(),

@@ -45,7 +45,10 @@ describe('the public API', () => {
     ]);
     for (const entry of entries) assert.ok(existsSync(join(root, entry.source)), `${entry.specifier}: ${entry.source} is missing`);
     for (const module of WITH_ENTRY_POINT.filter((name) => existsSync(join(root, 'src', name)))) {
-      assert.ok(entries.some((entry) => entry.specifier === `twinledger/${module}`), `src/${module}/ has landed: add "./${module}" to package.json exports`);
+      assert.ok(
+        entries.some((entry) => entry.specifier === `twinledger/${module}`),
+        `src/${module}/ has landed: add "./${module}" to package.json exports`,
+      );
     }
   });
 
@@ -64,7 +67,8 @@ describe('the public API', () => {
     for (const file of readdirSync(join(root, 'test', 'api')).filter((name) => name.endsWith('.api.txt'))) {
       if (!reports.has(`test/api/${file}`)) problems.push(`test/api/${file} belongs to no entry point`);
     }
-    if (problems.length > 0) assert.fail(`The public API differs from test/api/ (- report, + source). ${REGENERATE}\n\n${problems.join('\n\n')}`);
+    if (problems.length > 0)
+      assert.fail(`The public API differs from test/api/ (- report, + source). ${REGENERATE}\n\n${problems.join('\n\n')}`);
   });
 
   it('every entry point but the protocol codec exports the shared core API (src/core/index.ts)', () => {
@@ -92,7 +96,9 @@ describe('the public API', () => {
 
   it('every type an entry point mentions can be imported: from it, or from the entry point of its module', () => {
     const unexported = surfaces.flatMap((surface) =>
-      surface.unexported.map((reference) => `${surface.entry.specifier}: ${reference.via} uses ${reference.name} (${reference.declaredIn})`),
+      surface.unexported.map(
+        (reference) => `${surface.entry.specifier}: ${reference.via} uses ${reference.name} (${reference.declaredIn})`,
+      ),
     );
     assert.deepEqual(unexported, [], 'export these (as types, where users only name them) or keep them out of the signatures');
   });
@@ -100,11 +106,39 @@ describe('the public API', () => {
   it('leaves internal helpers and implementation classes out', () => {
     const rootNames = new Set(names(named('twinledger')));
     for (const internal of [
-      'sleep', 'timerDelay', 'raceAbort', 'numberProperty', 'validateTimeoutMs', 'durationMs', 'integerOption', 'validateCallOptions',
-      'redactingLogger', 'resolveTls', 'validateThingId', 'encodeComponent', 'httpErrorFor', 'asError', 'readBody', 'parseRetryAfter',
-      'deviceHttpError', 'publishTopic', 'resolveAddress', 'AMQP_DEFAULTS', 'decodeText', 'encodeSearchQuery', 'passwordSecret',
-      'validateCredentials', 'dittoHeaders', 'API_PREFIX', 'provisionDevice', 'DeliveredStore', 'grpcCodeName', 'BaseDeviceClient',
-      'MqttDeviceClient', 'RegistryTransport', 'DittoResource',
+      'sleep',
+      'timerDelay',
+      'raceAbort',
+      'numberProperty',
+      'validateTimeoutMs',
+      'durationMs',
+      'integerOption',
+      'validateCallOptions',
+      'redactingLogger',
+      'resolveTls',
+      'validateThingId',
+      'encodeComponent',
+      'httpErrorFor',
+      'asError',
+      'readBody',
+      'parseRetryAfter',
+      'deviceHttpError',
+      'publishTopic',
+      'resolveAddress',
+      'AMQP_DEFAULTS',
+      'decodeText',
+      'encodeSearchQuery',
+      'passwordSecret',
+      'validateCredentials',
+      'dittoHeaders',
+      'API_PREFIX',
+      'provisionDevice',
+      'DeliveredStore',
+      'grpcCodeName',
+      'BaseDeviceClient',
+      'MqttDeviceClient',
+      'RegistryTransport',
+      'DittoResource',
     ]) {
       assert.ok(!rootNames.has(internal), `${internal} is internal but exported`);
     }
@@ -114,6 +148,7 @@ describe('the public API', () => {
     const ditto = named('twinledger/ditto');
     assert.ok(ditto.names.some((name) => name.name === 'rql' && name.kind === 'namespace'));
     assert.ok(ditto.names.some((name) => name.name === 'rql.and' && name.kind === 'function'));
-    for (const operator of ['and', 'or', 'not', 'eq', 'raw']) assert.ok(!names(named('twinledger')).includes(operator), `${operator} at the top level`);
+    for (const operator of ['and', 'or', 'not', 'eq', 'raw'])
+      assert.ok(!names(named('twinledger')).includes(operator), `${operator} at the top level`);
   });
 });

@@ -20,17 +20,28 @@ function file(path: string, ...specifiers: Array<string | [string, ImportRef['ki
 describe('module dependency rules (docs/api.md)', () => {
   it('every import in src/ follows them', () => {
     const sources = readSourceImports(src);
-    assert.ok(sources.some((source) => source.file === 'device/twin.ts'), 'reads src/ recursively');
+    assert.ok(
+      sources.some((source) => source.file === 'device/twin.ts'),
+      'reads src/ recursively',
+    );
     const violations = checkImports(sources);
-    assert.deepEqual(violations.map((violation) => violation.message), []);
+    assert.deepEqual(
+      violations.map((violation) => violation.message),
+      [],
+    );
   });
 
   it('device and ditto share the protocol codec; device does not import ditto', () => {
     const sources = readSourceImports(src);
     const device = sources.filter((source) => moduleOf(source.file) === 'device');
-    const targets = device.flatMap((source) => source.imports.map((ref) => ref.specifier ?? '')).filter((specifier) => specifier.startsWith('../'));
+    const targets = device
+      .flatMap((source) => source.imports.map((ref) => ref.specifier ?? ''))
+      .filter((specifier) => specifier.startsWith('../'));
     assert.ok(targets.some((specifier) => specifier.startsWith('../protocol/')));
-    assert.deepEqual(targets.filter((specifier) => !/^\.\.\/(core|protocol)\//.test(specifier)), []);
+    assert.deepEqual(
+      targets.filter((specifier) => !/^\.\.\/(core|protocol)\//.test(specifier)),
+      [],
+    );
   });
 });
 
@@ -42,7 +53,10 @@ describe('the import checker', () => {
     assert.equal(violation?.file, 'device/twin.ts');
     assert.equal(violation?.line, 2);
     assert.equal(violation?.specifier, '../ditto/protocol.js');
-    assert.match(violation?.message ?? '', /^src\/device\/twin\.ts:2 imports '\.\.\/ditto\/protocol\.js' \(ditto; import\): device may use only core, protocol/);
+    assert.match(
+      violation?.message ?? '',
+      /^src\/device\/twin\.ts:2 imports '\.\.\/ditto\/protocol\.js' \(ditto; import\): device may use only core, protocol/,
+    );
   });
 
   it('counts type-only imports, re-exports and dynamic imports like any other', () => {
@@ -86,12 +100,20 @@ describe('the import checker', () => {
       file('ledger/relay.ts', './errors.js', '../core/http.js'),
       file('ledger/dev/ledger.ts', '../gateway-port.js', '../../core/errors.js'),
       file('anchor/anchorer.ts', '../merkle/index.js', '../ledger/index.js', '../offchain/index.js', '../core/errors.js'),
-      file('c2e/cloud2edge.ts', '../ditto/index.js', '../registry/index.js', '../device/index.js', '../northbound/index.js', '../anchor/index.js'),
+      file(
+        'c2e/cloud2edge.ts',
+        '../ditto/index.js',
+        '../registry/index.js',
+        '../device/index.js',
+        '../northbound/index.js',
+        '../anchor/index.js',
+      ),
       file('sandbox/server.ts', '../c2e/index.js', '../ledger/dev/index.js', '../offchain/index.js'),
       file('cli/main.ts', '../sandbox/index.js', '../c2e/index.js'),
       file('index.ts', './c2e/index.js', './ditto/index.js'),
     ];
-    for (const source of allowed) assert.deepEqual(checkImports([source]), [], `${source.file} may import ${source.imports.map((ref) => ref.specifier).join(', ')}`);
+    for (const source of allowed)
+      assert.deepEqual(checkImports([source]), [], `${source.file} may import ${source.imports.map((ref) => ref.specifier).join(', ')}`);
   });
 
   it('refuses unknown modules, imports out of src/, self-references and computed dynamic imports', () => {
@@ -121,7 +143,7 @@ describe('the import checker', () => {
       "type G = typeof import('./g.js');",
       "const h = require('./h.js');",
       'const i = await import(name);',
-      "export const j = 'import(\"./not-an-import.js\")';",
+      'export const j = \'import("./not-an-import.js")\';',
     ].join('\n');
     assert.deepEqual(collectImports('x.ts', text), [
       { specifier: './a.js', kind: 'import', line: 1 },

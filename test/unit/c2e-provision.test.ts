@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import nock from 'nock';
-import {
-  Cloud2Edge,
-  ExponentialBackoff,
-  ProvisioningError,
-  ValidationError,
-  type LogFields,
-  type Logger,
-} from '../../src/index.js';
+import { Cloud2Edge, ExponentialBackoff, ProvisioningError, ValidationError, type LogFields, type Logger } from '../../src/index.js';
 import {
   C2E_DEMO_KAFKA_CONNECTION as DEMO_KAFKA,
   C2E_KAFKA_CA as KAFKA_CA,
@@ -174,14 +167,18 @@ describe('Cloud2Edge.provisionDevice', () => {
     fake.devices.set(`${TENANT}/${THING}`, {});
     const before = [{ type: 'psk', 'auth-id': 'lamp-1', secrets: [{ id: 's1' }] }];
     fake.credentials.set(`${TENANT}/${THING}`, before);
-    fake.failOn = (r) => (r.method === 'PUT' && r.path.startsWith('/api/2/policies/') ? { status: 503, body: { status: 503, error: 'gateway' } } : undefined);
+    fake.failOn = (r) =>
+      r.method === 'PUT' && r.path.startsWith('/api/2/policies/') ? { status: 503, body: { status: 503, error: 'gateway' } } : undefined;
     const error = await c2e()
       .provisionDevice({ tenant: TENANT, thingId: THING, password: PASSWORD })
       .catch((e: unknown) => e);
     assert.ok(error instanceof ProvisioningError);
     assert.equal(error.step, 'policy');
     assert.deepEqual(fake.credentials.get(`${TENANT}/${THING}`), before);
-    assert.ok(!fake.log.some((r) => r.path.startsWith('/v1/credentials/') && r.method === 'PUT'), 'no credentials write before every other step succeeded');
+    assert.ok(
+      !fake.log.some((r) => r.path.startsWith('/v1/credentials/') && r.method === 'PUT'),
+      'no credentials write before every other step succeeded',
+    );
     assert.ok(fake.tenants.has(TENANT));
     assert.ok(fake.devices.has(`${TENANT}/${THING}`));
     assert.ok(!fake.connections.has(TENANT_KAFKA));
@@ -215,7 +212,8 @@ describe('Cloud2Edge.provisionDevice', () => {
         fake.connections.set(connectionId, { connectionType: 'kafka' }); // created right after our look
         return { status: 404, body: { status: 404, error: 'connectivity:connection.notfound' } };
       }
-      if (r.method === 'PUT' && r.path.startsWith('/api/2/things/')) return { status: 403, body: { status: 403, error: 'things:thing.notmodifiable' } };
+      if (r.method === 'PUT' && r.path.startsWith('/api/2/things/'))
+        return { status: 403, body: { status: 403, error: 'things:thing.notmodifiable' } };
       return undefined;
     };
     const error = await c2e()
@@ -243,7 +241,10 @@ describe('Cloud2Edge.provisionDevice', () => {
   });
 
   it('adds its Hono entry under HONO-<tenant> when HONO belongs to another tenant, and removes only that on rollback', async () => {
-    const otherHono = { subjects: { 'pre-authenticated:hono-connection-other.tenant': { type: 'Connection to Eclipse Hono' } }, resources: {} };
+    const otherHono = {
+      subjects: { 'pre-authenticated:hono-connection-other.tenant': { type: 'Connection to Eclipse Hono' } },
+      resources: {},
+    };
     fake.policies.set(THING, { entries: { HONO: otherHono } });
     const result = await c2e().provisionDevice({ tenant: TENANT, thingId: THING, connection: false });
     assert.equal(result.steps.policy, 'updated');
@@ -254,7 +255,10 @@ describe('Cloud2Edge.provisionDevice', () => {
 
     fake.policies.set(THING, { entries: { HONO: otherHono } });
     fake.things.clear();
-    fake.failOn = (r) => (r.method === 'PUT' && r.path.startsWith('/api/2/things/') ? { status: 403, body: { status: 403, error: 'things:thing.notmodifiable' } } : undefined);
+    fake.failOn = (r) =>
+      r.method === 'PUT' && r.path.startsWith('/api/2/things/')
+        ? { status: 403, body: { status: 403, error: 'things:thing.notmodifiable' } }
+        : undefined;
     const error = await c2e()
       .provisionDevice({ tenant: TENANT, thingId: THING, connection: false })
       .catch((e: unknown) => e);
@@ -264,7 +268,8 @@ describe('Cloud2Edge.provisionDevice', () => {
 
   it('reports exactly what is left when the rollback fails too', async () => {
     fake.failOn = (r) => {
-      if (r.method === 'PUT' && r.path.startsWith('/api/2/things/')) return { status: 400, body: { status: 400, error: 'things:attributes.invalid' } };
+      if (r.method === 'PUT' && r.path.startsWith('/api/2/things/'))
+        return { status: 400, body: { status: 400, error: 'things:attributes.invalid' } };
       if (r.method === 'DELETE' && r.path.startsWith('/v1/devices/')) return { status: 500, body: { error: 'db down' } };
       return undefined;
     };
@@ -292,7 +297,12 @@ describe('Cloud2Edge.provisionDevice', () => {
         {
           tenant: TENANT,
           thingId: THING,
-          policy: { entries: { HONO: { subjects: { 'x:other': { type: 't' } }, resources: {} }, [`HONO-${TENANT}`]: { subjects: { 'x:y': { type: 't' } }, resources: {} } } },
+          policy: {
+            entries: {
+              HONO: { subjects: { 'x:other': { type: 't' } }, resources: {} },
+              [`HONO-${TENANT}`]: { subjects: { 'x:y': { type: 't' } }, resources: {} },
+            },
+          },
         },
         /^policy: .*HONO/,
       ],
@@ -349,7 +359,10 @@ describe('Cloud2Edge.deprovisionDevice', () => {
 
   it('validates input before any request', async () => {
     await assert.rejects(c2e().deprovisionDevice({ tenant: TENANT, thingId: 'bad' }), ValidationError);
-    await assert.rejects(c2e(undefined, false).deprovisionDevice({ tenant: TENANT, thingId: THING, deleteConnection: true }), ValidationError);
+    await assert.rejects(
+      c2e(undefined, false).deprovisionDevice({ tenant: TENANT, thingId: THING, deleteConnection: true }),
+      ValidationError,
+    );
     assert.equal(fake.log.length, 0);
   });
 });

@@ -117,7 +117,7 @@ describe('ID rules', () => {
   });
 });
 
-describe('ID rules: one step for unencodable strings, Ditto\'s and Hono\'s exact character rules', () => {
+describe("ID rules: one step for unencodable strings, Ditto's and Hono's exact character rules", () => {
   const isValidation = (field: string, message?: RegExp) => (error: unknown) =>
     error instanceof ValidationError && error.field === field && (message === undefined || message.test(error.message));
   const LONE = ['a\uD800b', '\uDC00', 'x\uD83D', '\uDE42x'];
@@ -187,7 +187,8 @@ describe('ID rules: one step for unencodable strings, Ditto\'s and Hono\'s exact
       assert.throws(() => validateDeviceId(device), isValidation('deviceId'), device);
     }
     for (const authId of ['lamp-1', 'a=b', 'a.b_c']) assert.equal(validateAuthId(authId), authId);
-    for (const authId of ['a:b', 'a@b', '温度', 'caf\u00e9', 'a b']) assert.throws(() => validateAuthId(authId), isValidation('authId'), authId);
+    for (const authId of ['a:b', 'a@b', '温度', 'caf\u00e9', 'a b'])
+      assert.throws(() => validateAuthId(authId), isValidation('authId'), authId);
   });
 });
 
@@ -246,7 +247,10 @@ describe('redaction', () => {
 describe('retry policy', () => {
   it('grows exponentially and caps, with no jitter', () => {
     const policy = new ExponentialBackoff({ initialDelayMs: 100, maxDelayMs: 1000, maxAttempts: 6, jitter: 'none' });
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => policy.nextDelayMs(n, new Error())), [100, 200, 400, 800, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => policy.nextDelayMs(n, new Error())),
+      [100, 200, 400, 800, 1000],
+    );
     assert.equal(policy.nextDelayMs(6, new Error()), undefined);
   });
 
@@ -273,7 +277,7 @@ describe('retry policy', () => {
     await assert.rejects(pending, AbortError);
   });
 
-  it('sleep longer than Node\'s timer limit (2^31-1 ms) still waits instead of firing at once', async () => {
+  it("sleep longer than Node's timer limit (2^31-1 ms) still waits instead of firing at once", async () => {
     const controller = new AbortController();
     let settled = false;
     const pending = sleep(3_000_000_000, controller.signal).then(
@@ -307,7 +311,10 @@ describe('raceAbort', () => {
     assert.equal(await raceAbort(Promise.resolve(7), undefined, () => new Error('x')), 7);
     const controller = new AbortController();
     assert.equal(await raceAbort(Promise.resolve(8), controller.signal, () => new Error('x')), 8);
-    await assert.rejects(raceAbort(Promise.reject(new Error('boom')), controller.signal, () => new Error('x')), /boom/);
+    await assert.rejects(
+      raceAbort(Promise.reject(new Error('boom')), controller.signal, () => new Error('x')),
+      /boom/,
+    );
   });
 
   it('rejects with the abort error when the signal fires first, or already fired', async () => {
@@ -316,7 +323,10 @@ describe('raceAbort', () => {
     const raced = raceAbort(never, controller.signal, () => new AbortError('wait'));
     controller.abort();
     await assert.rejects(raced, AbortError);
-    await assert.rejects(raceAbort(Promise.reject(new Error('late')), controller.signal, () => new AbortError('wait')), AbortError);
+    await assert.rejects(
+      raceAbort(Promise.reject(new Error('late')), controller.signal, () => new AbortError('wait')),
+      AbortError,
+    );
   });
 });
 
@@ -378,10 +388,15 @@ describe('configFromEnv', () => {
     assert.throws(() => configFromEnv({ TWINLEDGER_TIMEOUT_MS: '-1' }), /TWINLEDGER_TIMEOUT_MS/);
     assert.throws(() => configFromEnv({ HTTP_ADAPTER_IP: 'h' }), /HTTP_ADAPTER_PORT_HTTP/);
     // A password inside a URL is refused, and the message does not repeat it.
-    for (const value of ['http://ditto:s3cr3t-Pw@ditto.local:8080', 'ws://ditto:s3cr3t-Pw@ditto.local:8080', 'ditto:s3cr3t-Pw@10.0.0.1:8080']) {
+    for (const value of [
+      'http://ditto:s3cr3t-Pw@ditto.local:8080',
+      'ws://ditto:s3cr3t-Pw@ditto.local:8080',
+      'ditto:s3cr3t-Pw@10.0.0.1:8080',
+    ]) {
       assert.throws(
         () => configFromEnv({ DITTO_API_BASE_URL: value }),
-        (error: unknown) => error instanceof ValidationError && error.field === 'DITTO_API_BASE_URL' && !error.message.includes('s3cr3t-Pw'),
+        (error: unknown) =>
+          error instanceof ValidationError && error.field === 'DITTO_API_BASE_URL' && !error.message.includes('s3cr3t-Pw'),
       );
     }
   });

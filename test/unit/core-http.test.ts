@@ -86,10 +86,10 @@ describe('HttpClient', () => {
   ];
   for (const [status, ErrorClass] of statusCases) {
     it(`maps ${status} to ${ErrorClass.name} with the upstream code and message`, async () => {
-      nock(BASE)
-        .post('/x')
-        .reply(status, { status, error: 'things:thing.notfound', message: 'The Thing was not found.' });
-      const error = await client().request({ method: 'POST', path: '/x', body: {} }).catch((e: unknown) => e);
+      nock(BASE).post('/x').reply(status, { status, error: 'things:thing.notfound', message: 'The Thing was not found.' });
+      const error = await client()
+        .request({ method: 'POST', path: '/x', body: {} })
+        .catch((e: unknown) => e);
       assert.ok(error instanceof ErrorClass, `expected ${ErrorClass.name}, got ${String(error)}`);
       assert.ok(error instanceof HttpError);
       assert.equal(error.status, status);
@@ -102,7 +102,9 @@ describe('HttpClient', () => {
 
   it('keeps Hono error text as the upstream code', async () => {
     nock(BASE).get('/tenants/nope').reply(404, { error: 'no such tenant' });
-    const error = await client().request({ method: 'GET', path: '/tenants/nope' }).catch((e: unknown) => e);
+    const error = await client()
+      .request({ method: 'GET', path: '/tenants/nope' })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof NotFoundError);
     assert.equal(error.upstreamCode, 'no such tenant');
     assert.match(error.message, /GET http:\/\/registry\.test:8080\/v1\/tenants\/nope answered 404 \(no such tenant\)/);
@@ -152,7 +154,11 @@ describe('HttpClient', () => {
   });
 
   it('retries network errors for idempotent requests', async () => {
-    const scope = nock(BASE).get('/r').replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).get('/r').reply(200, {});
+    const scope = nock(BASE)
+      .get('/r')
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .get('/r')
+      .reply(200, {});
     await client().request({ method: 'GET', path: '/r' });
     scope.done();
   });
@@ -177,7 +183,7 @@ describe('HttpClient', () => {
   });
 
   it('does not retry conditional PUT / PATCH / DELETE / POST on 503 or 429, even when marked idempotent', async () => {
-    const cases: [('PUT' | 'PATCH' | 'DELETE' | 'POST'), Record<string, string>, boolean | undefined][] = [
+    const cases: ['PUT' | 'PATCH' | 'DELETE' | 'POST', Record<string, string>, boolean | undefined][] = [
       ['PUT', { 'if-match': '"v1"' }, undefined],
       ['PUT', { 'If-None-Match': '*' }, undefined],
       ['DELETE', { 'IF-MATCH': '"rev:3"' }, undefined],
@@ -194,7 +200,13 @@ describe('HttpClient', () => {
           return [503, {}];
         });
       await assert.rejects(
-        client().request({ method, path: '/r', body: method === 'DELETE' ? undefined : {}, headers, ...(idempotent === undefined ? {} : { idempotent }) }),
+        client().request({
+          method,
+          path: '/r',
+          body: method === 'DELETE' ? undefined : {},
+          headers,
+          ...(idempotent === undefined ? {} : { idempotent }),
+        }),
         ServiceUnavailableError,
       );
       assert.equal(attempts, 1, `${method} ${JSON.stringify(headers)} was sent ${attempts} times`);
@@ -216,7 +228,13 @@ describe('HttpClient', () => {
   });
 
   it('still retries an unconditional PUT and a conditional GET', async () => {
-    const put = nock(BASE).put('/r').reply(503, {}).put('/r').replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })).put('/r').reply(204);
+    const put = nock(BASE)
+      .put('/r')
+      .reply(503, {})
+      .put('/r')
+      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+      .put('/r')
+      .reply(204);
     await client().request({ method: 'PUT', path: '/r', body: {} });
     put.done();
     const get = nock(BASE).get('/r').reply(503, {}).get('/r').reply(200, { ok: true });
@@ -226,8 +244,12 @@ describe('HttpClient', () => {
   });
 
   it('reports network errors as NetworkError', async () => {
-    nock(BASE).post('/r').replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
-    const error = await client().request({ method: 'POST', path: '/r', body: {} }).catch((e: unknown) => e);
+    nock(BASE)
+      .post('/r')
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const error = await client()
+      .request({ method: 'POST', path: '/r', body: {} })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof NetworkError);
     assert.match(error.message, /ECONNREFUSED/);
   });
@@ -240,12 +262,14 @@ describe('HttpClient', () => {
 
   it('times out with TimeoutError', async () => {
     nock(BASE).get('/slow').delay(500).reply(200, {});
-    const error = await client().request({ method: 'GET', path: '/slow', timeoutMs: 50 }).catch((e: unknown) => e);
+    const error = await client()
+      .request({ method: 'GET', path: '/slow', timeoutMs: 50 })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof TimeoutError, String(error));
     assert.equal(error.timeoutMs, 50);
   });
 
-  it('a timeoutMs beyond Node\'s timer limit does not time the call out at once', async () => {
+  it("a timeoutMs beyond Node's timer limit does not time the call out at once", async () => {
     nock(BASE).get('/slow').delay(50).reply(200, { ok: true });
     const response = await client().request({ method: 'GET', path: '/slow', timeoutMs: 3_000_000_000 });
     assert.deepEqual(response.data, { ok: true });
@@ -258,7 +282,9 @@ describe('HttpClient', () => {
     nock(BASE).get('/slow').delay(500).reply(200, {});
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
-    const error = await client().request({ method: 'GET', path: '/slow', signal: controller.signal }).catch((e: unknown) => e);
+    const error = await client()
+      .request({ method: 'GET', path: '/slow', signal: controller.signal })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof AbortError, String(error));
   });
 
@@ -299,7 +325,9 @@ describe('HttpClient', () => {
       .reply(200, {});
     await client({ credentials: { type: 'basic', username: 'a', password: 'b-secret' } }).request({ method: 'GET', path: '/r' });
     basic.done();
-    const bearer = nock(BASE, { reqheaders: { authorization: 'Bearer jwt-token' } }).get('/r').reply(200, {});
+    const bearer = nock(BASE, { reqheaders: { authorization: 'Bearer jwt-token' } })
+      .get('/r')
+      .reply(200, {});
     await client({ credentials: { type: 'bearer', token: 'jwt-token' } }).request({ method: 'GET', path: '/r' });
     bearer.done();
   });

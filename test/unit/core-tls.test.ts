@@ -40,7 +40,9 @@ describe('TLS', () => {
   });
 
   it('refuses a trusted certificate issued for another host name', async () => {
-    const error = await http({ caFile: pki.caFile }).request({ method: 'GET', path: '/' }).catch((e: unknown) => e);
+    const error = await http({ caFile: pki.caFile })
+      .request({ method: 'GET', path: '/' })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof NetworkError);
     assert.match(error.message, /ERR_TLS_CERT_ALTNAME_INVALID|altnames|Hostname/i);
   });
@@ -51,10 +53,7 @@ describe('TLS', () => {
   });
 
   it('still checks the name against serverName', async () => {
-    await assert.rejects(
-      http({ ca: pki.caCert, serverName: 'some-other-name' }).request({ method: 'GET', path: '/' }),
-      NetworkError,
-    );
+    await assert.rejects(http({ ca: pki.caCert, serverName: 'some-other-name' }).request({ method: 'GET', path: '/' }), NetworkError);
   });
 
   it('presents a client certificate for mutual TLS', async () => {

@@ -74,7 +74,10 @@ const FORMS: readonly UrlForm[] = [
   { name: 'non-numeric port', value: (s, p, path) => `${s}://${USER}:${p}@host.test:80a${path}` },
   { name: 'ftp: scheme', value: (_s, p, path) => `ftp://${USER}:${p}@host.test${path}` },
   { name: 'scheme-less user:pw@host', value: (_s, p, path) => `${USER}:${p}@host.test:8080${path}` },
-  { name: 'percent-encoded user info', value: (s, p, path) => `${s}://${encodeURIComponent(USER)}:${encodeURIComponent(p)}@host.test:8080${path}` },
+  {
+    name: 'percent-encoded user info',
+    value: (s, p, path) => `${s}://${encodeURIComponent(USER)}:${encodeURIComponent(p)}@host.test:8080${path}`,
+  },
   { name: 'user info and a space in the host', value: (s, p, path) => `${s}://${USER}:${p}@host test:8080${path}` },
 ];
 
@@ -130,7 +133,8 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     scheme: 'http',
     path: '',
     valid: 'http://ditto.test:8080',
-    use: (value, logger) => new DittoClient({ baseUrl: value, credentials: { type: 'basic', username: 'ditto', password: 'ditto' }, logger }),
+    use: (value, logger) =>
+      new DittoClient({ baseUrl: value, credentials: { type: 'basic', username: 'ditto', password: 'ditto' }, logger }),
   },
   {
     name: 'DeviceRegistry baseUrl',
@@ -212,16 +216,14 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
     valid: '[fd00::1]:9094',
     use: (value, logger) => new KafkaNorthbound({ brokers: [value], logger }),
   },
-  ...(['REGISTRY_BASE_URL', 'DITTO_API_BASE_URL', 'HTTP_ADAPTER_BASE_URL'] as const).map(
-    (variable): EntryPoint => ({
-      name: `configFromEnv ${variable}`,
-      field: variable,
-      scheme: 'http',
-      path: '',
-      valid: '192.168.1.10:28080',
-      use: (value) => configFromEnv({ [variable]: value }),
-    }),
-  ),
+  ...(['REGISTRY_BASE_URL', 'DITTO_API_BASE_URL', 'HTTP_ADAPTER_BASE_URL'] as const).map((variable): EntryPoint => ({
+    name: `configFromEnv ${variable}`,
+    field: variable,
+    scheme: 'http',
+    path: '',
+    valid: '192.168.1.10:28080',
+    use: (value) => configFromEnv({ [variable]: value }),
+  })),
   ...(
     [
       ['MQTT_ADAPTER_IP', { MQTT_ADAPTER_PORT_MQTT: '1883' }],
@@ -229,16 +231,14 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
       ['KAFKA_IP', {}],
       ['HTTP_ADAPTER_IP', { HTTP_ADAPTER_PORT_HTTP: '18080' }],
     ] as const
-  ).map(
-    ([variable, ports]): EntryPoint => ({
-      name: `configFromEnv ${variable}`,
-      field: variable,
-      scheme: 'http',
-      path: '',
-      valid: '192.168.1.10',
-      use: (value) => configFromEnv({ [variable]: value, ...ports }),
-    }),
-  ),
+  ).map(([variable, ports]): EntryPoint => ({
+    name: `configFromEnv ${variable}`,
+    field: variable,
+    scheme: 'http',
+    path: '',
+    valid: '192.168.1.10',
+    use: (value) => configFromEnv({ [variable]: value, ...ports }),
+  })),
   {
     name: 'Cloud2Edge.fromEnv DITTO_API_BASE_URL',
     field: 'DITTO_API_BASE_URL',
@@ -309,7 +309,10 @@ describe('credentials in endpoint URLs never leak', () => {
     const cases: [() => unknown, RegExp][] = [
       [() => new DittoClient({ baseUrl: `http://${USER}:${LEFT}@ditto.test` }), /credentials/],
       [() => new DeviceRegistry({ baseUrl: `http://${USER}:${LEFT}@registry.test/v1` }), /`credentials`/],
-      [() => createDeviceClient({ ...device, transport: 'http', endpoint: `http://${USER}:${LEFT}@adapter.test` }), /`authId` and `password`/],
+      [
+        () => createDeviceClient({ ...device, transport: 'http', endpoint: `http://${USER}:${LEFT}@adapter.test` }),
+        /`authId` and `password`/,
+      ],
       [() => new AmqpNorthbound({ host: `${USER}:${LEFT}@router.test` }), /`credentials`/],
       [() => new KafkaNorthbound({ brokers: [`${USER}:${LEFT}@kafka.test:9094`] }), /`credentials`/],
       [() => configFromEnv({ DITTO_API_BASE_URL: `http://${USER}:${LEFT}@ditto.test` }), /TWINLEDGER_DITTO_USERNAME/],
@@ -325,9 +328,25 @@ describe('credentials in endpoint URLs never leak', () => {
   });
 
   it('invalid URLs without credentials are ValidationErrors at construction, never a TypeError later', () => {
-    for (const value of ['http://ditto.test:99999', 'http://ditto test', 'ftp://ditto.test', 'ditto.test:8080', 'http://', 'http://ditto.test/?q=1', 'http://ditto.test/#top']) {
-      assert.throws(() => new DittoClient({ baseUrl: value }), (error: unknown) => error instanceof ValidationError && error.field === 'baseUrl', value);
-      assert.throws(() => new HttpClient({ baseUrl: value, service: 'x' }), (error: unknown) => error instanceof ValidationError && error.field === 'baseUrl', value);
+    for (const value of [
+      'http://ditto.test:99999',
+      'http://ditto test',
+      'ftp://ditto.test',
+      'ditto.test:8080',
+      'http://',
+      'http://ditto.test/?q=1',
+      'http://ditto.test/#top',
+    ]) {
+      assert.throws(
+        () => new DittoClient({ baseUrl: value }),
+        (error: unknown) => error instanceof ValidationError && error.field === 'baseUrl',
+        value,
+      );
+      assert.throws(
+        () => new HttpClient({ baseUrl: value, service: 'x' }),
+        (error: unknown) => error instanceof ValidationError && error.field === 'baseUrl',
+        value,
+      );
       assert.throws(
         () => createDeviceClient({ ...device, transport: 'http', endpoint: value }),
         (error: unknown) => error instanceof ValidationError && error.field === 'endpoint',
@@ -343,13 +362,19 @@ describe('credentials in endpoint URLs never leak', () => {
     const ipv6 = configFromEnv({ HTTP_ADAPTER_IP: 'fd00::1', HTTP_ADAPTER_PORT_HTTP: '18080', KAFKA_IP: 'fd00::2' });
     assert.equal(ipv6.httpAdapter?.baseUrl, 'http://[fd00::1]:18080');
     assert.deepEqual(ipv6.kafka?.bootstrapServers, ['[fd00::2]:9094']);
-    assert.deepEqual(deviceEndpointFromConfig({ mqttAdapter: { host: 'fd00::1', port: 1883 } }, 'mqtt'), { endpoint: 'mqtt://[fd00::1]:1883', tls: undefined });
+    assert.deepEqual(deviceEndpointFromConfig({ mqttAdapter: { host: 'fd00::1', port: 1883 } }, 'mqtt'), {
+      endpoint: 'mqtt://[fd00::1]:1883',
+      tls: undefined,
+    });
   });
 
   it('says what is wrong without the value: the scheme when it is a known one, the port range', () => {
     assert.throws(() => new DittoClient({ baseUrl: 'ftp://ditto.test' }), /ftp:/);
     assert.throws(() => new DittoClient({ baseUrl: 'http://ditto.test:99999' }), /port/);
-    assert.throws(() => createDeviceClient({ ...device, transport: 'mqtt', endpoint: 'http://adapter.test:8080' }), /mqtt:\/\/ or mqtts:\/\//);
+    assert.throws(
+      () => createDeviceClient({ ...device, transport: 'mqtt', endpoint: 'http://adapter.test:8080' }),
+      /mqtt:\/\/ or mqtts:\/\//,
+    );
   });
 });
 
@@ -412,9 +437,18 @@ describe('a server that echoes credentials back', () => {
 
   const inUrl: { name: string; call: (url: string, logger: Logger) => Promise<unknown> }[] = [
     { name: 'DittoClient', call: async (url, logger) => new DittoClient({ baseUrl: url, logger, retry }).things.get('org.acme:lamp-1') },
-    { name: 'DeviceRegistry', call: async (url, logger) => new DeviceRegistry({ baseUrl: `${url}/v1`, logger, retry }).tenants.get('org.acme') },
-    { name: 'HttpClient', call: async (url, logger) => new HttpClient({ baseUrl: url, service: 'test', logger, retry }).request({ method: 'GET', path: '/x' }) },
-    { name: 'HTTP device client', call: (url, logger) => deviceTelemetry({ endpoint: url, authId: 'lamp-1', password: 'device-secret-1', logger }) },
+    {
+      name: 'DeviceRegistry',
+      call: async (url, logger) => new DeviceRegistry({ baseUrl: `${url}/v1`, logger, retry }).tenants.get('org.acme'),
+    },
+    {
+      name: 'HttpClient',
+      call: async (url, logger) => new HttpClient({ baseUrl: url, service: 'test', logger, retry }).request({ method: 'GET', path: '/x' }),
+    },
+    {
+      name: 'HTTP device client',
+      call: (url, logger) => deviceTelemetry({ endpoint: url, authId: 'lamp-1', password: 'device-secret-1', logger }),
+    },
   ];
 
   for (const { name, call } of inUrl) {
@@ -433,9 +467,18 @@ describe('a server that echoes credentials back', () => {
   }
 
   const inOptions: { name: string; call: (logger: Logger) => Promise<unknown> }[] = [
-    { name: 'DittoClient (credentials option)', call: (logger) => new DittoClient({ baseUrl: base, credentials: basic, logger, retry }).things.get('org.acme:lamp-1') },
-    { name: 'DeviceRegistry (credentials option)', call: (logger) => new DeviceRegistry({ baseUrl: `${base}/v1`, credentials: basic, logger, retry }).tenants.get('org.acme') },
-    { name: 'HTTP device client (authId and password)', call: (logger) => deviceTelemetry({ endpoint: base, authId: USER, password: PASSWORD, logger }) },
+    {
+      name: 'DittoClient (credentials option)',
+      call: (logger) => new DittoClient({ baseUrl: base, credentials: basic, logger, retry }).things.get('org.acme:lamp-1'),
+    },
+    {
+      name: 'DeviceRegistry (credentials option)',
+      call: (logger) => new DeviceRegistry({ baseUrl: `${base}/v1`, credentials: basic, logger, retry }).tenants.get('org.acme'),
+    },
+    {
+      name: 'HTTP device client (authId and password)',
+      call: (logger) => deviceTelemetry({ endpoint: base, authId: USER, password: PASSWORD, logger }),
+    },
   ];
 
   for (const { name, call } of inOptions) {

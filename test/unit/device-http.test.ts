@@ -80,7 +80,10 @@ class FakeHttpAdapter {
   waitForRequests(count: number, timeoutMs = 10_000): Promise<void> {
     if (this.requests.length >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${this.requests.length} of ${count} requests after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`only ${this.requests.length} of ${count} requests after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({
         count,
         resolve: () => {
@@ -128,7 +131,9 @@ class FakeHttpAdapter {
         }
       }
       // The command poll of the client (not notifyReady(), which has its own ttd) is held until a test answers it.
-      const isPoll = request.headers['content-type'] === 'application/vnd.eclipse-hono-empty-notification' && request.headers['hono-ttd'] === this.pollTtd;
+      const isPoll =
+        request.headers['content-type'] === 'application/vnd.eclipse-hono-empty-notification' &&
+        request.headers['hono-ttd'] === this.pollTtd;
       const handler = isPoll ? undefined : this.handlers.shift();
       if (handler !== undefined) handler(request, res);
       else if (isPoll) this.polls.push({ request, res });
@@ -406,7 +411,13 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     const gateway = device({ authId: 'gw-1' });
     await gateway.connect();
     const commands = gateway.commands();
-    await fake.sendCommand({ name: 'setInterval', requestId: 'req-2', target: 'org.acme:sensor-2', body: '30', contentType: 'application/json' });
+    await fake.sendCommand({
+      name: 'setInterval',
+      requestId: 'req-2',
+      target: 'org.acme:sensor-2',
+      body: '30',
+      contentType: 'application/json',
+    });
     const { value: command } = (await commands.next()) as IteratorYieldResult<DeviceCommand>;
     assert.equal(command.deviceId, 'org.acme:sensor-2');
     await command.respond(204);
@@ -476,7 +487,12 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
       throw new Error('relay stuck');
     });
     const message = switchMessage('ditto-7', { on: true });
-    await fake.sendCommand({ name: 'switch', requestId: 'hono-7', contentType: 'application/vnd.eclipse.ditto+json', body: JSON.stringify(message) });
+    await fake.sendCommand({
+      name: 'switch',
+      requestId: 'hono-7',
+      contentType: 'application/vnd.eclipse.ditto+json',
+      body: JSON.stringify(message),
+    });
     await fake.waitForRequests(3);
     const response = fake.requests.find((r) => r.url.startsWith('/command/res/')) as Recorded;
     assert.equal(response.url, '/command/res/hono-7?hono-cmd-status=500');
@@ -501,7 +517,10 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     await fake.waitForRequests(3);
     await new Promise((resolve) => setTimeout(resolve, 400));
     const responses = fake.requests.filter((r) => r.url.startsWith('/command/res/req-11'));
-    assert.deepEqual(responses.map((r) => r.url), ['/command/res/req-11?hono-cmd-status=200']);
+    assert.deepEqual(
+      responses.map((r) => r.url),
+      ['/command/res/req-11?hono-cmd-status=200'],
+    );
   });
 
   it('sends telemetry while a notifyReady() waits for a command (the wait holds up nothing)', async () => {
@@ -551,7 +570,11 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
   it('tries the adapter again for QoS 0 once the backoff delay has passed, instead of staying offline', async () => {
     const port = fake.port;
     await fake.stop();
-    const lamp = device({ reconnect: { policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 50, jitter: 'none' }) } });
+    const lamp = device({
+      reconnect: {
+        policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 50, jitter: 'none' }),
+      },
+    });
     await lamp.connect();
     await assert.rejects(lamp.telemetry({ n: 1 }), DeviceOfflineError); // sent, failed: offline
     await assert.rejects(lamp.telemetry({ n: 2 }), DeviceOfflineError); // within the delay: not sent
@@ -572,7 +595,10 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     await fake.sendCommand({ name: 'switch', requestId: 'req-5' });
     const { value: command } = (await commands.next()) as IteratorYieldResult<DeviceCommand>;
     fake.reply(status(503));
-    await assert.rejects(command.respond(200), (error: unknown) => error instanceof ServiceUnavailableError && /No application waits/.test(error.message));
+    await assert.rejects(
+      command.respond(200),
+      (error: unknown) => error instanceof ServiceUnavailableError && /No application waits/.test(error.message),
+    );
     assert.equal(command.answered, false);
     fake.reply(status(429), (_request, res) => {
       res.writeHead(202);
@@ -597,7 +623,12 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
 
     const messages = lamp.twin.messages();
     const message = switchMessage('ditto-1', { on: false });
-    await fake.sendCommand({ name: 'switch', requestId: 'hono-1', contentType: 'application/vnd.eclipse.ditto+json', body: JSON.stringify(message) });
+    await fake.sendCommand({
+      name: 'switch',
+      requestId: 'hono-1',
+      contentType: 'application/vnd.eclipse.ditto+json',
+      body: JSON.stringify(message),
+    });
     const { value: twinMessage } = (await messages.next()) as IteratorYieldResult<TwinMessage>;
     assert.equal(twinMessage.featureId, 'lamp');
     assert.equal(twinMessage.correlationId, 'ditto-1');
@@ -617,7 +648,10 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
     const lamp = device();
     await lamp.connect();
     await assert.rejects(lamp.telemetry('x', { properties: { a: 1 } }), ValidationError);
-    await assert.rejects(lamp.telemetry(Buffer.alloc(2049)), (error: unknown) => error instanceof DevicePayloadTooLargeError && error.local);
+    await assert.rejects(
+      lamp.telemetry(Buffer.alloc(2049)),
+      (error: unknown) => error instanceof DevicePayloadTooLargeError && error.local,
+    );
     assert.equal(fake.requests.length, 0);
   });
 });
@@ -625,7 +659,13 @@ describe('device HTTP client against a fake Hono HTTP adapter', () => {
 describe('device HTTP client over TLS with an X.509 client certificate', () => {
   it('verifies the adapter against the CA with the hostname override and presents the client certificate', async () => {
     const pki = createTestPki('c2e-hono-adapter-http');
-    const server = createHttpsServer({ key: pki.serverKey, cert: pki.serverCert, ca: [pki.caCert], requestCert: true, rejectUnauthorized: true });
+    const server = createHttpsServer({
+      key: pki.serverKey,
+      cert: pki.serverCert,
+      ca: [pki.caCert],
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
     const fake = new FakeHttpAdapter(server);
     const subjects: string[] = [];
     server.on('secureConnection', (socket: TLSSocket) => {

@@ -29,7 +29,14 @@ class AdapterConnection {
   /** What Hono does on the error topic for a failed message. */
   report(endpoint: string, correlationId: string | number, code: number, message: string): void {
     const body = { code, message, timestamp: new Date().toISOString(), 'correlation-id': String(correlationId) };
-    this.send({ cmd: 'publish', topic: `error///${endpoint}/${correlationId}/${code}`, payload: Buffer.from(JSON.stringify(body)), qos: 0, retain: false, dup: false });
+    this.send({
+      cmd: 'publish',
+      topic: `error///${endpoint}/${correlationId}/${code}`,
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
   }
   puback(messageId: number | undefined): void {
     this.send({ cmd: 'puback', messageId });
@@ -122,7 +129,8 @@ class FakeMqttAdapter {
   }
 }
 
-const quick = (maxAttempts = Number.POSITIVE_INFINITY) => new ExponentialBackoff({ maxAttempts, initialDelayMs: 5, maxDelayMs: 30, jitter: 'none' });
+const quick = (maxAttempts = Number.POSITIVE_INFINITY) =>
+  new ExponentialBackoff({ maxAttempts, initialDelayMs: 5, maxDelayMs: 30, jitter: 'none' });
 
 describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
   let fake: FakeMqttAdapter;
@@ -229,7 +237,15 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     });
     await lamp.connect();
     assert.deepEqual(fake.current.subscriptions, ['error///#', 'command///req/#']);
-    fake.current.send({ cmd: 'publish', topic: 'command///req/r-1/switch', payload: Buffer.from('{}'), qos: 1, messageId: 7, retain: false, dup: false });
+    fake.current.send({
+      cmd: 'publish',
+      topic: 'command///req/r-1/switch',
+      payload: Buffer.from('{}'),
+      qos: 1,
+      messageId: 7,
+      retain: false,
+      dup: false,
+    });
     await until(() => fake.acks.includes(7), 'the PUBACK of the command');
     assert.equal(handlerStarted, true);
     assert.equal(fake.publishes.length, 0, 'the application has not answered yet');
@@ -246,9 +262,25 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     });
     await lamp.connect();
     for (const id of [1, 2]) {
-      fake.current.send({ cmd: 'publish', topic: 'command///req/r-dup/switch', payload: Buffer.from('{}'), qos: 1, messageId: id, retain: false, dup: id === 2 });
+      fake.current.send({
+        cmd: 'publish',
+        topic: 'command///req/r-dup/switch',
+        payload: Buffer.from('{}'),
+        qos: 1,
+        messageId: id,
+        retain: false,
+        dup: id === 2,
+      });
     }
-    fake.current.send({ cmd: 'publish', topic: 'command///req/r-next/switch', payload: Buffer.from('{}'), qos: 1, messageId: 3, retain: false, dup: false });
+    fake.current.send({
+      cmd: 'publish',
+      topic: 'command///req/r-next/switch',
+      payload: Buffer.from('{}'),
+      qos: 1,
+      messageId: 3,
+      retain: false,
+      dup: false,
+    });
     await until(() => names.length === 2 && fake.acks.length === 3, 'two commands');
     assert.deepEqual(names, ['r-dup', 'r-next']);
   });
@@ -280,7 +312,10 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     fake.refusedFilters = ['command//+/req/#'];
     const gateway = device({ authId: 'gw-1', gateway: true });
     gateway.onCommand(() => undefined);
-    await assert.rejects(gateway.connect(), (error: unknown) => error instanceof DeviceConnectError && /command\/\/\+\/req\/#/.test(error.message));
+    await assert.rejects(
+      gateway.connect(),
+      (error: unknown) => error instanceof DeviceConnectError && /command\/\/\+\/req\/#/.test(error.message),
+    );
   });
 
   it('sends an unacknowledged QoS 1 message again after the adapter closed the connection', async () => {
@@ -298,7 +333,10 @@ describe('device MQTT client against a stand-in Hono MQTT adapter', () => {
     await lamp.telemetry({ n: 1 }, { qos: 1 });
     assert.equal(fake.publishes.length, 2);
     assert.equal(fake.connects.length, 2);
-    assert.deepEqual(fake.publishes.map((p) => p.payload.toString()), ['{"n":1}', '{"n":1}']);
+    assert.deepEqual(
+      fake.publishes.map((p) => p.payload.toString()),
+      ['{"n":1}', '{"n":1}'],
+    );
   });
 
   it('reports a lost connection as lost (reset, closed by the adapter), not as a failed CONNECT', async () => {

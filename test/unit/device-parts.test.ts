@@ -24,7 +24,10 @@ describe('Hono MQTT topics', () => {
   it('builds publish topics for devices and gateways, with property bags', () => {
     assert.equal(publishTopic('telemetry', undefined), 'telemetry');
     assert.equal(publishTopic('t', 'org.acme:sensor-2'), 't//org.acme:sensor-2');
-    assert.equal(publishTopic('telemetry', undefined, { 'content-type': 'application/json' }), 'telemetry/?content-type=application%2Fjson');
+    assert.equal(
+      publishTopic('telemetry', undefined, { 'content-type': 'application/json' }),
+      'telemetry/?content-type=application%2Fjson',
+    );
     assert.equal(publishTopic('event', 'd', { 'hono-ttl': '30', 'a b': 'c&d' }), 'event//d/?hono-ttl=30&a%20b=c%26d');
     assert.equal(encodePropertyBag({}), '');
   });
@@ -50,14 +53,22 @@ describe('Hono MQTT topics', () => {
     assert.equal(parseCommandTopic('command///req//setBrightness')?.requestId, undefined);
     assert.equal(parseCommandTopic('c//4711/q//setBrightness')?.deviceId, '4711');
     assert.equal(parseCommandTopic('command/DEFAULT_TENANT/4711/req/r/a/b/c')?.name, 'a/b/c');
-    assert.deepEqual(parseCommandTopic('command///req/r/switch/?content-type=application%2Fjson')?.properties, { 'content-type': 'application/json' });
+    assert.deepEqual(parseCommandTopic('command///req/r/switch/?content-type=application%2Fjson')?.properties, {
+      'content-type': 'application/json',
+    });
     assert.equal(parseCommandTopic('command///req/r/'), undefined);
     assert.equal(parseCommandTopic('command///res/r/200'), undefined);
     assert.equal(parseCommandTopic('telemetry'), undefined);
   });
 
   it('parses error topics', () => {
-    assert.deepEqual(parseErrorTopic('error///telemetry/5/413'), { tenant: '', deviceId: '', endpoint: 'telemetry', correlationId: '5', status: 413 });
+    assert.deepEqual(parseErrorTopic('error///telemetry/5/413'), {
+      tenant: '',
+      deviceId: '',
+      endpoint: 'telemetry',
+      correlationId: '5',
+      status: 413,
+    });
     assert.equal(parseErrorTopic('error//org.acme:sensor-2/event/-1/503')?.deviceId, 'org.acme:sensor-2');
     assert.equal(parseErrorTopic('error///telemetry/5'), undefined);
     assert.equal(parseErrorTopic('error///telemetry/5/abc'), undefined);
@@ -82,7 +93,10 @@ describe('offline queue', () => {
     const [a, b, c] = [new Item('a'), new Item('b'), new Item('c')];
     queue.push(a);
     queue.push(b);
-    assert.throws(() => queue.push(c), (error: unknown) => error instanceof OfflineQueueFullError && error.reason === 'rejected' && error.kind === 'event');
+    assert.throws(
+      () => queue.push(c),
+      (error: unknown) => error instanceof OfflineQueueFullError && error.reason === 'rejected' && error.kind === 'event',
+    );
     assert.equal(queue.size, 2);
     assert.equal(queue.shift(), a);
     assert.equal(queue.shift(), b);
@@ -95,7 +109,10 @@ describe('offline queue', () => {
     for (const item of items) queue.push(item);
     assert.ok(items[0]?.failure instanceof OfflineQueueFullError);
     assert.equal((items[0]?.failure as OfflineQueueFullError).reason, 'evicted');
-    assert.deepEqual(queue.drain().map((item) => item.name), ['b', 'c']);
+    assert.deepEqual(
+      queue.drain().map((item) => item.name),
+      ['b', 'c'],
+    );
   });
 
   it('puts admitted messages back at the front, even beyond the bound, and forgets discarded ones', () => {
@@ -107,7 +124,10 @@ describe('offline queue', () => {
     assert.equal(queue.size, 4);
     queue.discard(c);
     assert.equal(queue.size, 3);
-    assert.deepEqual(queue.drain().map((item) => item.name), ['a', 'b', 'd']);
+    assert.deepEqual(
+      queue.drain().map((item) => item.name),
+      ['a', 'b', 'd'],
+    );
   });
 
   it('stays correct over many pushes and shifts (compaction)', () => {
@@ -264,7 +284,13 @@ describe('adapter endpoints from the Cloud2Edge environment', () => {
       endpoint: 'mqtts://192.168.1.10:30883',
       tls: { caFile: '/etc/c2e/ca.crt', serverName: 'c2e-hono-adapter-mqtt' },
     });
-    assert.throws(() => deviceEndpointFromConfig({}, 'mqtt'), (error: unknown) => error instanceof ValidationError && /MQTT_ADAPTER_IP/.test(error.message));
-    assert.throws(() => deviceEndpointFromConfig({}, 'http'), (error: unknown) => error instanceof ValidationError && /HTTP_ADAPTER_BASE_URL/.test(error.message));
+    assert.throws(
+      () => deviceEndpointFromConfig({}, 'mqtt'),
+      (error: unknown) => error instanceof ValidationError && /MQTT_ADAPTER_IP/.test(error.message),
+    );
+    assert.throws(
+      () => deviceEndpointFromConfig({}, 'http'),
+      (error: unknown) => error instanceof ValidationError && /HTTP_ADAPTER_BASE_URL/.test(error.message),
+    );
   });
 });

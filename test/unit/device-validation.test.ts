@@ -38,7 +38,10 @@ describe('device client options are validated when the client is created', () =>
   it('requires a transport, a matching endpoint and credentials', () => {
     throwsField(() => createDeviceClient(undefined as unknown as DeviceClientOptions), 'options');
     throwsField(() => createDeviceClient({ ...base, endpoint: 'http://x' } as unknown as DeviceClientOptions), 'transport');
-    throwsField(() => createDeviceClient({ ...base, transport: 'amqp', endpoint: 'http://x' } as unknown as DeviceClientOptions), 'transport');
+    throwsField(
+      () => createDeviceClient({ ...base, transport: 'amqp', endpoint: 'http://x' } as unknown as DeviceClientOptions),
+      'transport',
+    );
     throwsField(() => createDeviceClient({ ...base, transport: 'http', endpoint: 'mqtt://x:1883' }), 'endpoint');
     throwsField(() => createDeviceClient({ ...base, transport: 'mqtt', endpoint: 'http://x:8080' }), 'endpoint');
     throwsField(() => createDeviceClient({ ...base, transport: 'mqtt', endpoint: 'not a url' }), 'endpoint');
@@ -52,7 +55,8 @@ describe('device client options are validated when the client is created', () =>
     throwsField(() => createDeviceClient({ ...base, transport: 'http', endpoint: 'http://x', tenant: 'org acme' }), 'tenant');
     assert.throws(
       () => createDeviceClient({ ...base, transport: 'http', endpoint: 'http://x', authId: 'lamp-1@org.acme' }),
-      (error: unknown) => error instanceof ValidationError && error.field === 'authId' && /may contain neither "@" nor ":"/.test(error.message),
+      (error: unknown) =>
+        error instanceof ValidationError && error.field === 'authId' && /may contain neither "@" nor ":"/.test(error.message),
     );
     throwsField(() => createDeviceClient({ ...base, transport: 'http', endpoint: 'http://x', authId: 'org.acme:lamp-1' }), 'authId');
     throwsField(() => createDeviceClient({ ...base, transport: 'http', endpoint: 'http://x', thingId: 'lamp-1' }), 'thingId');
@@ -72,7 +76,10 @@ describe('device client options are validated when the client is created', () =>
     throwsField(() => createDeviceClient({ ...mqtt, commandQos: 2 as 1 }), 'commandQos');
     throwsField(() => createDeviceClient({ ...mqtt, maxInFlight: 0 }), 'maxInFlight');
     throwsField(() => createDeviceClient({ ...mqtt, maxInFlight: 65_536 }), 'maxInFlight');
-    throwsField(() => createDeviceClient({ ...mqtt, tls: { certFile: '/nonexistent/client.crt', keyFile: '/nonexistent/client.key' } }), 'tls.certFile');
+    throwsField(
+      () => createDeviceClient({ ...mqtt, tls: { certFile: '/nonexistent/client.crt', keyFile: '/nonexistent/client.key' } }),
+      'tls.certFile',
+    );
   });
 });
 
@@ -98,7 +105,10 @@ describe('device client calls are validated before any I/O', () => {
   });
 
   it('refuses to send before connect()', async () => {
-    await assert.rejects(device.telemetry('x'), (error: unknown) => error instanceof DeviceClientStateError && /connect\(\) first/.test(error.message));
+    await assert.rejects(
+      device.telemetry('x'),
+      (error: unknown) => error instanceof DeviceClientStateError && /connect\(\) first/.test(error.message),
+    );
     await device.connect();
   });
 
@@ -152,7 +162,15 @@ describe('command responses are validated before any I/O', () => {
   const sent: number[] = [];
   const command = (requestId: string | undefined, payload = '{"on":true}') =>
     new IncomingCommand(
-      { name: 'switch', requestId, deviceId: undefined, contentType: undefined, payload: Buffer.from(payload), properties: {}, transport: 'mqtt' },
+      {
+        name: 'switch',
+        requestId,
+        deviceId: undefined,
+        contentType: undefined,
+        payload: Buffer.from(payload),
+        properties: {},
+        transport: 'mqtt',
+      },
       async (_command, status) => {
         sent.push(status);
       },

@@ -35,9 +35,15 @@ describe('SseParser', () => {
   });
 
   it('accepts CRLF, LF and CR line endings, also when a CRLF is split across chunks', () => {
-    assert.deepEqual(parseAll(['data: a\r\n\r\ndata: b\r\rdata: c\n\n']).map((e) => e.data), ['a', 'b', 'c']);
+    assert.deepEqual(
+      parseAll(['data: a\r\n\r\ndata: b\r\rdata: c\n\n']).map((e) => e.data),
+      ['a', 'b', 'c'],
+    );
     // "\r" at the end of one chunk and "\n" at the start of the next is ONE line break, not two.
-    assert.deepEqual(parseAll(['data: x\r', '\ndata: y\r', '\n\r', '\n']).map((e) => e.data), ['x\ny']);
+    assert.deepEqual(
+      parseAll(['data: x\r', '\ndata: y\r', '\n\r', '\n']).map((e) => e.data),
+      ['x\ny'],
+    );
   });
 
   it('reassembles events and UTF-8 characters split across chunks', () => {
@@ -49,8 +55,14 @@ describe('SseParser', () => {
 
   it('strips one leading BOM only', () => {
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
-    assert.deepEqual(parseAll([bom, Buffer.from('data: a\n\n')]).map((e) => e.data), ['a']);
-    assert.deepEqual(parseAll(['\uFEFFdata: b\n\n']).map((e) => e.data), ['b']);
+    assert.deepEqual(
+      parseAll([bom, Buffer.from('data: a\n\n')]).map((e) => e.data),
+      ['a'],
+    );
+    assert.deepEqual(
+      parseAll(['\uFEFFdata: b\n\n']).map((e) => e.data),
+      ['b'],
+    );
     // A second BOM makes the first line's field name "\uFEFFdata", which is unknown: nothing is dispatched.
     assert.deepEqual(parseAll(['\uFEFF\uFEFFdata: c\n\n']), []);
   });
@@ -58,7 +70,10 @@ describe('SseParser', () => {
   it('keeps the last event ID across events, ignores ids with NUL, and resets on an empty id', () => {
     const parser = new SseParser({ lastEventId: 'from-before' });
     const events = parseAll(['data: a\n\n', 'id: 1\ndata: b\n\n', 'id: bad\u0000id\ndata: c\n\n', 'id\ndata: d\n\n'], parser);
-    assert.deepEqual(events.map((e) => e.lastEventId), ['from-before', '1', '1', '']);
+    assert.deepEqual(
+      events.map((e) => e.lastEventId),
+      ['from-before', '1', '1', ''],
+    );
     assert.equal(parser.lastEventId, '');
   });
 

@@ -184,7 +184,10 @@ describe('ChangeStreamApi.subscribe', () => {
     });
     const started = Date.now();
     const changes = await take(api(server.baseUrl).subscribe({ retry: fast(), timeoutMs }), 3);
-    assert.deepEqual(changes.map((c) => c.thingId), ['a:1', 'a:2', 'a:3']);
+    assert.deepEqual(
+      changes.map((c) => c.thingId),
+      ['a:1', 'a:2', 'a:3'],
+    );
     // All three came over one connection that lived well past the deadline. (On a loaded machine a
     // connect may itself exceed the deadline and be retried; that is the deadline doing its job.)
     const connections = new Set(changes.map((c) => (c.data.attributes as { connection: number }).connection));
@@ -270,7 +273,10 @@ describe('ChangeStreamApi.subscribe', () => {
       res.end(event({ thingId: 'a:1', attributes: { connection: index } }));
     });
     const changes = await take(api(server.baseUrl).subscribe({ retry: fast(), lastEventId: 'resume-7' }), 3);
-    assert.deepEqual(changes.map((c) => c.data.attributes), [{ connection: 1 }, { connection: 2 }, { connection: 3 }]);
+    assert.deepEqual(
+      changes.map((c) => c.data.attributes),
+      [{ connection: 1 }, { connection: 2 }, { connection: 3 }],
+    );
     // The server never sent ids, so the caller's id stays in effect on every reconnect.
     assert.deepEqual(server.connections.map((c) => c.req.headers['last-event-id']).slice(0, 3), ['resume-7', 'resume-7', 'resume-7']);
   });
@@ -292,7 +298,10 @@ describe('ChangeStreamApi.subscribe', () => {
       res.end(event({ thingId: 'a:1', attributes: { index } }));
     });
     const changes = await take(api(server.baseUrl).subscribe({ retry: policy }), 3);
-    assert.deepEqual(changes.map((c) => c.data.attributes), [{ index: 1 }, { index: 4 }, { index: 5 }]);
+    assert.deepEqual(
+      changes.map((c) => c.data.attributes),
+      [{ index: 1 }, { index: 4 }, { index: 5 }],
+    );
     // drop (1) → 503 (2) → 503 (3) → connected, drop (1 again) → ...
     assert.deepEqual(attempts.slice(0, 4), [1, 2, 3, 1]);
   });
@@ -516,7 +525,11 @@ describe('ChangeStreamApi.subscribe', () => {
       [{ headers: { 'x-test': 'a\r\nb' } }, 'headers.x-test'],
     ];
     for (const [options, field] of invalid) {
-      assert.throws(() => changes.subscribe(options), (error: unknown) => error instanceof ValidationError && error.field === field, field);
+      assert.throws(
+        () => changes.subscribe(options),
+        (error: unknown) => error instanceof ValidationError && error.field === field,
+        field,
+      );
     }
   });
 });

@@ -23,18 +23,7 @@ import { HttpClient } from '../../src/core/http.js';
 import { DittoClient, dittoHints } from '../../src/ditto/index.js';
 import { ChangeStreamApi } from '../../src/ditto/changes.js';
 import { SearchApi } from '../../src/ditto/search.js';
-import {
-  BASE,
-  BASIC,
-  PASSWORD,
-  THING,
-  THING_SEG,
-  capturingLogger,
-  errorBody,
-  fixture,
-  makeClient,
-  route,
-} from '../fixtures/ditto/kit.js';
+import { BASE, BASIC, PASSWORD, THING, THING_SEG, capturingLogger, errorBody, fixture, makeClient, route } from '../fixtures/ditto/kit.js';
 
 const THING_PATH = `/api/2/things/${THING_SEG}`;
 
@@ -74,15 +63,23 @@ describe('DittoClient', () => {
     }
 
     it('maps 409 to ConflictError', async () => {
-      route('PUT', THING_PATH, { status: 409, body: { status: 409, error: 'things:thing.conflict', message: 'The Thing already exists.' } });
-      await assert.rejects(makeClient().things.put(THING, {}), (error: unknown) => error instanceof ConflictError && error.upstreamCode === 'things:thing.conflict');
+      route('PUT', THING_PATH, {
+        status: 409,
+        body: { status: 409, error: 'things:thing.conflict', message: 'The Thing already exists.' },
+      });
+      await assert.rejects(
+        makeClient().things.put(THING, {}),
+        (error: unknown) => error instanceof ConflictError && error.upstreamCode === 'things:thing.conflict',
+      );
     });
 
     it('maps 424 (failed acknowledgements) to FailedDependencyError listing the acks in the hint and body', async () => {
       const acks = fixture('acks-failed.json');
       route('PUT', `${THING_PATH}/attributes/on`, { status: 424, body: acks });
       await assert.rejects(
-        makeClient().things.attributes(THING).put('on', true, { requestedAcks: ['twin-persisted', 'search-persisted'], dittoTimeout: 3 }),
+        makeClient()
+          .things.attributes(THING)
+          .put('on', true, { requestedAcks: ['twin-persisted', 'search-persisted'], dittoTimeout: 3 }),
         (error: unknown) => {
           assert.ok(error instanceof FailedDependencyError);
           assert.match(error.hint ?? '', /requested-acks: twin-persisted,search-persisted/);
@@ -93,10 +90,21 @@ describe('DittoClient', () => {
     });
 
     it('explains 412 for If-None-Match: * and for a condition', async () => {
-      route('PUT', THING_PATH, { status: 412, body: errorBody(412) }, { status: 412, body: { status: 412, error: 'things:condition.failed', message: 'The specified condition does not match.' } });
+      route(
+        'PUT',
+        THING_PATH,
+        { status: 412, body: errorBody(412) },
+        { status: 412, body: { status: 412, error: 'things:condition.failed', message: 'The specified condition does not match.' } },
+      );
       const things = makeClient().things;
-      await assert.rejects(things.put(THING, {}, { ifNoneMatch: '*' }), (error: unknown) => error instanceof PreconditionFailedError && /already exists/.test(error.hint ?? ''));
-      await assert.rejects(things.put(THING, {}, { condition: 'eq(attributes/a,1)' }), (error: unknown) => error instanceof PreconditionFailedError && /condition did not hold/.test(error.hint ?? ''));
+      await assert.rejects(
+        things.put(THING, {}, { ifNoneMatch: '*' }),
+        (error: unknown) => error instanceof PreconditionFailedError && /already exists/.test(error.hint ?? ''),
+      );
+      await assert.rejects(
+        things.put(THING, {}, { condition: 'eq(attributes/a,1)' }),
+        (error: unknown) => error instanceof PreconditionFailedError && /condition did not hold/.test(error.hint ?? ''),
+      );
     });
 
     it('explains 304 Not Modified for If-None-Match reads', async () => {
@@ -120,7 +128,13 @@ describe('DittoClient', () => {
     it('never puts the Ditto password in errors or logs, even when the server echoes it', async () => {
       const logger = capturingLogger();
       const echoed = { status: 503, error: 'gateway:service.unavailable', message: `auth ditto:${PASSWORD} / ${BASIC}` };
-      route('GET', THING_PATH, { status: 503, body: echoed }, { status: 503, body: echoed }, { status: 401, body: { ...errorBody(401), message: `bad password ${PASSWORD}` } });
+      route(
+        'GET',
+        THING_PATH,
+        { status: 503, body: echoed },
+        { status: 503, body: echoed },
+        { status: 401, body: { ...errorBody(401), message: `bad password ${PASSWORD}` } },
+      );
       await assert.rejects(makeClient({ logger }).things.get(THING), (error: unknown) => {
         assert.ok(error instanceof UnauthorizedError);
         const text = `${error.message} ${error.upstreamMessage} ${error.hint} ${JSON.stringify(error.body)} ${error.url}`;
@@ -156,12 +170,18 @@ describe('DittoClient', () => {
   describe('deadlines and cancellation', () => {
     it('times out with TimeoutError after timeoutMs', async () => {
       nock(BASE).get(THING_PATH).delay(1_000).reply(200, {});
-      await assert.rejects(makeClient().things.get(THING, { timeoutMs: 50 }), (error: unknown) => error instanceof TimeoutError && error.timeoutMs === 50);
+      await assert.rejects(
+        makeClient().things.get(THING, { timeoutMs: 50 }),
+        (error: unknown) => error instanceof TimeoutError && error.timeoutMs === 50,
+      );
     });
 
     it('uses the client default timeout', async () => {
       nock(BASE).get(THING_PATH).delay(1_000).reply(200, {});
-      await assert.rejects(makeClient({ timeoutMs: 60 }).things.get(THING), (error: unknown) => error instanceof TimeoutError && error.timeoutMs === 60);
+      await assert.rejects(
+        makeClient({ timeoutMs: 60 }).things.get(THING),
+        (error: unknown) => error instanceof TimeoutError && error.timeoutMs === 60,
+      );
     });
 
     it('aborts with AbortError when the signal fires', async () => {
@@ -187,12 +207,18 @@ describe('DittoClient', () => {
     });
 
     it('rejects a base URL that is not http(s)', () => {
-      assert.throws(() => new DittoClient({ baseUrl: 'ditto.test' }), (error: unknown) => error instanceof ValidationError && error.field === 'baseUrl');
+      assert.throws(
+        () => new DittoClient({ baseUrl: 'ditto.test' }),
+        (error: unknown) => error instanceof ValidationError && error.field === 'baseUrl',
+      );
     });
 
     it('applies ID rule overrides', async () => {
       const client = makeClient({ idRules: { maxEntityIdLength: 10 } });
-      await assert.rejects(client.things.get(THING), (error: unknown) => error instanceof ValidationError && /at most 10/.test(error.message));
+      await assert.rejects(
+        client.things.get(THING),
+        (error: unknown) => error instanceof ValidationError && /at most 10/.test(error.message),
+      );
     });
 
     it('uses a caller-supplied HttpClient', async () => {

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
-import {
-  BadRequestError,
-  NotFoundError,
-  ServiceUnavailableError,
-  UnauthorizedError,
-  ValidationError,
-} from '../../src/core/index.js';
+import { BadRequestError, NotFoundError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../../src/core/index.js';
 import type { Connection, ConnectionStatus, NewConnection } from '../../src/ditto/index.js';
-import { BASIC, DEVOPS_BASIC, DEVOPS_PASSWORD, capturingLogger, errorBody, fixture, makeClient, route, watchUnmatched } from '../fixtures/ditto/kit.js';
+import {
+  BASIC,
+  DEVOPS_BASIC,
+  DEVOPS_PASSWORD,
+  capturingLogger,
+  errorBody,
+  fixture,
+  makeClient,
+  route,
+  watchUnmatched,
+} from '../fixtures/ditto/kit.js';
 
 const ID = 'hono-kafka-connection-for-org_acme';
 const PATH = `/api/2/connections/${ID}`;
@@ -56,7 +60,13 @@ describe('ConnectionsApi', () => {
   });
 
   it('creates with a generated ID (POST, dry-run) without retrying', async () => {
-    const { seen } = route('POST', '/api/2/connections', { status: 201, body: connection }, { status: 200 }, { status: 503, body: errorBody(503) });
+    const { seen } = route(
+      'POST',
+      '/api/2/connections',
+      { status: 201, body: connection },
+      { status: 200 },
+      { status: 503, body: errorBody(503) },
+    );
     const connections = makeClient().connections;
     assert.deepEqual(await connections.create(newConnection), connection);
     assert.equal(await connections.create(newConnection, { dryRun: true }), undefined);
@@ -99,7 +109,15 @@ describe('ConnectionsApi', () => {
   });
 
   it('explains 401 and 404 for connections', async () => {
-    route('GET', PATH, { status: 401, body: errorBody(401) }, { status: 404, body: { status: 404, error: 'connectivity:connection.notfound', message: `The Connection with ID '${ID}' could not be found.` } });
+    route(
+      'GET',
+      PATH,
+      { status: 401, body: errorBody(401) },
+      {
+        status: 404,
+        body: { status: 404, error: 'connectivity:connection.notfound', message: `The Connection with ID '${ID}' could not be found.` },
+      },
+    );
     const connections = makeClient().connections;
     await assert.rejects(connections.get(ID), (error: unknown) => {
       assert.ok(error instanceof UnauthorizedError);

@@ -12,7 +12,10 @@ const POLICY = 'org.acme:policy-1';
 const POLICY_PATH = `/api/2/policies/${'org.acme%3Apolicy-1'}`;
 
 const isValidation = isDotSegmentError;
-const catchAll = () => recordEveryRequest(BASE, (method) => (method === 'GET' ? [200, '{}', { 'content-type': 'application/json' }] : [method === 'POST' ? 202 : 204]));
+const catchAll = () =>
+  recordEveryRequest(BASE, (method) =>
+    method === 'GET' ? [200, '{}', { 'content-type': 'application/json' }] : [method === 'POST' ? 202 : 204],
+  );
 
 describe('Ditto paths refuse "." and ".." segments', () => {
   before(() => nock.disableNetConnect());
@@ -58,8 +61,14 @@ describe('Ditto paths refuse "." and ".." segments', () => {
     const client = makeClient();
     await assert.rejects(client.messages.send({ thingId: THING, subject: '..' }), isValidation('subject'));
     await assert.rejects(client.messages.send({ thingId: THING, subject: 'a/../../..' }), isValidation('subject'));
-    await assert.rejects(client.connections.delete('..'), (error: unknown) => error instanceof ValidationError && error.field === 'connectionId');
-    await assert.rejects(client.connections.delete('.'), (error: unknown) => error instanceof ValidationError && error.field === 'connectionId');
+    await assert.rejects(
+      client.connections.delete('..'),
+      (error: unknown) => error instanceof ValidationError && error.field === 'connectionId',
+    );
+    await assert.rejects(
+      client.connections.delete('.'),
+      (error: unknown) => error instanceof ValidationError && error.field === 'connectionId',
+    );
     assert.deepEqual(seen, []);
   });
 

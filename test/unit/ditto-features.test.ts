@@ -85,7 +85,10 @@ describe('FeatureHandle', () => {
         const { seen } = route('PUT', `${base}/value`, ...values.map(() => ({ status: 204 })));
         const handle = makeClient().feature(THING, 'temperature')[tree];
         for (const value of values) await handle.put('value', value, { requestedAcks: ['twin-persisted'] });
-        assert.deepEqual(seen.map((request) => request.body), values);
+        assert.deepEqual(
+          seen.map((request) => request.body),
+          values,
+        );
         assert.ok(seen.every((request) => request.headers['requested-acks'] === 'twin-persisted'));
       });
 
@@ -143,7 +146,12 @@ describe('FeaturesHandle', () => {
   afterEach(() => nock.cleanAll());
 
   it('gets, puts, merges and deletes all features', async () => {
-    const get = route('GET', FEATURES, { status: 200, body: thing.features, headers: { etag: '"hash:f"' } }, { status: 200, body: thing.features });
+    const get = route(
+      'GET',
+      FEATURES,
+      { status: 200, body: thing.features, headers: { etag: '"hash:f"' } },
+      { status: 200, body: thing.features },
+    );
     const put = route('PUT', FEATURES, { status: 204 });
     const patch = route('PATCH', FEATURES, { status: 204 });
     const del = route('DELETE', FEATURES, { status: 204 });

@@ -102,7 +102,7 @@ describe('dittoHeaders', () => {
 });
 
 describe('dittoCallOptions', () => {
-  it('extends the SDK deadline beyond Ditto\'s own wait unless the caller set one', () => {
+  it("extends the SDK deadline beyond Ditto's own wait unless the caller set one", () => {
     assert.equal(dittoCallOptions({ dittoTimeout: 30 }, 10_000).timeoutMs, 35_000);
     assert.equal(dittoCallOptions({ dittoTimeout: 2 }, 10_000).timeoutMs, undefined);
     assert.equal(dittoCallOptions({ dittoTimeout: 30, timeoutMs: 1_000 }, 10_000).timeoutMs, 1_000);

@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
-import {
-  BadRequestError,
-  RequestTimeoutError,
-  ServiceUnavailableError,
-  TimeoutError,
-  ValidationError,
-} from '../../src/core/index.js';
+import { BadRequestError, RequestTimeoutError, ServiceUnavailableError, TimeoutError, ValidationError } from '../../src/core/index.js';
 import { liveMessage } from '../../src/protocol/codec.js';
 import { BASE, BASIC, THING, THING_SEG, errorBody, makeClient, route, watchUnmatched } from '../fixtures/ditto/kit.js';
 
@@ -44,7 +38,7 @@ describe('MessagesApi', () => {
     assert.equal(response.headers['correlation-id'], 'from-ditto');
   });
 
-  it('uses the caller\'s correlation-id and acks, and falls back to it when Ditto sends none', async () => {
+  it("uses the caller's correlation-id and acks, and falls back to it when Ditto sends none", async () => {
     const { seen } = route('POST', `${INBOX}/switch`, { status: 204 });
     const response = await makeClient().messages.send(
       { thingId: THING, subject: 'switch', timeoutSeconds: 5 },
@@ -116,17 +110,14 @@ describe('MessagesApi', () => {
 
   it('408 becomes RequestTimeoutError with the device hint, and is not retried', async () => {
     const { seen } = route('POST', `${INBOX}/switch`, { status: 408, body: errorBody(408) }, { status: 200, body: {} });
-    await assert.rejects(
-      makeClient().messages.send({ thingId: THING, subject: 'switch', timeoutSeconds: 3 }),
-      (error: unknown) => {
-        assert.ok(error instanceof RequestTimeoutError);
-        assert.equal(error.upstreamCode, 'command.timeout');
-        assert.match(error.hint ?? '', /no device answered within 3 s/i);
-        assert.match(error.hint ?? '', /connected and subscribed for commands/);
-        assert.match(error.hint ?? '', /Hono's request id and Ditto's correlation-id/);
-        return true;
-      },
-    );
+    await assert.rejects(makeClient().messages.send({ thingId: THING, subject: 'switch', timeoutSeconds: 3 }), (error: unknown) => {
+      assert.ok(error instanceof RequestTimeoutError);
+      assert.equal(error.upstreamCode, 'command.timeout');
+      assert.match(error.hint ?? '', /no device answered within 3 s/i);
+      assert.match(error.hint ?? '', /connected and subscribed for commands/);
+      assert.match(error.hint ?? '', /Hono's request id and Ditto's correlation-id/);
+      return true;
+    });
     assert.equal(seen.length, 1);
   });
 
@@ -190,7 +181,22 @@ describe('MessagesApi', () => {
       });
     const accepted = ['switch', 'state/changed now', 'a?b#c', '100%', '温度/설정', 'ping🙂', 'x'.repeat(256)];
     // NUL and LF were percent-encoded and sent before, while the builder refused them.
-    const refused = ['a\u0000b', 'a\nb', 'a\r\nb', 'a\u007fb', 'caf\u00e9', '\u0080', 'x'.repeat(257), 'a\uD800b', '/s', 's/', 'a//b', '..', 'a/./b', ''];
+    const refused = [
+      'a\u0000b',
+      'a\nb',
+      'a\r\nb',
+      'a\u007fb',
+      'caf\u00e9',
+      '\u0080',
+      'x'.repeat(257),
+      'a\uD800b',
+      '/s',
+      's/',
+      'a//b',
+      '..',
+      'a/./b',
+      '',
+    ];
     const messages = makeClient().messages;
     for (const subject of accepted) {
       assert.equal(liveMessage(THING, subject, undefined, { direction: 'inbox' }).path, `/inbox/messages/${subject}`);

@@ -27,7 +27,12 @@ describe('PoliciesApi', () => {
   });
 
   it('puts a policy: 201 created with body, 204 replaced', async () => {
-    const { seen } = route('PUT', POLICY_PATH, { status: 201, body: policy, headers: { etag: '"rev:1"' } }, { status: 204, headers: { etag: '"rev:2"' } });
+    const { seen } = route(
+      'PUT',
+      POLICY_PATH,
+      { status: 201, body: policy, headers: { etag: '"rev:1"' } },
+      { status: 204, headers: { etag: '"rev:2"' } },
+    );
     const policies = makeClient().policies;
     const created = await policies.put(POLICY, newPolicy, { allowPolicyLockout: true, ifNoneMatch: '*' });
     assert.deepEqual(created, { status: 201, created: true, etag: '"rev:1"', policy });
@@ -154,11 +159,17 @@ describe('PoliciesApi', () => {
       await assert.rejects(entries.get(''), isValidation('label'));
       await assert.rejects(entries.put('a/b', policy.entries.HONO!), isValidation('label'));
       await assert.rejects(entries.subjects('a/b').get(), isValidation('label'));
-      await assert.rejects(entries.put('X', { subjects: {}, resources: {}, importable: 'sometimes' as never }), isValidation('entry.importable'));
+      await assert.rejects(
+        entries.put('X', { subjects: {}, resources: {}, importable: 'sometimes' as never }),
+        isValidation('entry.importable'),
+      );
     });
 
     it('maps a missing entry to NotFoundError', async () => {
-      route('GET', `${ENTRIES}/NOPE`, { status: 404, body: { status: 404, error: 'policies:entry.notfound', message: 'The PolicyEntry with Label NOPE could not be found.' } });
+      route('GET', `${ENTRIES}/NOPE`, {
+        status: 404,
+        body: { status: 404, error: 'policies:entry.notfound', message: 'The PolicyEntry with Label NOPE could not be found.' },
+      });
       await assert.rejects(makeClient().policies.entries(POLICY).get('NOPE'), (error: unknown) => {
         assert.ok(error instanceof NotFoundError);
         assert.equal(error.upstreamCode, 'policies:entry.notfound');

@@ -37,11 +37,17 @@ describe('Ditto Protocol builders', () => {
   });
 
   it('generates a correlation-id, honours responseRequired, channel and extra headers', () => {
-    const envelope = modifyProperty('org.acme:lamp-1', 'temperature', '/nested/value', { v: 1 }, {
-      responseRequired: true,
-      channel: 'live',
-      headers: { 'Requested-Acks': ['twin-persisted'], timeout: '5s' },
-    });
+    const envelope = modifyProperty(
+      'org.acme:lamp-1',
+      'temperature',
+      '/nested/value',
+      { v: 1 },
+      {
+        responseRequired: true,
+        channel: 'live',
+        headers: { 'Requested-Acks': ['twin-persisted'], timeout: '5s' },
+      },
+    );
     assert.match(envelope.headers['correlation-id'] ?? '', UUID);
     assert.equal(envelope.topic, 'org.acme/lamp-1/things/live/commands/modify');
     assert.equal(envelope.path, '/features/temperature/properties/nested/value');
@@ -116,7 +122,7 @@ describe('Ditto Protocol builders', () => {
     assert.equal(empty.headers['content-type'], 'application/octet-stream');
   });
 
-  it('liveMessageResponse answers on the opposite mailbox with the request\'s correlation-id and status', () => {
+  it("liveMessageResponse answers on the opposite mailbox with the request's correlation-id and status", () => {
     const request = liveMessage('org.acme:lamp-1', 'switch', { on: true }, { direction: 'inbox', correlationId: 'ask-7' });
     assert.deepEqual(liveMessageResponse(request, 200, { ok: true }), {
       topic: 'org.acme/lamp-1/things/live/messages/switch',
@@ -180,7 +186,7 @@ describe('Ditto Protocol builders', () => {
 describe('one subject and path rule for the builders and the HTTP client', () => {
   const subjectError = (subject: string) => () => liveMessage('a:b', subject, 1, { direction: 'inbox' });
 
-  it('message subjects follow Ditto\'s rule: no control characters or U+007F–U+00FF, at most 256 characters', () => {
+  it("message subjects follow Ditto's rule: no control characters or U+007F–U+00FF, at most 256 characters", () => {
     // Allowed by Ditto (and percent-encoded by the HTTP client): spaces, "?", "#", "%", CJK, emoji, U+0100.
     for (const subject of ['with space', 'a?b#c', '100%', '温度/설정', 'ping🙂', '\u0100', 'x'.repeat(256), '~', 'a/b/c']) {
       const envelope = liveMessage('a:b', subject, 1, { direction: 'inbox' });
@@ -188,7 +194,19 @@ describe('one subject and path rule for the builders and the HTTP client', () =>
       assert.equal(envelope.path, `/inbox/messages/${subject}`, subject);
     }
     // Refused: control characters (NUL, LF, DEL), the Latin-1 range (U+0080, é, U+00FF), too long, lone surrogates.
-    for (const subject of ['a\u0000b', 'a\nb', 'a\rb', '\u001f', 'a\u007fb', '\u0080', 'caf\u00e9', '\u00ff', 'x'.repeat(257), 'a\uD800b', '\uDC00']) {
+    for (const subject of [
+      'a\u0000b',
+      'a\nb',
+      'a\rb',
+      '\u001f',
+      'a\u007fb',
+      '\u0080',
+      'caf\u00e9',
+      '\u00ff',
+      'x'.repeat(257),
+      'a\uD800b',
+      '\uDC00',
+    ]) {
       assert.throws(subjectError(subject), isValidation('subject'), JSON.stringify(subject));
     }
     // Refused because the subject is a path in both transports.
@@ -197,7 +215,7 @@ describe('one subject and path rule for the builders and the HTTP client', () =>
     }
   });
 
-  it('attribute and property paths follow Ditto\'s key rule in the builders, as in the HTTP client', () => {
+  it("attribute and property paths follow Ditto's key rule in the builders, as in the HTTP client", () => {
     assert.equal(modifyAttribute('a:b', '温度/설정', 1).path, '/attributes/温度/설정');
     assert.equal(modifyProperty('a:b', 'f', '/\u0100/', 1).path, '/features/f/properties/\u0100');
     assert.equal(modifyAttribute('a:b', 'k'.repeat(256), 1).path, `/attributes/${'k'.repeat(256)}`);
@@ -294,7 +312,7 @@ describe('parseTopic', () => {
     });
   });
 
-  it('follows Ditto\'s grammar: things need a channel, policies and connections have none, one action segment', () => {
+  it("follows Ditto's grammar: things need a channel, policies and connections have none, one action segment", () => {
     const bad = [
       // things without a channel, apart from the search error
       'org.acme/lamp-1/things/commands/modify',
@@ -319,7 +337,17 @@ describe('parseTopic', () => {
   });
 
   it('throws ValidationError on garbage', () => {
-    for (const bad of ['', 'a', 'a/b', 'a/b/cars/twin/commands/modify', 'a/b/things/twin/orders/x', 'a/b/things/twin/commands', 'a/b/things/live/messages', '/b/things/twin/errors', 42]) {
+    for (const bad of [
+      '',
+      'a',
+      'a/b',
+      'a/b/cars/twin/commands/modify',
+      'a/b/things/twin/orders/x',
+      'a/b/things/twin/commands',
+      'a/b/things/live/messages',
+      '/b/things/twin/errors',
+      42,
+    ]) {
       assert.throws(() => parseTopic(bad as string), isValidation('topic'), String(bad));
     }
   });
@@ -360,7 +388,12 @@ describe('parseEnvelope', () => {
       value: null,
     });
     assert.deepEqual(parseEnvelope({ topic: 'a/b/things/twin/commands/retrieve', path: '/' }).headers, {});
-    assert.equal(parseEnvelope({ topic: 'a/b/things/twin/errors', headers: { 'correlation-id': 7 }, path: '/', status: 404 }).headers['correlation-id'], '7');
+    assert.equal(
+      parseEnvelope({ topic: 'a/b/things/twin/errors', headers: { 'correlation-id': 7 }, path: '/', status: 404 }).headers[
+        'correlation-id'
+      ],
+      '7',
+    );
   });
 
   it('throws ValidationError on garbage', () => {

@@ -26,9 +26,7 @@ import {
  * the builder writes parses back to exactly the operator, property and values it was given.
  */
 type Node =
-  | { op: string; property: string; values: unknown[] }
-  | { op: 'exists'; property: string }
-  | { op: 'and' | 'or' | 'not'; children: Node[] };
+  { op: string; property: string; values: unknown[] } | { op: 'exists'; property: string } | { op: 'and' | 'or' | 'not'; children: Node[] };
 
 function parseRql(input: string): Node {
   let pos = 0;
@@ -79,7 +77,11 @@ function parseRql(input: string): Node {
       pos += number[0].length;
       return Number(number[0]);
     }
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (input.startsWith(word, pos)) {
         pos += word.length;
         return value;
@@ -153,7 +155,7 @@ describe('rql builder', () => {
     }
   });
 
-  it('round-trips random strings through Ditto\'s grammar', () => {
+  it("round-trips random strings through Ditto's grammar", () => {
     const random = seeded(42);
     const alphabet = ['"', '\\', '(', ')', ',', ' ', 'a', 'Z', '0', '\n', '\u0000', '\u007f', 'ß', '🙂', "'", '*', '?', '/'];
     for (let n = 0; n < 500; n += 1) {
@@ -222,14 +224,26 @@ describe('rql builder', () => {
       and(eq('attributes/site', 's1'), none && eq('attributes/room', none), empty && eq('attributes/room', empty), null),
       'eq(attributes/site,"s1")',
     );
-    assert.equal(and(eq('attributes/site', 's1'), room && eq('attributes/room', room)), 'and(eq(attributes/site,"s1"),eq(attributes/room,"r1"))');
+    assert.equal(
+      and(eq('attributes/site', 's1'), room && eq('attributes/room', room)),
+      'and(eq(attributes/site,"s1"),eq(attributes/room,"r1"))',
+    );
     assert.equal(or(false, exists('a'), exists('b')), 'or(exists(a),exists(b))');
-    assert.throws(() => and(), (error: unknown) => error instanceof ValidationError && error.field === 'and');
+    assert.throws(
+      () => and(),
+      (error: unknown) => error instanceof ValidationError && error.field === 'and',
+    );
     assert.throws(() => or(undefined), ValidationError);
     assert.throws(() => and(''), ValidationError);
-    assert.throws(() => and(42 as never), (error: unknown) => error instanceof ValidationError && error.field === 'and[0]');
+    assert.throws(
+      () => and(42 as never),
+      (error: unknown) => error instanceof ValidationError && error.field === 'and[0]',
+    );
     assert.throws(() => not('' as never), ValidationError);
-    assert.throws(() => inList('thingId', []), (error: unknown) => error instanceof ValidationError && error.field === 'values');
+    assert.throws(
+      () => inList('thingId', []),
+      (error: unknown) => error instanceof ValidationError && error.field === 'values',
+    );
     assert.throws(() => like('attributes/x', 5 as never), ValidationError);
   });
 
@@ -255,11 +269,20 @@ describe('rql builder', () => {
   it('builds sort options', () => {
     assert.equal(sortOption([{ field: 'thingId' }]), 'sort(+thingId)');
     assert.equal(
-      sortOption([{ field: '_modified', direction: 'desc' }, { field: 'attributes/location', direction: 'asc' }]),
+      sortOption([
+        { field: '_modified', direction: 'desc' },
+        { field: 'attributes/location', direction: 'asc' },
+      ]),
       'sort(-_modified,+attributes/location)',
     );
     assert.throws(() => sortOption([]), ValidationError);
-    assert.throws(() => sortOption([{ field: 'thingId', direction: 'up' as never }]), (e: unknown) => e instanceof ValidationError && e.field === 'sort[0].direction');
-    assert.throws(() => sortOption([{ field: 'a,b' }]), (e: unknown) => e instanceof ValidationError && e.field === 'sort[0].field');
+    assert.throws(
+      () => sortOption([{ field: 'thingId', direction: 'up' as never }]),
+      (e: unknown) => e instanceof ValidationError && e.field === 'sort[0].direction',
+    );
+    assert.throws(
+      () => sortOption([{ field: 'a,b' }]),
+      (e: unknown) => e instanceof ValidationError && e.field === 'sort[0].field',
+    );
   });
 });

@@ -111,7 +111,9 @@ describe('SearchApi.query', () => {
     assert.equal(form.get('option'), 'size(200)');
     assert.equal(page.cursor, fx.firstPage.cursor);
 
-    const forced = nock(BASE).post('/api/2/search/things/count', 'filter=exists%28thingId%29').reply(200, '4', { 'content-type': 'application/json' });
+    const forced = nock(BASE)
+      .post('/api/2/search/things/count', 'filter=exists%28thingId%29')
+      .reply(200, '4', { 'content-type': 'application/json' });
     assert.equal(await searchApi().count({ filter: 'exists(thingId)' }, { method: 'POST' }), 4);
     assert.ok(forced.isDone());
   });
@@ -137,7 +139,10 @@ describe('SearchApi.query', () => {
 
   it('rejects a body that is not a search result', async () => {
     nock(BASE).get('/api/2/search/things').reply(200, [1, 2]);
-    await assert.rejects(searchApi().query(), (error: unknown) => error instanceof TwinLedgerError && error.code === 'ditto.unexpected-response');
+    await assert.rejects(
+      searchApi().query(),
+      (error: unknown) => error instanceof TwinLedgerError && error.code === 'ditto.unexpected-response',
+    );
     nock(BASE).get('/api/2/search/things').reply(200, { items: 'nope' });
     await assert.rejects(searchApi().query(), TwinLedgerError);
   });
@@ -162,7 +167,10 @@ describe('SearchApi.query', () => {
     for (const [query, field] of invalid) {
       await assert.rejects(searchApi().query(query), (error: unknown) => error instanceof ValidationError && error.field === field, field);
     }
-    await assert.rejects(searchApi().query({}, { method: 'PUT' as never }), (error: unknown) => error instanceof ValidationError && error.field === 'method');
+    await assert.rejects(
+      searchApi().query({}, { method: 'PUT' as never }),
+      (error: unknown) => error instanceof ValidationError && error.field === 'method',
+    );
     await assert.rejects(searchApi().query({}, { dittoTimeout: 61 }), ValidationError);
   });
 });
@@ -206,10 +214,7 @@ describe('SearchApi.all', () => {
   });
 
   it('keeps a caller-chosen page size and starting cursor', async () => {
-    const scope = nock(BASE)
-      .get('/api/2/search/things')
-      .query({ option: 'size(2),cursor(start)' })
-      .reply(200, fx.lastPage);
+    const scope = nock(BASE).get('/api/2/search/things').query({ option: 'size(2),cursor(start)' }).reply(200, fx.lastPage);
     const things = await collect(searchApi().all({ size: 2, cursor: 'start' }));
     assert.ok(scope.isDone());
     assert.equal(things.length, 1);
@@ -244,9 +249,15 @@ describe('SearchApi.all', () => {
   });
 
   it('validates before iterating and guards against a repeating cursor', async () => {
-    assert.throws(() => searchApi().all({ size: 500 }), (error: unknown) => error instanceof ValidationError && error.field === 'size');
+    assert.throws(
+      () => searchApi().all({ size: 500 }),
+      (error: unknown) => error instanceof ValidationError && error.field === 'size',
+    );
     nock(BASE).get('/api/2/search/things').query(true).times(2).reply(200, { items: [], cursor: 'same' });
-    await assert.rejects(collect(searchApi().all()), (error: unknown) => error instanceof TwinLedgerError && error.code === 'ditto.search.cursor-loop');
+    await assert.rejects(
+      collect(searchApi().all()),
+      (error: unknown) => error instanceof TwinLedgerError && error.code === 'ditto.search.cursor-loop',
+    );
   });
 
   it('passes errors of a page through', async () => {

@@ -25,7 +25,11 @@ describe('ThingsApi', () => {
   describe('create', () => {
     it('POSTs the thing with namespace and lockout options and returns the created thing', async () => {
       const created = fixture<Thing>('thing-created.json');
-      const { seen } = route('POST', '/api/2/things', { status: 201, body: created, headers: { etag: '"rev:1"', location: '/api/2/things/x' } });
+      const { seen } = route('POST', '/api/2/things', {
+        status: 201,
+        body: created,
+        headers: { etag: '"rev:1"', location: '/api/2/things/x' },
+      });
       const result = await makeClient().things.create(
         { attributes: { serial: 'SN-0044' } },
         { namespace: 'org.acme', allowPolicyLockout: true, requestedAcks: ['twin-persisted'] },
@@ -123,7 +127,13 @@ describe('ThingsApi', () => {
     });
 
     it('gives up after the retry policy and throws the typed error', async () => {
-      const { seen } = route('PUT', THING_PATH, { status: 429, body: errorBody(429) }, { status: 429, body: errorBody(429) }, { status: 429, body: errorBody(429) });
+      const { seen } = route(
+        'PUT',
+        THING_PATH,
+        { status: 429, body: errorBody(429) },
+        { status: 429, body: errorBody(429) },
+        { status: 429, body: errorBody(429) },
+      );
       await assert.rejects(makeClient().things.put(THING, { policyId: THING }), (error: unknown) => {
         assert.ok(error instanceof TooManyRequestsError);
         assert.equal(error.upstreamCode, 'things:thing.toomanymodifyingrequests');
@@ -139,7 +149,10 @@ describe('ThingsApi', () => {
         await assert.rejects(things.put(bad, {}), isValidation('thingId'), bad);
       }
       await assert.rejects(things.put(THING, { thingId: 'org.acme:other' }), isValidation('thing.thingId'));
-      await assert.rejects(things.put(THING, { _policy: { entries: {} }, _copyPolicyFrom: 'org.acme:p' }), isValidation('thing._copyPolicyFrom'));
+      await assert.rejects(
+        things.put(THING, { _policy: { entries: {} }, _copyPolicyFrom: 'org.acme:p' }),
+        isValidation('thing._copyPolicyFrom'),
+      );
       await assert.rejects(things.put(THING, { features: { 'bad/feature': {} } }), isValidation('thing.features.bad/feature'));
       await assert.rejects(things.put(THING, [] as never), isValidation('thing'));
       await assert.rejects(things.put(THING, { attributes: 'x' as never }), isValidation('thing.attributes'));
@@ -191,7 +204,7 @@ describe('ThingsApi', () => {
       assert.equal(seen.length, 2);
     });
 
-    it('maps 404 to NotFoundError with Ditto\'s code and the policy hint', async () => {
+    it("maps 404 to NotFoundError with Ditto's code and the policy hint", async () => {
       route('GET', THING_PATH, { status: 404, body: errorBody(404) });
       await assert.rejects(makeClient().things.get(THING), (error: unknown) => {
         assert.ok(error instanceof NotFoundError);
@@ -283,7 +296,10 @@ describe('ThingsApi', () => {
       const sent = seen.flatMap((request) => (request.query.ids ?? '').split(','));
       assert.deepEqual(sent, ids);
       assert.ok(seen.every((request) => (request.query.ids ?? '').length < 6000));
-      assert.deepEqual(result.map((t) => t.thingId), [ids[0], ids[119]]);
+      assert.deepEqual(
+        result.map((t) => t.thingId),
+        [ids[0], ids[119]],
+      );
     });
   });
 
@@ -305,7 +321,10 @@ describe('ThingsApi', () => {
       const { seen } = route('PUT', `${base}/state`, ...values.map(() => ({ status: 204 })));
       const attributes = makeClient().things.attributes(THING);
       for (const value of values) await attributes.put('state', value);
-      assert.deepEqual(seen.map((request) => request.body), values);
+      assert.deepEqual(
+        seen.map((request) => request.body),
+        values,
+      );
       assert.ok(seen.every((request) => request.headers['content-type'] === 'application/json'));
     });
 

@@ -67,7 +67,11 @@ describe('documentation snippets', () => {
     }
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ extends: relative(dir, join(root, 'tsconfig.json')), compilerOptions: { noEmit: true, noUnusedLocals: false }, include: [...files.keys()] }),
+      JSON.stringify({
+        extends: relative(dir, join(root, 'tsconfig.json')),
+        compilerOptions: { noEmit: true, noUnusedLocals: false },
+        include: [...files.keys()],
+      }),
     );
     try {
       const run = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], {
@@ -75,10 +79,13 @@ describe('documentation snippets', () => {
         encoding: 'utf8',
       });
       // Point each error at the line of the doc it comes from.
-      const errors = `${run.stdout}${run.stderr}`.replace(/^([^\s(]+\.ts)\((\d+),(\d+)\)/gm, (match, file: string, line: string, column: string) => {
-        const snippet = files.get(file);
-        return snippet === undefined ? match : `${snippet.doc}:${snippet.line + Number(line)}:${column}`;
-      });
+      const errors = `${run.stdout}${run.stderr}`.replace(
+        /^([^\s(]+\.ts)\((\d+),(\d+)\)/gm,
+        (match, file: string, line: string, column: string) => {
+          const snippet = files.get(file);
+          return snippet === undefined ? match : `${snippet.doc}:${snippet.line + Number(line)}:${column}`;
+        },
+      );
       assert.equal(errors.trim(), '', 'snippets that do not compile (every name a snippet uses must be defined or imported in it)');
       assert.equal(run.status, 0);
     } finally {

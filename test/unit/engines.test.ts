@@ -29,7 +29,10 @@ describe('engines', () => {
       const refusing = Object.entries(lock.packages)
         .filter(([path, entry]) => path !== '' && !Array.isArray(entry.engines) && typeof entry.engines?.node === 'string')
         .filter(([, entry]) => !semver.satisfies(node, (entry.engines as { node: string }).node, { includePrerelease: true }))
-        .map(([path, entry]) => `${path.replace(/^.*node_modules\//, '')}@${entry.version} needs node ${(entry.engines as { node: string }).node}`);
+        .map(
+          ([path, entry]) =>
+            `${path.replace(/^.*node_modules\//, '')}@${entry.version} needs node ${(entry.engines as { node: string }).node}`,
+        );
       assert.deepEqual(refusing, [], `pin these to a line that supports Node ${node}`);
     });
   }

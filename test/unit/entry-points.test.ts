@@ -15,7 +15,16 @@ const RECORDER = join(root, 'test', 'support', 'load-recorder.mjs');
 
 /** The npm packages the SDK's own files import, per entry point: exactly these, no more. */
 const DIRECT_PACKAGES: Record<string, string[]> = {
-  twinledger: ['@grpc/grpc-js', '@hyperledger/fabric-gateway', '@hyperledger/fabric-protos', 'axios', 'bcryptjs', 'kafkajs', 'mqtt', 'rhea'],
+  twinledger: [
+    '@grpc/grpc-js',
+    '@hyperledger/fabric-gateway',
+    '@hyperledger/fabric-protos',
+    'axios',
+    'bcryptjs',
+    'kafkajs',
+    'mqtt',
+    'rhea',
+  ],
   'twinledger/c2e': ['axios', 'bcryptjs', 'kafkajs', 'mqtt', 'rhea'],
   'twinledger/device': ['axios', 'mqtt'],
   'twinledger/ditto': ['axios'],
@@ -100,12 +109,26 @@ describe('entry points', () => {
     build = mkdtempSync(join(root, '.twinledger', 'entry-points-'));
     const tsc = spawnSync(
       process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', build, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'],
+      [
+        join(root, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        build,
+        '--declaration',
+        'false',
+        '--declarationMap',
+        'false',
+        '--sourceMap',
+        'false',
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     assert.equal(tsc.status, 0, tsc.stdout);
     const results = await Promise.all(
-      entries.map((entry, index) => load(join(build, entry.source.replace(/^src\//, '').replace(/\.ts$/, '.js')), build, join(build, `load-${index}.jsonl`))),
+      entries.map((entry, index) =>
+        load(join(build, entry.source.replace(/^src\//, '').replace(/\.ts$/, '.js')), build, join(build, `load-${index}.jsonl`)),
+      ),
     );
     entries.forEach((entry, index) => loaded.set(entry.specifier, results[index] as Loaded));
   });
@@ -130,7 +153,10 @@ describe('entry points', () => {
     it(`${specifier} loads none of ${forbidden.join(', ')}`, () => {
       const result = loaded.get(specifier);
       assert.ok(result, `${specifier} was not loaded`);
-      assert.deepEqual(forbidden.filter((name) => result.all.has(name)), []);
+      assert.deepEqual(
+        forbidden.filter((name) => result.all.has(name)),
+        [],
+      );
       assert.ok(specifier !== 'twinledger/device' || result.all.has('mqtt'), 'the recorder sees what an entry point loads');
     });
   }

@@ -24,10 +24,29 @@ interface ErrorClassDeclaration {
   ownConstructor: boolean;
 }
 
-const PLAIN_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'URIError', 'EvalError', 'AggregateError']);
+const PLAIN_ERRORS = new Set([
+  'Error',
+  'TypeError',
+  'RangeError',
+  'SyntaxError',
+  'ReferenceError',
+  'URIError',
+  'EvalError',
+  'AggregateError',
+]);
 
-function scan(dir: string): { plainErrors: Finding[]; thrownNonErrors: Finding[]; patchedCodes: Finding[]; classes: ErrorClassDeclaration[] } {
-  const result = { plainErrors: [] as Finding[], thrownNonErrors: [] as Finding[], patchedCodes: [] as Finding[], classes: [] as ErrorClassDeclaration[] };
+function scan(dir: string): {
+  plainErrors: Finding[];
+  thrownNonErrors: Finding[];
+  patchedCodes: Finding[];
+  classes: ErrorClassDeclaration[];
+} {
+  const result = {
+    plainErrors: [] as Finding[],
+    thrownNonErrors: [] as Finding[],
+    patchedCodes: [] as Finding[],
+    classes: [] as ErrorClassDeclaration[],
+  };
   for (const full of sourceFiles(dir)) {
     const file = relative(dir, full).split(sep).join('/');
     const source = ts.createSourceFile(full, readFileSync(full, 'utf8'), ts.ScriptTarget.Latest, true);
@@ -37,10 +56,19 @@ function scan(dir: string): { plainErrors: Finding[]; thrownNonErrors: Finding[]
       text: node.getText(source).split('\n')[0] ?? '',
     });
     const visit = (node: ts.Node): void => {
-      if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && PLAIN_ERRORS.has(node.expression.text)) {
+      if (
+        (ts.isNewExpression(node) || ts.isCallExpression(node)) &&
+        ts.isIdentifier(node.expression) &&
+        PLAIN_ERRORS.has(node.expression.text)
+      ) {
         result.plainErrors.push(finding(node));
       }
-      if (ts.isThrowStatement(node) && (ts.isLiteralExpression(node.expression) || ts.isTemplateExpression(node.expression) || ts.isObjectLiteralExpression(node.expression))) {
+      if (
+        ts.isThrowStatement(node) &&
+        (ts.isLiteralExpression(node.expression) ||
+          ts.isTemplateExpression(node.expression) ||
+          ts.isObjectLiteralExpression(node.expression))
+      ) {
         result.thrownNonErrors.push(finding(node));
       }
       if (
@@ -64,7 +92,15 @@ function scan(dir: string): { plainErrors: Finding[]; thrownNonErrors: Finding[]
 }
 
 const TARGET = { tenantId: 't', deviceId: 'org.acme:lamp-1', name: 'switch' };
-const RESPONSE = { status: 500, contentType: undefined, payload: new Uint8Array(), text: () => '', json: () => null, correlationId: 'c', properties: {} };
+const RESPONSE = {
+  status: 500,
+  contentType: undefined,
+  payload: new Uint8Array(),
+  text: () => '',
+  json: () => null,
+  correlationId: 'c',
+  properties: {},
+};
 const DETAILS = { status: 500, method: 'GET', url: 'http://registry.example/v1/devices/t' };
 
 /** Constructor arguments per class; a class without its own constructor uses its nearest ancestor's. */
@@ -98,7 +134,9 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   KafkaConnectError: [['kafka.example:9094'], 'refused'],
   KafkaConsumerError: ['hono.telemetry.t', 'crashed'],
   KafkaConsumerNotRunningError: ['hono.telemetry.t', 'joining the group'],
-  KafkaCommitError: [{ topic: 'hono.telemetry.t', groupId: 'g', failedAttempts: 3, failingForMs: 60_000, uncommittedRecords: 7, cause: 'down' }],
+  KafkaCommitError: [
+    { topic: 'hono.telemetry.t', groupId: 'g', failedAttempts: 3, failingForMs: 60_000, uncommittedRecords: 7, cause: 'down' },
+  ],
   LedgerError: ['failed', { phase: 'evaluate' }],
   ChaincodeError: [500, 'NOT_FOUND', 'no such device', { phase: 'evaluate' }],
   CommitError: [11, { phase: 'commit', transactionId: 'tx' }],
@@ -115,7 +153,8 @@ async function exportedErrorClasses(): Promise<Map<string, ErrorClass>> {
   for (const entry of sourceFiles(src).filter((file) => file.endsWith(`${sep}index.ts`))) {
     const exports = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
     for (const value of Object.values(exports)) {
-      if (typeof value === 'function' && (value === TwinLedgerError || value.prototype instanceof TwinLedgerError)) classes.set(value.name, value as ErrorClass);
+      if (typeof value === 'function' && (value === TwinLedgerError || value.prototype instanceof TwinLedgerError))
+        classes.set(value.name, value as ErrorClass);
     }
   }
   return classes;
@@ -146,9 +185,7 @@ describe('errors', () => {
   });
 
   it('error classes live in their module errors.ts', () => {
-    const misplaced = found.classes
-      .filter((cls) => !cls.file.endsWith('/errors.ts'))
-      .map((cls) => `${cls.name} in src/${cls.file}`);
+    const misplaced = found.classes.filter((cls) => !cls.file.endsWith('/errors.ts')).map((cls) => `${cls.name} in src/${cls.file}`);
     assert.deepEqual(misplaced, []);
     const moduleErrorFiles = found.classes.map((cls) => cls.file).filter((file) => file.endsWith('/errors.ts'));
     assert.ok(moduleErrorFiles.includes('northbound/errors.ts') && moduleErrorFiles.includes('ledger/errors.ts'));
@@ -176,7 +213,7 @@ describe('errors', () => {
     }
   });
 
-  it('subclasses without a constructor of their own get their parent\'s code scheme', () => {
+  it("subclasses without a constructor of their own get their parent's code scheme", () => {
     const declared = new Map(found.classes.map((cls) => [cls.name, cls]));
     assert.equal(declared.get('NotFoundError')?.ownConstructor, false);
     assert.equal(declared.get('EndorsementError')?.ownConstructor, false);
@@ -197,6 +234,9 @@ describe('errors', () => {
     assert.equal(SUBACK_FAILURE, 128);
     const refused = new DeviceConnectError('mqtts://adapter.example:8883', 'refused', { returnCode: CONNACK_RETURN_CODES.NOT_AUTHORIZED });
     assert.equal(refused.code, 'device.connect.5');
-    assert.equal(new DeviceConnectError('mqtts://adapter.example:8883', 'TLS: bad certificate', { code: 'device.connect.tls' }).code, 'device.connect.tls');
+    assert.equal(
+      new DeviceConnectError('mqtts://adapter.example:8883', 'TLS: bad certificate', { code: 'device.connect.tls' }).code,
+      'device.connect.tls',
+    );
   });
 });

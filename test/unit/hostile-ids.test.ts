@@ -50,7 +50,18 @@ const DITTO_NAME: readonly Hostile[] = [...DITTO_KEY, 'dot', 'dot-dot'];
 // Message subjects: Ditto refuses control characters and U+007F–U+00FF; the path rules refuse "", "/", dot segments.
 const SUBJECT: readonly Hostile[] = DITTO_KEY;
 // Policy subject IDs: no control characters, not "." or "..".
-const SUBJECT_ID: readonly Hostile[] = ['slash', 'encoded slash', 'question mark', 'hash', '1,000 characters', 'CJK', 'emoji', 'U+0080', 'é (U+00E9)', 'U+00FF'];
+const SUBJECT_ID: readonly Hostile[] = [
+  'slash',
+  'encoded slash',
+  'question mark',
+  'hash',
+  '1,000 characters',
+  'CJK',
+  'emoji',
+  'U+0080',
+  'é (U+00E9)',
+  'U+00FF',
+];
 // Segments of a policy resource path: the same, but "/" separates segments there.
 const RESOURCE_SEGMENT: readonly Hostile[] = SUBJECT_ID.filter((name) => name !== 'slash');
 // Connection IDs: 1-256 characters without "/", "?", "#", "%" or control characters.
@@ -88,21 +99,99 @@ function registryTargets(idRules?: Partial<IdRules>): Target[] {
     { name: 'tenants.get(·)', field: 'tenantId', accepts: HONO_ID, call: (v) => tenants.get(v), path: (v) => reg('tenants', v) },
     { name: 'tenants.update(·)', field: 'tenantId', accepts: HONO_ID, call: (v) => tenants.update(v, {}), path: (v) => reg('tenants', v) },
     { name: 'tenants.delete(·)', field: 'tenantId', accepts: HONO_ID, call: (v) => tenants.delete(v), path: (v) => reg('tenants', v) },
-    { name: 'tenants.create({tenantId: ·})', field: 'options.tenantId', accepts: HONO_ID, call: (v) => tenants.create({}, { tenantId: v }), path: (v) => reg('tenants', v) },
-    { name: 'devices.get(·, device)', field: 'tenantId', accepts: HONO_ID, call: (v) => devices.get(v, D), path: (v) => reg('devices', v, D) },
-    { name: 'devices.get(tenant, ·)', field: 'deviceId', accepts: HONO_ID, call: (v) => devices.get(T, v), path: (v) => reg('devices', T, v) },
-    { name: 'devices.update(tenant, ·)', field: 'deviceId', accepts: HONO_ID, call: (v) => devices.update(T, v, {}), path: (v) => reg('devices', T, v) },
-    { name: 'devices.delete(tenant, ·)', field: 'deviceId', accepts: HONO_ID, call: (v) => devices.delete(T, v), path: (v) => reg('devices', T, v) },
-    { name: 'devices.create(tenant, {deviceId: ·})', field: 'options.deviceId', accepts: HONO_ID, call: (v) => devices.create(T, {}, { deviceId: v }), path: (v) => reg('devices', T, v) },
-    { name: 'devices.deleteAll(·)', field: 'tenantId', accepts: HONO_ID, call: (v) => devices.deleteAll(v), path: (v) => reg('devices', v) },
+    {
+      name: 'tenants.create({tenantId: ·})',
+      field: 'options.tenantId',
+      accepts: HONO_ID,
+      call: (v) => tenants.create({}, { tenantId: v }),
+      path: (v) => reg('tenants', v),
+    },
+    {
+      name: 'devices.get(·, device)',
+      field: 'tenantId',
+      accepts: HONO_ID,
+      call: (v) => devices.get(v, D),
+      path: (v) => reg('devices', v, D),
+    },
+    {
+      name: 'devices.get(tenant, ·)',
+      field: 'deviceId',
+      accepts: HONO_ID,
+      call: (v) => devices.get(T, v),
+      path: (v) => reg('devices', T, v),
+    },
+    {
+      name: 'devices.update(tenant, ·)',
+      field: 'deviceId',
+      accepts: HONO_ID,
+      call: (v) => devices.update(T, v, {}),
+      path: (v) => reg('devices', T, v),
+    },
+    {
+      name: 'devices.delete(tenant, ·)',
+      field: 'deviceId',
+      accepts: HONO_ID,
+      call: (v) => devices.delete(T, v),
+      path: (v) => reg('devices', T, v),
+    },
+    {
+      name: 'devices.create(tenant, {deviceId: ·})',
+      field: 'options.deviceId',
+      accepts: HONO_ID,
+      call: (v) => devices.create(T, {}, { deviceId: v }),
+      path: (v) => reg('devices', T, v),
+    },
+    {
+      name: 'devices.deleteAll(·)',
+      field: 'tenantId',
+      accepts: HONO_ID,
+      call: (v) => devices.deleteAll(v),
+      path: (v) => reg('devices', v),
+    },
     { name: 'devices.search(·)', field: 'tenantId', accepts: HONO_ID, call: (v) => devices.search(v), path: (v) => reg('devices', v) },
-    { name: 'credentials.get(·, device)', field: 'tenantId', accepts: HONO_ID, call: (v) => creds.get(v, D), path: (v) => reg('credentials', v, D) },
-    { name: 'credentials.get(tenant, ·)', field: 'deviceId', accepts: HONO_ID, call: (v) => creds.get(T, v), path: (v) => reg('credentials', T, v) },
-    { name: 'credentials.set(tenant, ·)', field: 'deviceId', accepts: HONO_ID, call: (v) => creds.set(T, v, credentials), path: (v) => reg('credentials', T, v) },
-    { name: 'credentials.clear(·, device)', field: 'tenantId', accepts: HONO_ID, call: (v) => creds.clear(v, D), path: (v) => reg('credentials', v, D) },
+    {
+      name: 'credentials.get(·, device)',
+      field: 'tenantId',
+      accepts: HONO_ID,
+      call: (v) => creds.get(v, D),
+      path: (v) => reg('credentials', v, D),
+    },
+    {
+      name: 'credentials.get(tenant, ·)',
+      field: 'deviceId',
+      accepts: HONO_ID,
+      call: (v) => creds.get(T, v),
+      path: (v) => reg('credentials', T, v),
+    },
+    {
+      name: 'credentials.set(tenant, ·)',
+      field: 'deviceId',
+      accepts: HONO_ID,
+      call: (v) => creds.set(T, v, credentials),
+      path: (v) => reg('credentials', T, v),
+    },
+    {
+      name: 'credentials.clear(·, device)',
+      field: 'tenantId',
+      accepts: HONO_ID,
+      call: (v) => creds.clear(v, D),
+      path: (v) => reg('credentials', v, D),
+    },
     // The auth-id goes into the body; the requests (GET, then PUT) address the device's credentials.
-    { name: 'credentials.setPassword(tenant, device, ·)', field: 'authId', accepts: HONO_AUTH_ID, call: (v) => creds.setPassword(T, D, v, password), path: () => reg('credentials', T, D) },
-    { name: 'credentials.remove(tenant, device, psk, ·)', field: 'authId', accepts: HONO_AUTH_ID, call: (v) => creds.remove(T, D, 'psk', v), path: () => reg('credentials', T, D) },
+    {
+      name: 'credentials.setPassword(tenant, device, ·)',
+      field: 'authId',
+      accepts: HONO_AUTH_ID,
+      call: (v) => creds.setPassword(T, D, v, password),
+      path: () => reg('credentials', T, D),
+    },
+    {
+      name: 'credentials.remove(tenant, device, psk, ·)',
+      field: 'authId',
+      accepts: HONO_AUTH_ID,
+      call: (v) => creds.remove(T, D, 'psk', v),
+      path: () => reg('credentials', T, D),
+    },
   ];
 }
 
@@ -112,42 +201,240 @@ function dittoTargets(): Target[] {
   const entries = policies.entries(P);
   const noWait = { timeoutSeconds: 0 };
   return [
-    { name: 'things.get(·)', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.get(thingId(v)), path: (v) => api('things', thingId(v)) },
+    {
+      name: 'things.get(·)',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.get(thingId(v)),
+      path: (v) => api('things', thingId(v)),
+    },
     { name: 'things.get(raw ·)', field: 'thingId', accepts: [], call: (v) => things.get(v), path: (v) => api('things', v) },
-    { name: 'things.put(·)', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.put(thingId(v), {}), path: (v) => api('things', thingId(v)) },
-    { name: 'things.merge(·)', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.merge(thingId(v), {}), path: (v) => api('things', thingId(v)) },
-    { name: 'things.delete(·)', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.delete(thingId(v)), path: (v) => api('things', thingId(v)) },
-    { name: 'things.definition(·).get()', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.definition(thingId(v)).get(), path: (v) => api('things', thingId(v), 'definition') },
-    { name: 'things.policyId(·).get()', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.policyId(thingId(v)).get(), path: (v) => api('things', thingId(v), 'policyId') },
-    { name: 'things.features(·).get()', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.features(thingId(v)).get(), path: (v) => api('things', thingId(v), 'features') },
-    { name: 'things.attributes(·).get(x)', field: 'thingId', accepts: DITTO_NAME, call: (v) => things.attributes(thingId(v)).get('x'), path: (v) => api('things', thingId(v), 'attributes', 'x') },
-    { name: 'feature(thing, ·).get()', field: 'featureId', accepts: DITTO_KEY, call: (v) => client.feature(THING, v).get(), path: (v) => thing('features', v) },
-    { name: 'feature(thing, ·).put({})', field: 'featureId', accepts: DITTO_KEY, call: (v) => client.feature(THING, v).put({}), path: (v) => thing('features', v) },
-    { name: 'feature(thing, ·).delete()', field: 'featureId', accepts: DITTO_KEY, call: (v) => client.feature(THING, v).delete(), path: (v) => thing('features', v) },
-    { name: 'feature(thing, ·).properties.get(x)', field: 'featureId', accepts: DITTO_KEY, call: (v) => client.feature(THING, v).properties.get('x'), path: (v) => thing('features', v, 'properties', 'x') },
-    { name: 'attributes.get(a/·/b)', field: 'path', accepts: DITTO_KEY, call: (v) => things.attributes(THING).get(mid(v)), path: (v) => thing('attributes', 'a', v, 'b') },
-    { name: 'attributes.put(a/·/b)', field: 'path', accepts: DITTO_KEY, call: (v) => things.attributes(THING).put(mid(v), 1), path: (v) => thing('attributes', 'a', v, 'b') },
-    { name: 'attributes.delete(a/·/b)', field: 'path', accepts: DITTO_KEY, call: (v) => things.attributes(THING).delete(mid(v)), path: (v) => thing('attributes', 'a', v, 'b') },
-    { name: 'properties.put(a/·/b)', field: 'path', accepts: DITTO_KEY, call: (v) => client.feature(THING, 'lamp').properties.put(mid(v), 1), path: (v) => thing('features', 'lamp', 'properties', 'a', v, 'b') },
-    { name: 'desiredProperties.merge(a/·/b)', field: 'path', accepts: DITTO_KEY, call: (v) => client.feature(THING, 'lamp').desiredProperties.merge(mid(v), 1), path: (v) => thing('features', 'lamp', 'desiredProperties', 'a', v, 'b') },
-    { name: 'policies.get(·)', field: 'policyId', accepts: DITTO_NAME, call: (v) => policies.get(thingId(v)), path: (v) => api('policies', thingId(v)) },
-    { name: 'policies.delete(·)', field: 'policyId', accepts: DITTO_NAME, call: (v) => policies.delete(thingId(v)), path: (v) => api('policies', thingId(v)) },
+    {
+      name: 'things.put(·)',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.put(thingId(v), {}),
+      path: (v) => api('things', thingId(v)),
+    },
+    {
+      name: 'things.merge(·)',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.merge(thingId(v), {}),
+      path: (v) => api('things', thingId(v)),
+    },
+    {
+      name: 'things.delete(·)',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.delete(thingId(v)),
+      path: (v) => api('things', thingId(v)),
+    },
+    {
+      name: 'things.definition(·).get()',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.definition(thingId(v)).get(),
+      path: (v) => api('things', thingId(v), 'definition'),
+    },
+    {
+      name: 'things.policyId(·).get()',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.policyId(thingId(v)).get(),
+      path: (v) => api('things', thingId(v), 'policyId'),
+    },
+    {
+      name: 'things.features(·).get()',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.features(thingId(v)).get(),
+      path: (v) => api('things', thingId(v), 'features'),
+    },
+    {
+      name: 'things.attributes(·).get(x)',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => things.attributes(thingId(v)).get('x'),
+      path: (v) => api('things', thingId(v), 'attributes', 'x'),
+    },
+    {
+      name: 'feature(thing, ·).get()',
+      field: 'featureId',
+      accepts: DITTO_KEY,
+      call: (v) => client.feature(THING, v).get(),
+      path: (v) => thing('features', v),
+    },
+    {
+      name: 'feature(thing, ·).put({})',
+      field: 'featureId',
+      accepts: DITTO_KEY,
+      call: (v) => client.feature(THING, v).put({}),
+      path: (v) => thing('features', v),
+    },
+    {
+      name: 'feature(thing, ·).delete()',
+      field: 'featureId',
+      accepts: DITTO_KEY,
+      call: (v) => client.feature(THING, v).delete(),
+      path: (v) => thing('features', v),
+    },
+    {
+      name: 'feature(thing, ·).properties.get(x)',
+      field: 'featureId',
+      accepts: DITTO_KEY,
+      call: (v) => client.feature(THING, v).properties.get('x'),
+      path: (v) => thing('features', v, 'properties', 'x'),
+    },
+    {
+      name: 'attributes.get(a/·/b)',
+      field: 'path',
+      accepts: DITTO_KEY,
+      call: (v) => things.attributes(THING).get(mid(v)),
+      path: (v) => thing('attributes', 'a', v, 'b'),
+    },
+    {
+      name: 'attributes.put(a/·/b)',
+      field: 'path',
+      accepts: DITTO_KEY,
+      call: (v) => things.attributes(THING).put(mid(v), 1),
+      path: (v) => thing('attributes', 'a', v, 'b'),
+    },
+    {
+      name: 'attributes.delete(a/·/b)',
+      field: 'path',
+      accepts: DITTO_KEY,
+      call: (v) => things.attributes(THING).delete(mid(v)),
+      path: (v) => thing('attributes', 'a', v, 'b'),
+    },
+    {
+      name: 'properties.put(a/·/b)',
+      field: 'path',
+      accepts: DITTO_KEY,
+      call: (v) => client.feature(THING, 'lamp').properties.put(mid(v), 1),
+      path: (v) => thing('features', 'lamp', 'properties', 'a', v, 'b'),
+    },
+    {
+      name: 'desiredProperties.merge(a/·/b)',
+      field: 'path',
+      accepts: DITTO_KEY,
+      call: (v) => client.feature(THING, 'lamp').desiredProperties.merge(mid(v), 1),
+      path: (v) => thing('features', 'lamp', 'desiredProperties', 'a', v, 'b'),
+    },
+    {
+      name: 'policies.get(·)',
+      field: 'policyId',
+      accepts: DITTO_NAME,
+      call: (v) => policies.get(thingId(v)),
+      path: (v) => api('policies', thingId(v)),
+    },
+    {
+      name: 'policies.delete(·)',
+      field: 'policyId',
+      accepts: DITTO_NAME,
+      call: (v) => policies.delete(thingId(v)),
+      path: (v) => api('policies', thingId(v)),
+    },
     { name: 'entries.get(·)', field: 'label', accepts: DITTO_KEY, call: (v) => entries.get(v), path: (v) => policy('entries', v) },
     { name: 'entries.delete(·)', field: 'label', accepts: DITTO_KEY, call: (v) => entries.delete(v), path: (v) => policy('entries', v) },
-    { name: 'entries.subjects(·).get()', field: 'label', accepts: DITTO_KEY, call: (v) => entries.subjects(v).get(), path: (v) => policy('entries', v, 'subjects') },
-    { name: 'entries.subjects(DEFAULT).get(·)', field: 'subjectId', accepts: SUBJECT_ID, call: (v) => entries.subjects('DEFAULT').get(v), path: (v) => policy('entries', 'DEFAULT', 'subjects', v) },
-    { name: 'entries.subjects(DEFAULT).delete(·)', field: 'subjectId', accepts: SUBJECT_ID, call: (v) => entries.subjects('DEFAULT').delete(v), path: (v) => policy('entries', 'DEFAULT', 'subjects', v) },
-    { name: 'entries.resources(DEFAULT).get(thing:/a/·/b)', field: 'resourceKey', accepts: RESOURCE_SEGMENT, call: (v) => entries.resources('DEFAULT').get(`thing:/${mid(v)}`), path: (v) => policy('entries', 'DEFAULT', 'resources', 'thing:', 'a', v, 'b') },
-    { name: 'policies.imports(policy).get(·)', field: 'importedPolicyId', accepts: DITTO_NAME, call: (v) => policies.imports(P).get(thingId(v)), path: (v) => policy('imports', thingId(v)) },
-    { name: 'messages.send({subject: ·})', field: 'subject', accepts: SUBJECT, call: (v) => messages.send({ thingId: THING, subject: v, ...noWait }), path: (v) => thing('inbox', 'messages', v) },
-    { name: 'messages.send({subject: a/·/b})', field: 'subject', accepts: SUBJECT, call: (v) => messages.send({ thingId: THING, subject: mid(v), ...noWait }), path: (v) => thing('inbox', 'messages', 'a', v, 'b') },
-    { name: 'messages.send({featureId: ·})', field: 'featureId', accepts: DITTO_KEY, call: (v) => messages.send({ thingId: THING, featureId: v, subject: 'x', ...noWait }), path: (v) => thing('features', v, 'inbox', 'messages', 'x') },
-    { name: 'messages.send({thingId: ·})', field: 'thingId', accepts: DITTO_NAME, call: (v) => messages.send({ thingId: thingId(v), subject: 'x', direction: 'outbox', ...noWait }), path: (v) => api('things', thingId(v), 'outbox', 'messages', 'x') },
-    { name: 'messages.claim(·)', field: 'thingId', accepts: DITTO_NAME, call: (v) => messages.claim(thingId(v), undefined, noWait), path: (v) => api('things', thingId(v), 'inbox', 'claim') },
-    { name: 'connections.get(·)', field: 'connectionId', accepts: CONNECTION_ID, call: (v) => connections.get(v), path: (v) => api('connections', v) },
-    { name: 'connections.delete(·)', field: 'connectionId', accepts: CONNECTION_ID, call: (v) => connections.delete(v), path: (v) => api('connections', v) },
-    { name: 'connections.status(·)', field: 'connectionId', accepts: CONNECTION_ID, call: (v) => connections.status(v), path: (v) => api('connections', v, 'status') },
-    { name: 'connections.open(·)', field: 'connectionId', accepts: CONNECTION_ID, call: (v) => connections.open(v), path: (v) => api('connections', v, 'command') },
+    {
+      name: 'entries.subjects(·).get()',
+      field: 'label',
+      accepts: DITTO_KEY,
+      call: (v) => entries.subjects(v).get(),
+      path: (v) => policy('entries', v, 'subjects'),
+    },
+    {
+      name: 'entries.subjects(DEFAULT).get(·)',
+      field: 'subjectId',
+      accepts: SUBJECT_ID,
+      call: (v) => entries.subjects('DEFAULT').get(v),
+      path: (v) => policy('entries', 'DEFAULT', 'subjects', v),
+    },
+    {
+      name: 'entries.subjects(DEFAULT).delete(·)',
+      field: 'subjectId',
+      accepts: SUBJECT_ID,
+      call: (v) => entries.subjects('DEFAULT').delete(v),
+      path: (v) => policy('entries', 'DEFAULT', 'subjects', v),
+    },
+    {
+      name: 'entries.resources(DEFAULT).get(thing:/a/·/b)',
+      field: 'resourceKey',
+      accepts: RESOURCE_SEGMENT,
+      call: (v) => entries.resources('DEFAULT').get(`thing:/${mid(v)}`),
+      path: (v) => policy('entries', 'DEFAULT', 'resources', 'thing:', 'a', v, 'b'),
+    },
+    {
+      name: 'policies.imports(policy).get(·)',
+      field: 'importedPolicyId',
+      accepts: DITTO_NAME,
+      call: (v) => policies.imports(P).get(thingId(v)),
+      path: (v) => policy('imports', thingId(v)),
+    },
+    {
+      name: 'messages.send({subject: ·})',
+      field: 'subject',
+      accepts: SUBJECT,
+      call: (v) => messages.send({ thingId: THING, subject: v, ...noWait }),
+      path: (v) => thing('inbox', 'messages', v),
+    },
+    {
+      name: 'messages.send({subject: a/·/b})',
+      field: 'subject',
+      accepts: SUBJECT,
+      call: (v) => messages.send({ thingId: THING, subject: mid(v), ...noWait }),
+      path: (v) => thing('inbox', 'messages', 'a', v, 'b'),
+    },
+    {
+      name: 'messages.send({featureId: ·})',
+      field: 'featureId',
+      accepts: DITTO_KEY,
+      call: (v) => messages.send({ thingId: THING, featureId: v, subject: 'x', ...noWait }),
+      path: (v) => thing('features', v, 'inbox', 'messages', 'x'),
+    },
+    {
+      name: 'messages.send({thingId: ·})',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => messages.send({ thingId: thingId(v), subject: 'x', direction: 'outbox', ...noWait }),
+      path: (v) => api('things', thingId(v), 'outbox', 'messages', 'x'),
+    },
+    {
+      name: 'messages.claim(·)',
+      field: 'thingId',
+      accepts: DITTO_NAME,
+      call: (v) => messages.claim(thingId(v), undefined, noWait),
+      path: (v) => api('things', thingId(v), 'inbox', 'claim'),
+    },
+    {
+      name: 'connections.get(·)',
+      field: 'connectionId',
+      accepts: CONNECTION_ID,
+      call: (v) => connections.get(v),
+      path: (v) => api('connections', v),
+    },
+    {
+      name: 'connections.delete(·)',
+      field: 'connectionId',
+      accepts: CONNECTION_ID,
+      call: (v) => connections.delete(v),
+      path: (v) => api('connections', v),
+    },
+    {
+      name: 'connections.status(·)',
+      field: 'connectionId',
+      accepts: CONNECTION_ID,
+      call: (v) => connections.status(v),
+      path: (v) => api('connections', v, 'status'),
+    },
+    {
+      name: 'connections.open(·)',
+      field: 'connectionId',
+      accepts: CONNECTION_ID,
+      call: (v) => connections.open(v),
+      path: (v) => api('connections', v, 'command'),
+    },
   ];
 }
 
@@ -155,19 +442,25 @@ function dittoTargets(): Target[] {
 function recordAll(origin: string, seen: string[]): void {
   const scope = nock(origin).persist();
   for (const method of ['GET', 'PUT', 'POST', 'PATCH', 'DELETE']) {
-    scope.intercept(() => true, method).reply(function (uri) {
-      seen.push(uri);
-      const path = uri.split('?')[0] ?? '';
-      if (method === 'GET') return [200, path.includes('/credentials/') ? '[]' : '{}', { 'content-type': 'application/json' }];
-      if (method === 'POST') return [path.includes('/messages/') || path.endsWith('/claim') ? 202 : 201, '{}', { 'content-type': 'application/json' }];
-      return [204];
-    });
+    scope
+      .intercept(() => true, method)
+      .reply(function (uri) {
+        seen.push(uri);
+        const path = uri.split('?')[0] ?? '';
+        if (method === 'GET') return [200, path.includes('/credentials/') ? '[]' : '{}', { 'content-type': 'application/json' }];
+        if (method === 'POST')
+          return [path.includes('/messages/') || path.endsWith('/claim') ? 202 : 201, '{}', { 'content-type': 'application/json' }];
+        return [204];
+      });
   }
 }
 
 /** `/v1/devices/a%2Fb` → `['v1', 'devices', 'a/b']`: the segments a server sees. */
 function decodedSegments(uri: string): string[] {
-  return (uri.split('?')[0] ?? '').split('/').slice(1).map((segment) => decodeURIComponent(segment));
+  return (uri.split('?')[0] ?? '')
+    .split('/')
+    .slice(1)
+    .map((segment) => decodeURIComponent(segment));
 }
 
 async function runTable(targets: Target[], seen: string[]): Promise<void> {
@@ -212,7 +505,10 @@ describe('hostile IDs and path segments: a typed error or an intact request path
     const unencodable: readonly Hostile[] = ['empty', 'dot', 'dot-dot', 'lone high surrogate', 'lone low surrogate', 'cut emoji'];
     const accepts = (Object.keys(HOSTILE) as Hostile[]).filter((name) => !unencodable.includes(name));
     const targets = registryTargets({ tenant: anything, device: anything }).filter((target) => target.field !== 'authId');
-    await runTable(targets.map((target) => ({ ...target, accepts })), seen);
+    await runTable(
+      targets.map((target) => ({ ...target, accepts })),
+      seen,
+    );
   });
 
   it('through every Ditto method that takes a thing, policy, feature or connection ID, a label, subject or path', async () => {
@@ -257,8 +553,14 @@ describe('unencodable text outside IDs and paths: a typed error, never a URIErro
 
   it('query values of a request', async () => {
     const http = new HttpClient({ service: 'test', baseUrl: 'http://127.0.0.1:9' });
-    await assert.rejects(http.request({ method: 'GET', path: '/x', query: { q: surrogate } }), (error: unknown) => error instanceof ValidationError && error.field === 'query.q');
-    await assert.rejects(http.request({ method: 'GET', path: '/x', query: { [surrogate]: '1' } }), (error: unknown) => error instanceof ValidationError && error.field === 'query');
+    await assert.rejects(
+      http.request({ method: 'GET', path: '/x', query: { q: surrogate } }),
+      (error: unknown) => error instanceof ValidationError && error.field === 'query.q',
+    );
+    await assert.rejects(
+      http.request({ method: 'GET', path: '/x', query: { [surrogate]: '1' } }),
+      (error: unknown) => error instanceof ValidationError && error.field === 'query',
+    );
   });
 
   it('MQTT property bags of a device', () => {

@@ -32,7 +32,11 @@ describe('FabricLedger.connect', () => {
       [{ tlsRootCertFile: '/nonexistent/ca.pem' }, 'tlsRootCertFile', /cannot read/],
       [{ certificate: 'x' }, 'certificate', /either certificate or certificateFile/],
       [{ certificateFile: undefined, certificate: 'not pem' }, 'certificate', /not PEM text/],
-      [{ privateKeyFile: undefined, privateKey: '-----BEGIN PRIVATE KEY-----\nAAAAsecretAAAA\n-----END PRIVATE KEY-----\n' }, 'privateKey', /not a readable PEM private key/],
+      [
+        { privateKeyFile: undefined, privateKey: '-----BEGIN PRIVATE KEY-----\nAAAAsecretAAAA\n-----END PRIVATE KEY-----\n' },
+        'privateKey',
+        /not a readable PEM private key/,
+      ],
       [{ tlsClientCertFile: pki.clientCertFile }, 'tlsClientKey', /go together/],
       [{ channel: '' }, 'channel', /is required/],
     ];

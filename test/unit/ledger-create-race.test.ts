@@ -82,7 +82,10 @@ class Warnings implements Logger {
 }
 
 function clients(ledger: FakeBlockLedger, count: number, mspId = 'Org1MSP', logger?: Logger): FabricLedger[] {
-  return Array.from({ length: count }, () => new FabricLedger(ledger.network(mspId), { channel: 'ch', chaincode: 'twinledger', mspId, ...(logger ? { logger } : {}) }));
+  return Array.from(
+    { length: count },
+    () => new FabricLedger(ledger.network(mspId), { channel: 'ch', chaincode: 'twinledger', mspId, ...(logger ? { logger } : {}) }),
+  );
 }
 
 describe('FabricLedger: concurrent creators of the same key', () => {
@@ -92,7 +95,10 @@ describe('FabricLedger: concurrent creators of the same key', () => {
     const contract = network.getContract('twinledger');
     const endorsed = await Promise.all([1, 2, 3].map(() => contract.newProposal('InitHash', { arguments: ['k'] }).endorse()));
     const statuses = await Promise.all(endorsed.map(async (transaction) => (await transaction.submit()).getStatus()));
-    assert.deepEqual(statuses.map((s) => s.code), [0, 10, 10]);
+    assert.deepEqual(
+      statuses.map((s) => s.code),
+      [0, 10, 10],
+    );
     const late = await contract.newProposal('UpdateHash', { arguments: ['k', DIGEST] }).endorse();
     const racing = await contract.newProposal('UpdateHash', { arguments: ['k', DIGEST] }).endorse();
     assert.equal((await (await late.submit()).getStatus()).code, 0);
@@ -119,12 +125,18 @@ describe('FabricLedger: concurrent creators of the same key', () => {
   it('a racing creator with other content, or of another organisation, gets the typed refusal', async () => {
     const ledger = new FakeBlockLedger(chaincode);
     const settled = await Promise.allSettled([
-      ...clients(ledger, 3).map((client) => client.anchorBatch({ stream: 's', batchId: 'b1', root: ROOT, treeSize: 4, prevRoot: GENESIS_ROOT })),
-      ...clients(ledger, 3).map((client) => client.anchorBatch({ stream: 's', batchId: 'b1', root: OTHER_ROOT, treeSize: 4, prevRoot: GENESIS_ROOT })),
+      ...clients(ledger, 3).map((client) =>
+        client.anchorBatch({ stream: 's', batchId: 'b1', root: ROOT, treeSize: 4, prevRoot: GENESIS_ROOT }),
+      ),
+      ...clients(ledger, 3).map((client) =>
+        client.anchorBatch({ stream: 's', batchId: 'b1', root: OTHER_ROOT, treeSize: 4, prevRoot: GENESIS_ROOT }),
+      ),
       ...clients(ledger, 2, 'Org2MSP').map((client) => client.registerDevice({ tenant: 'org.acme', deviceId: 'org.acme:lamp-9' })),
       ...clients(ledger, 2).map((client) => client.registerDevice({ tenant: 'org.acme', deviceId: 'org.acme:lamp-9' })),
     ]);
-    const refusals = settled.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome as PromiseRejectedResult).reason as unknown);
+    const refusals = settled
+      .filter((outcome) => outcome.status === 'rejected')
+      .map((outcome) => (outcome as PromiseRejectedResult).reason as unknown);
     assert.equal(refusals.length, 5, 'three batches with the losing root, two devices of the losing organisation');
     for (const refusal of refusals) {
       assert.ok(refusal instanceof ChaincodeError, `typed refusal, not ${String(refusal)}`);
@@ -151,7 +163,10 @@ describe('FabricLedger: concurrent creators of the same key', () => {
     const [owner] = clients(ledger, 1, 'Org1MSP');
     await owner!.initHash('Org1MSP/k');
     const [intruder] = clients(ledger, 1, 'Org2MSP');
-    await assert.rejects(intruder!.updateHash({ key: 'Org1MSP/k', sha256: DIGEST }), (error: unknown) => error instanceof CommitError && error.validationCode === 10);
+    await assert.rejects(
+      intruder!.updateHash({ key: 'Org1MSP/k', sha256: DIGEST }),
+      (error: unknown) => error instanceof CommitError && error.validationCode === 10,
+    );
     assert.deepEqual(ledger.codes(), [0, 10]);
   });
 });

@@ -4,10 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import { CommitError as FabricCommitError, CommitStatusError as FabricCommitStatusError, EndorseError, type ErrorDetail, GatewayError } from '@hyperledger/fabric-gateway';
+import {
+  CommitError as FabricCommitError,
+  CommitStatusError as FabricCommitStatusError,
+  EndorseError,
+  type ErrorDetail,
+  GatewayError,
+} from '@hyperledger/fabric-gateway';
 import { SubmitError as FabricSubmitError } from '@hyperledger/fabric-gateway/dist/submiterror.js';
 import { common } from '@hyperledger/fabric-protos';
-import { AbortError, ClientClosedError, ExponentialBackoff, TimeoutError, ValidationError, type LogFields, type Logger } from '../../src/core/index.js';
+import {
+  AbortError,
+  ClientClosedError,
+  ExponentialBackoff,
+  TimeoutError,
+  ValidationError,
+  type LogFields,
+  type Logger,
+} from '../../src/core/index.js';
 import {
   ChaincodeError,
   CommitError,
@@ -145,10 +159,16 @@ class FakeNetwork implements GatewayNetwork {
 
   async getChaincodeEvents(_chaincode: string, options: GatewayEventsOptions = {}): Promise<GatewayEventStream> {
     this.streamOptions.push(options);
-    this.streamStarts.push({ block: options.checkpoint?.getBlockNumber() ?? options.startBlock, after: options.checkpoint?.getTransactionId() });
+    this.streamStarts.push({
+      block: options.checkpoint?.getBlockNumber() ?? options.startBlock,
+      after: options.checkpoint?.getTransactionId(),
+    });
     const failAfter = this.failNextStreamAfter;
     this.failNextStreamAfter = undefined;
-    return this.log.open(options, failAfter === undefined ? undefined : { after: failAfter, error: () => gatewayError(14, 'connection dropped') });
+    return this.log.open(
+      options,
+      failAfter === undefined ? undefined : { after: failAfter, error: () => gatewayError(14, 'connection dropped') },
+    );
   }
 }
 
@@ -208,7 +228,11 @@ describe('FabricLedger: argument encoding', () => {
     const submitted = 'endorse>submit>commitStatus';
     assert.deepEqual(summary, [
       ['RegisterDevice', ['org.acme', 'org.acme:lamp-1'], submitted],
-      ['PublishTelemetryData', ['org.acme', 'org.acme:lamp-1', '{"topic":"org.acme/lamp-1/things/twin/commands/modify","path":"/a","value":1}', '20'], submitted],
+      [
+        'PublishTelemetryData',
+        ['org.acme', 'org.acme:lamp-1', '{"topic":"org.acme/lamp-1/things/twin/commands/modify","path":"/a","value":1}', '20'],
+        submitted,
+      ],
       ['PublishTelemetryData', ['org.acme', 'org.acme:lamp-1', '{"raw":true}', ''], submitted],
       ['InitHash', ['ids/node-1'], submitted],
       ['UpdateHash', ['ids/node-1', ROOT, CID], submitted],
@@ -233,7 +257,12 @@ describe('FabricLedger: argument encoding', () => {
         ? '{"commitment":"c","collection":"Org1MSPPrivateCollection","txId":"t","timestamp":"x"}'
         : '{"authId":"lamp-1","password":"pw-987654","tenant":"org.acme","deviceId":"org.acme:lamp-1","salt":"s","txId":"t","timestamp":"x"}';
     const ledger = ledgerWith(network);
-    const commitment = await ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:lamp-1', authId: 'lamp-1', password: 'pw-987654' });
+    const commitment = await ledger.setCredentials({
+      tenant: 'org.acme',
+      deviceId: 'org.acme:lamp-1',
+      authId: 'lamp-1',
+      password: 'pw-987654',
+    });
     assert.equal(commitment.collection, 'Org1MSPPrivateCollection');
     const [set, get] = [network.contract.calls[0], (await ledger.getCredentials('org.acme', 'org.acme:lamp-1'), network.contract.calls[1])];
     assert.deepEqual(set?.options.arguments, ['org.acme', 'org.acme:lamp-1']);
@@ -241,7 +270,11 @@ describe('FabricLedger: argument encoding', () => {
     assert.deepEqual(rest, { authId: 'lamp-1', password: 'pw-987654' });
     assert.match(String(salt), /^[0-9a-f]{64}$/, 'a random 32-byte salt is always sent');
     assert.deepEqual(set?.options.endorsingOrganizations, ['Org1MSP']);
-    assert.deepEqual(get?.phases.map((p) => p.phase), ['evaluate'], 'GetCredentials is never submitted');
+    assert.deepEqual(
+      get?.phases.map((p) => p.phase),
+      ['evaluate'],
+      'GetCredentials is never submitted',
+    );
     assert.deepEqual(get?.options.endorsingOrganizations, ['Org1MSP']);
 
     // Every call gets a fresh salt; a caller's own salt is sent as is.
@@ -249,7 +282,13 @@ describe('FabricLedger: argument encoding', () => {
     const again = network.contract.calls[2]?.options.transientData?.salt;
     assert.match(String(again), /^[0-9a-f]{64}$/);
     assert.notEqual(again, salt);
-    await ledger.setCredentials({ tenant: 'org.acme', deviceId: 'org.acme:lamp-1', authId: 'lamp-1', password: 'pw-987654', salt: 'ab'.repeat(16) });
+    await ledger.setCredentials({
+      tenant: 'org.acme',
+      deviceId: 'org.acme:lamp-1',
+      authId: 'lamp-1',
+      password: 'pw-987654',
+      salt: 'ab'.repeat(16),
+    });
     assert.equal(network.contract.calls[3]?.options.transientData?.salt, 'ab'.repeat(16));
 
     await assert.rejects(
@@ -294,7 +333,9 @@ describe('FabricLedger: argument encoding', () => {
     const before = Date.now();
     await ledger.initHash('k');
     await ledger.queryHash('k');
-    const deadlines = network.contract.calls.flatMap((c) => c.phases.map((p) => [p.phase, Number(p.callOptions?.deadline) - before] as const));
+    const deadlines = network.contract.calls.flatMap((c) =>
+      c.phases.map((p) => [p.phase, Number(p.callOptions?.deadline) - before] as const),
+    );
     const expected: Record<string, number> = { endorse: 1_000, submit: 2_000, commitStatus: 30_000, evaluate: 500 };
     for (const [phase, delta] of deadlines) {
       assert.ok(delta >= (expected[phase] as number) && delta < (expected[phase] as number) + 5_000, `${phase} deadline ${delta}`);
@@ -306,13 +347,19 @@ describe('FabricLedger: argument encoding', () => {
     const network = new FakeNetwork();
     let closes = 0;
     const ledger = new FabricLedger(network, { channel: 'mychannel', chaincode: 'twinledger', mspId: 'Org1MSP' }, () => (closes += 1));
-    await assert.rejects(ledger.queryHash('k', { timeoutMs: 2 ** 31 }), (error: unknown) => error instanceof ValidationError && error.field === 'options.timeoutMs');
+    await assert.rejects(
+      ledger.queryHash('k', { timeoutMs: 2 ** 31 }),
+      (error: unknown) => error instanceof ValidationError && error.field === 'options.timeoutMs',
+    );
     await ledger.initHash('k');
     const calls = network.contract.calls.length;
     await ledger.close();
     await ledger.close();
     assert.equal(closes, 1, 'idempotent');
-    await assert.rejects(ledger.queryHash('k'), (error: unknown) => error instanceof ClientClosedError && /QueryHash: the FabricLedger client is closed/.test(error.message));
+    await assert.rejects(
+      ledger.queryHash('k'),
+      (error: unknown) => error instanceof ClientClosedError && /QueryHash: the FabricLedger client is closed/.test(error.message),
+    );
     await assert.rejects(ledger.initHash('k2'), ClientClosedError);
     assert.equal(network.contract.calls.length, calls, 'nothing was sent after close()');
     const events = ledger.events({ startBlock: 0n })[Symbol.asyncIterator]();
@@ -321,51 +368,79 @@ describe('FabricLedger: argument encoding', () => {
 });
 
 describe('FabricLedger: errors', () => {
-  it('maps a chaincode error in an endorsement to ChaincodeError with its reason and the endorsers\' details', async () => {
+  it("maps a chaincode error in an endorsement to ChaincodeError with its reason and the endorsers' details", async () => {
     const network = new FakeNetwork();
     const details = [endorser('chaincode response 500, CONFLICT: batch "b1" of stream "s" is already anchored with root x, not y')];
     network.contract.failures.endorse.push(
-      new EndorseError({ code: 10, details, cause: serviceError(10, 'failed to endorse transaction, see attached details for more info'), transactionId: 'tx1', message: '10 ABORTED: failed to endorse transaction, see attached details for more info' }),
+      new EndorseError({
+        code: 10,
+        details,
+        cause: serviceError(10, 'failed to endorse transaction, see attached details for more info'),
+        transactionId: 'tx1',
+        message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
+      }),
     );
     const ledger = ledgerWith(network);
-    await assert.rejects(ledger.anchorBatch({ stream: 's', batchId: 'b1', root: ROOT, treeSize: 1, prevRoot: GENESIS_ROOT }), (error: unknown) => {
-      assert.ok(error instanceof ChaincodeError);
-      assert.equal(error.reason, 'CONFLICT');
-      assert.equal(error.status, 500);
-      assert.equal(error.chaincodeMessage, 'batch "b1" of stream "s" is already anchored with root x, not y');
-      assert.equal(error.code, 'chaincode.conflict');
-      assert.equal(error.transaction, 'AnchorBatch');
-      assert.equal(error.transactionId, 'tx1');
-      assert.equal(error.phase, 'endorse');
-      assert.equal(error.grpcCode, 10);
-      assert.deepEqual(error.details, details);
-      assert.equal(error.retryable, false);
-      assert.match(error.message, /AnchorBatch, ABORTED: chaincode refused: CONFLICT: batch "b1"/);
-      return true;
-    });
+    await assert.rejects(
+      ledger.anchorBatch({ stream: 's', batchId: 'b1', root: ROOT, treeSize: 1, prevRoot: GENESIS_ROOT }),
+      (error: unknown) => {
+        assert.ok(error instanceof ChaincodeError);
+        assert.equal(error.reason, 'CONFLICT');
+        assert.equal(error.status, 500);
+        assert.equal(error.chaincodeMessage, 'batch "b1" of stream "s" is already anchored with root x, not y');
+        assert.equal(error.code, 'chaincode.conflict');
+        assert.equal(error.transaction, 'AnchorBatch');
+        assert.equal(error.transactionId, 'tx1');
+        assert.equal(error.phase, 'endorse');
+        assert.equal(error.grpcCode, 10);
+        assert.deepEqual(error.details, details);
+        assert.equal(error.retryable, false);
+        assert.match(error.message, /AnchorBatch, ABORTED: chaincode refused: CONFLICT: batch "b1"/);
+        return true;
+      },
+    );
     assert.equal(network.contract.calls.length, 1, 'a chaincode error is not retried');
   });
 
   it('maps an evaluate error; NOT_FOUND reads resolve to undefined', async () => {
     const network = new FakeNetwork();
     const evaluateFailure = (message: string) =>
-      gatewayError(2, `evaluate call to endorser returned error: chaincode response 500, ${message}`, [endorser(`chaincode response 500, ${message}`)]);
+      gatewayError(2, `evaluate call to endorser returned error: chaincode response 500, ${message}`, [
+        endorser(`chaincode response 500, ${message}`),
+      ]);
     network.contract.failures.evaluate.push(evaluateFailure('NOT_FOUND: batch "b9" of stream "s" is not anchored'));
     const ledger = ledgerWith(network);
     assert.equal(await ledger.getBatch('s', 'b9'), undefined);
     network.contract.failures.evaluate.push(evaluateFailure('NOT_FOUND: hash key "k" has no history'));
     assert.deepEqual(await ledger.getHashHistory('k'), []);
-    network.contract.failures.evaluate.push(evaluateFailure('FORBIDDEN: device "d" of tenant "t" belongs to Org2MSP; Org1MSP may not read its credentials'));
-    await assert.rejects(ledger.getCredentials('org.acme', 'org.acme:d'), (error: unknown) => error instanceof ChaincodeError && error.reason === 'FORBIDDEN' && error.phase === 'evaluate');
+    network.contract.failures.evaluate.push(
+      evaluateFailure('FORBIDDEN: device "d" of tenant "t" belongs to Org2MSP; Org1MSP may not read its credentials'),
+    );
+    await assert.rejects(
+      ledger.getCredentials('org.acme', 'org.acme:d'),
+      (error: unknown) => error instanceof ChaincodeError && error.reason === 'FORBIDDEN' && error.phase === 'evaluate',
+    );
     network.contract.failures.evaluate.push(gatewayError(2, 'chaincode response 500, something without a code'));
-    await assert.rejects(ledger.getHead('s'), (error: unknown) => error instanceof ChaincodeError && error.reason === 'UNKNOWN' && error.chaincodeMessage === 'something without a code');
+    await assert.rejects(
+      ledger.getHead('s'),
+      (error: unknown) =>
+        error instanceof ChaincodeError && error.reason === 'UNKNOWN' && error.chaincodeMessage === 'something without a code',
+    );
   });
 
   it('maps endorsement, submit, commit-status and commit failures to their classes', async () => {
     const network = new FakeNetwork();
     const ledger = ledgerWith(network, { retry: new ExponentialBackoff({ maxAttempts: 1 }) });
     const cause = serviceError(9, 'no combination of peers can be derived which satisfy the endorsement policy');
-    network.contract.failures.endorse.push(new EndorseError({ code: 9, details: [], cause, transactionId: 'e1', message: '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy' }));
+    network.contract.failures.endorse.push(
+      new EndorseError({
+        code: 9,
+        details: [],
+        cause,
+        transactionId: 'e1',
+        message: '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy',
+      }),
+    );
     await assert.rejects(ledger.initHash('k'), (error: unknown) => {
       assert.ok(error instanceof EndorsementError);
       assert.equal(error.transactionId, 'e1');
@@ -373,11 +448,37 @@ describe('FabricLedger: errors', () => {
       return true;
     });
 
-    network.contract.failures.submit.push(new FabricSubmitError({ code: 14, details: [endorser('orderer down')], cause: serviceError(14, 'unavailable'), transactionId: 's1', message: '14 UNAVAILABLE: orderer' }));
-    await assert.rejects(ledger.initHash('k'), (error: unknown) => error instanceof SubmissionError && error.retryable && error.details[0]?.message === 'orderer down' && /peer0.org1.example.com:7051: orderer down/.test(error.message));
+    network.contract.failures.submit.push(
+      new FabricSubmitError({
+        code: 14,
+        details: [endorser('orderer down')],
+        cause: serviceError(14, 'unavailable'),
+        transactionId: 's1',
+        message: '14 UNAVAILABLE: orderer',
+      }),
+    );
+    await assert.rejects(
+      ledger.initHash('k'),
+      (error: unknown) =>
+        error instanceof SubmissionError &&
+        error.retryable &&
+        error.details[0]?.message === 'orderer down' &&
+        /peer0.org1.example.com:7051: orderer down/.test(error.message),
+    );
 
-    network.contract.failures.commitStatus.push(new FabricCommitStatusError({ code: 4, details: [], cause: serviceError(4, 'deadline'), transactionId: 'c1', message: '4 DEADLINE_EXCEEDED' }));
-    await assert.rejects(ledger.initHash('k'), (error: unknown) => error instanceof CommitStatusError && /raise deadlines.commitStatusMs/.test(error.hint ?? ''));
+    network.contract.failures.commitStatus.push(
+      new FabricCommitStatusError({
+        code: 4,
+        details: [],
+        cause: serviceError(4, 'deadline'),
+        transactionId: 'c1',
+        message: '4 DEADLINE_EXCEEDED',
+      }),
+    );
+    await assert.rejects(
+      ledger.initHash('k'),
+      (error: unknown) => error instanceof CommitStatusError && /raise deadlines.commitStatusMs/.test(error.hint ?? ''),
+    );
 
     network.contract.commitCodes.push(10);
     await assert.rejects(ledger.updateHash({ key: 'k', sha256: ROOT }), (error: unknown) => {
@@ -391,8 +492,17 @@ describe('FabricLedger: errors', () => {
     });
 
     // fabric-gateway's own CommitError (thrown by contract.submit()) maps the same way.
-    network.contract.failures.endorse.push(new FabricCommitError({ code: 11, transactionId: 'm1', message: 'Transaction m1 failed to commit with status code 11 (MVCC_READ_CONFLICT)' }));
-    await assert.rejects(ledger.initHash('k'), (error: unknown) => error instanceof CommitError && error.validationCode === 11 && error.transactionId === 'm1');
+    network.contract.failures.endorse.push(
+      new FabricCommitError({
+        code: 11,
+        transactionId: 'm1',
+        message: 'Transaction m1 failed to commit with status code 11 (MVCC_READ_CONFLICT)',
+      }),
+    );
+    await assert.rejects(
+      ledger.initHash('k'),
+      (error: unknown) => error instanceof CommitError && error.validationCode === 11 && error.transactionId === 'm1',
+    );
   });
 });
 
@@ -402,7 +512,12 @@ describe('FabricLedger: retries', () => {
     network.contract.commitCodes.push(11, 12);
     network.contract.handler = () => '{"docType":"batch","seq":3}';
     const warnings: string[] = [];
-    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: LogFields) => warnings.push(`${message} ${JSON.stringify(fields)}`) };
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (message: string, fields?: LogFields) => warnings.push(`${message} ${JSON.stringify(fields)}`),
+    };
     const ledger = ledgerWith(network, { logger });
     const record = await ledger.anchorBatch({ stream: 's', batchId: 'b3', root: NEXT_ROOT, treeSize: 1, prevRoot: ROOT });
     assert.equal(record.seq, 3);
@@ -412,24 +527,41 @@ describe('FabricLedger: retries', () => {
     assert.equal(warnings.filter((w) => w.includes('transaction conflicted')).length, 2);
 
     network.contract.commitCodes.push(11, 11, 11);
-    await assert.rejects(ledger.anchorBatch({ stream: 's', batchId: 'b4', root: NEXT_ROOT, treeSize: 1, prevRoot: ROOT }), (error: unknown) =>
-      error instanceof CommitError && error.statusName === 'MVCC_READ_CONFLICT' && error.retryable,
+    await assert.rejects(
+      ledger.anchorBatch({ stream: 's', batchId: 'b4', root: NEXT_ROOT, treeSize: 1, prevRoot: ROOT }),
+      (error: unknown) => error instanceof CommitError && error.statusName === 'MVCC_READ_CONFLICT' && error.retryable,
     );
   });
 
   it('repeats a transiently failed step with the same proposal / signed transaction', async () => {
     const network = new FakeNetwork();
     const unavailable = () => serviceError(14, 'connect failed');
-    network.contract.failures.endorse.push(new EndorseError({ code: 14, details: [], cause: unavailable(), transactionId: 'x', message: '14 UNAVAILABLE' }));
-    network.contract.failures.submit.push(new FabricSubmitError({ code: 14, details: [], cause: unavailable(), transactionId: 'x', message: '14 UNAVAILABLE' }));
-    network.contract.failures.commitStatus.push(new FabricCommitStatusError({ code: 14, details: [], cause: unavailable(), transactionId: 'x', message: '14 UNAVAILABLE' }));
+    network.contract.failures.endorse.push(
+      new EndorseError({ code: 14, details: [], cause: unavailable(), transactionId: 'x', message: '14 UNAVAILABLE' }),
+    );
+    network.contract.failures.submit.push(
+      new FabricSubmitError({ code: 14, details: [], cause: unavailable(), transactionId: 'x', message: '14 UNAVAILABLE' }),
+    );
+    network.contract.failures.commitStatus.push(
+      new FabricCommitStatusError({ code: 14, details: [], cause: unavailable(), transactionId: 'x', message: '14 UNAVAILABLE' }),
+    );
     const ledger = ledgerWith(network);
     await ledger.initHash('k');
     assert.equal(network.contract.calls.length, 1, 'one proposal: nothing can apply twice');
-    assert.deepEqual(network.contract.calls[0]?.phases.map((p) => p.phase), ['endorse', 'endorse', 'submit', 'submit', 'commitStatus', 'commitStatus']);
+    assert.deepEqual(
+      network.contract.calls[0]?.phases.map((p) => p.phase),
+      ['endorse', 'endorse', 'submit', 'submit', 'commitStatus', 'commitStatus'],
+    );
 
-    network.contract.failures.evaluate.push(gatewayError(14, 'unavailable'), gatewayError(14, 'unavailable'), gatewayError(14, 'unavailable'));
-    await assert.rejects(ledger.getHead('s'), (error: unknown) => error instanceof EvaluationError && error.grpcCode === 14 && /unreachable/.test(error.hint ?? ''));
+    network.contract.failures.evaluate.push(
+      gatewayError(14, 'unavailable'),
+      gatewayError(14, 'unavailable'),
+      gatewayError(14, 'unavailable'),
+    );
+    await assert.rejects(
+      ledger.getHead('s'),
+      (error: unknown) => error instanceof EvaluationError && error.grpcCode === 14 && /unreachable/.test(error.hint ?? ''),
+    );
   });
 
   it('honours signal and timeoutMs, also while waiting between retries', async () => {
@@ -484,7 +616,14 @@ describe('FabricLedger: checkpointed chaincode events', () => {
     const controller = new AbortController();
     const iterator = second.events({ checkpoint, signal: controller.signal })[Symbol.asyncIterator]();
     const resumed = await take(iterator, 3);
-    assert.deepEqual(resumed.map((e) => [e.blockNumber, e.transactionId, e.name]), [[2n, 't2', 'HashUpdated'], [2n, 't3', 'BatchAnchored'], [3n, 't4', 'BatchAnchored']]);
+    assert.deepEqual(
+      resumed.map((e) => [e.blockNumber, e.transactionId, e.name]),
+      [
+        [2n, 't2', 'HashUpdated'],
+        [2n, 't3', 'BatchAnchored'],
+        [3n, 't4', 'BatchAnchored'],
+      ],
+    );
     // A live event arrives while the loop waits.
     const pending = iterator.next();
     network.emit(4n, 't5', 'RecordAnchored', {});
@@ -503,9 +642,13 @@ describe('FabricLedger: checkpointed chaincode events', () => {
     network.failNextStreamAfter = 2;
     const ledger = ledgerWith(network);
     const controller = new AbortController();
-    const iterator = ledger.events({ checkpoint: join(dir, 'b.json'), startBlock: 1n, names: ['Wanted'], signal: controller.signal })[Symbol.asyncIterator]();
+    const stream = ledger.events({ checkpoint: join(dir, 'b.json'), startBlock: 1n, names: ['Wanted'], signal: controller.signal });
+    const iterator = stream[Symbol.asyncIterator]();
     const events = await take(iterator, 3);
-    assert.deepEqual(events.map((e) => e.transactionId), ['t1', 't3', 't5']);
+    assert.deepEqual(
+      events.map((e) => e.transactionId),
+      ['t1', 't3', 't5'],
+    );
     assert.equal(network.streamOptions.length, 2, 'one reconnect');
     controller.abort();
     await iterator.return?.();
@@ -515,7 +658,11 @@ describe('FabricLedger: checkpointed chaincode events', () => {
     const file = join(dir, 'damaged.json');
     writeFileSync(file, '{"blockNumber":"1');
     const iterator = ledgerWith(new FakeNetwork()).events({ checkpoint: file })[Symbol.asyncIterator]();
-    await assert.rejects(iterator.next(), (error: unknown) => error instanceof ValidationError && error.field === 'checkpoint' && /delete it and set startBlock/.test(error.message));
+    await assert.rejects(
+      iterator.next(),
+      (error: unknown) =>
+        error instanceof ValidationError && error.field === 'checkpoint' && /delete it and set startBlock/.test(error.message),
+    );
   });
 
   it('reads the chain height through qscc GetChainInfo', async () => {
@@ -545,7 +692,10 @@ describe('FabricLedger: checkpointed chaincode events', () => {
     const controller = new AbortController();
     const iterator = ledgerWith(network).events({ signal: controller.signal })[Symbol.asyncIterator]();
     const events = await take(iterator, 2);
-    assert.deepEqual(events.map((e) => e.transactionId), ['during-reconnect', 'after-reconnect']);
+    assert.deepEqual(
+      events.map((e) => e.transactionId),
+      ['during-reconnect', 'after-reconnect'],
+    );
     assert.deepEqual(starts, [3n, 3n], 'both opens start at the height read before the first');
     assert.equal(network.qscc.calls.length, 1, 'the height is read once');
     controller.abort();
@@ -573,7 +723,10 @@ describe('FabricLedger: checkpointed chaincode events', () => {
     };
     const second = new AbortController();
     const secondRun = ledgerWith(network).events({ checkpoint, signal: second.signal })[Symbol.asyncIterator]();
-    assert.deepEqual((await take(secondRun, 2)).map((e) => e.transactionId), ['while-stopped', 'after-restart']);
+    assert.deepEqual(
+      (await take(secondRun, 2)).map((e) => e.transactionId),
+      ['while-stopped', 'after-restart'],
+    );
     assert.equal(network.qscc.calls.length, 1, 'the restart starts from the stored position');
     second.abort();
     await secondRun.return?.();
@@ -588,7 +741,11 @@ describe('FabricLedger: checkpointed chaincode events', () => {
     const before = join(dir, 'durable-before.json');
     linkSync(path, before); // a second name for the file as it is now
     await checkpointer.checkpointTransaction(6n, 'tx-6');
-    assert.deepEqual(JSON.parse(readFileSync(before, 'utf8')), { blockNumber: '5', transactionId: 'tx-5' }, 'the old file was not overwritten');
+    assert.deepEqual(
+      JSON.parse(readFileSync(before, 'utf8')),
+      { blockNumber: '5', transactionId: 'tx-5' },
+      'the old file was not overwritten',
+    );
     assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { blockNumber: '6', transactionId: 'tx-6' });
     assert.deepEqual(readdirSync(sub), ['events.json'], 'no temporary file left');
     const reopened = await FileCheckpointer.open(path);
@@ -599,7 +756,12 @@ describe('FabricLedger: checkpointed chaincode events', () => {
 
   it('treats an empty or malformed checkpoint file as damage, naming the file, instead of starting over', async () => {
     const network = new FakeNetwork();
-    for (const [name, text] of [['empty.json', ''], ['blank.json', '  \n'], ['array.json', '[]'], ['bad-block.json', '{"blockNumber":"x1"}']] as const) {
+    for (const [name, text] of [
+      ['empty.json', ''],
+      ['blank.json', '  \n'],
+      ['array.json', '[]'],
+      ['bad-block.json', '{"blockNumber":"x1"}'],
+    ] as const) {
       const file = join(dir, name);
       writeFileSync(file, text);
       const iterator = ledgerWith(network).events({ checkpoint: file })[Symbol.asyncIterator]();
@@ -627,13 +789,24 @@ describe('FabricLedger: checkpointed chaincode events', () => {
       return open(chaincode, options);
     };
     const warnings: LogFields[] = [];
-    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: LogFields) => void (/reconnecting/.test(message) && warnings.push(fields ?? {})) };
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (message: string, fields?: LogFields) => void (/reconnecting/.test(message) && warnings.push(fields ?? {})),
+    };
     // `retry` (3 attempts) bounds single calls; the stream follows eventsRetry, here without an attempt limit.
-    const ledger = ledgerWith(network, { logger, eventsRetry: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1, maxDelayMs: 2, jitter: 'none' }) });
+    const ledger = ledgerWith(network, {
+      logger,
+      eventsRetry: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1, maxDelayMs: 2, jitter: 'none' }),
+    });
     const controller = new AbortController();
     const iterator = ledger.events({ startBlock: 1n, signal: controller.signal })[Symbol.asyncIterator]();
     assert.equal(((await iterator.next()).value as LedgerEvent).transactionId, 't1');
-    assert.deepEqual(warnings.map((w) => w.attempt), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      warnings.map((w) => w.attempt),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
     controller.abort();
     await iterator.return?.();
   });
@@ -644,6 +817,9 @@ describe('FabricLedger: checkpointed chaincode events', () => {
       throw gatewayError(7, 'access denied');
     };
     const iterator = ledgerWith(network).events()[Symbol.asyncIterator]();
-    await assert.rejects(iterator.next(), (error: unknown) => error instanceof Error && error.name === 'LedgerError' && /PERMISSION_DENIED/.test(error.message));
+    await assert.rejects(
+      iterator.next(),
+      (error: unknown) => error instanceof Error && error.name === 'LedgerError' && /PERMISSION_DENIED/.test(error.message),
+    );
   });
 });

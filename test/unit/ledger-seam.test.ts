@@ -48,7 +48,10 @@ function pairs(seam: string, side: 'Sdk' | 'Chaincode'): Map<string, string> {
 describe('the ledger types of the chaincode and the SDK', () => {
   it('are assignable both ways, with the same field names', () => {
     const { status, diagnostics } = typeCheck(join(root, 'test/seams/tsconfig.json'), root);
-    assert.deepEqual(diagnostics.map((d) => d.text), []);
+    assert.deepEqual(
+      diagnostics.map((d) => d.text),
+      [],
+    );
     assert.equal(status, 0);
   });
 
@@ -74,11 +77,13 @@ describe('the ledger types of the chaincode and the SDK', () => {
         chaincode: withField(chaincode, name, 'drift: string;'),
       })),
       // An optional field only the SDK has: still assignable both ways, caught by the field names.
-      ...[...sdkSide].filter(([name]) => name !== 'LEDGER_EVENTS').map(([name, seamName]) => ({
-        name: `SDK ${name} gains an optional field`,
-        seamName,
-        sdk: withField(sdk, name, 'drift?: string;'),
-      })),
+      ...[...sdkSide]
+        .filter(([name]) => name !== 'LEDGER_EVENTS')
+        .map(([name, seamName]) => ({
+          name: `SDK ${name} gains an optional field`,
+          seamName,
+          sdk: withField(sdk, name, 'drift?: string;'),
+        })),
       {
         name: 'an event is renamed in the chaincode',
         seamName: 'EVENTS',
@@ -124,7 +129,11 @@ describe('the ledger types of the chaincode and the SDK', () => {
       const { diagnostics } = typeCheck(join(dir, 'tsconfig.json'), dir);
       const errorsOf = (index: number) => diagnostics.filter((d) => d.file.startsWith(join(dir, `case-${index}`) + '/')).map((d) => d.text);
       const stray = diagnostics.filter((d) => !d.file.startsWith(dir + '/'));
-      assert.deepEqual(stray.map((d) => d.text), [], 'no errors outside the copies');
+      assert.deepEqual(
+        stray.map((d) => d.text),
+        [],
+        'no errors outside the copies',
+      );
       assert.deepEqual(errorsOf(0), [], 'the unchanged copy compiles');
       cases.forEach((drift, index) => {
         if (index === 0) return;

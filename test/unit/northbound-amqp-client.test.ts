@@ -105,7 +105,12 @@ class FakeRouter {
       else if (outcome === 'rejected') command.delivery.reject({ condition: 'amqp:invalid-field', description: 'no subject' });
       else if (outcome === 'modified') command.delivery.modified({ undeliverable_here: true });
     });
-    this.server = this.container.listen({ port: 0, host: '127.0.0.1', receiver_options: { credit_window: 0, autoaccept: false }, sender_options: { treat_modified_as_released: false } } as never);
+    this.server = this.container.listen({
+      port: 0,
+      host: '127.0.0.1',
+      receiver_options: { credit_window: 0, autoaccept: false },
+      sender_options: { treat_modified_as_released: false },
+    } as never);
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -171,7 +176,8 @@ function downstream(deviceId: string | undefined, text: string, extra: Partial<M
 
 function captureLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const write = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
@@ -225,7 +231,10 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     });
 
     it('settles a message whose body threw as released (default) or modified (option)', async () => {
-      for (const [failureOutcome, expected] of [['released', 'released'], ['modified', 'modified']] as const) {
+      for (const [failureOutcome, expected] of [
+        ['released', 'released'],
+        ['modified', 'modified'],
+      ] as const) {
         const nb = make({ failureOutcome });
         const tenant = `t-${failureOutcome}`;
         const run = (async () => {
@@ -248,7 +257,10 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       })();
       assert.equal(await router.send('telemetry/t1', downstream(undefined, 'no device')), 'rejected');
       assert.equal(await router.send('telemetry/t1', { application_properties: { device_id: 'd' }, body: { not: 'data' } }), 'rejected');
-      assert.equal(await router.send('telemetry/t1', downstream('d1', 'good', { application_properties: { device_id: 'd1', qos: 7 } })), 'rejected');
+      assert.equal(
+        await router.send('telemetry/t1', downstream('d1', 'good', { application_properties: { device_id: 'd1', qos: 7 } })),
+        'rejected',
+      );
       void router.send('telemetry/t1', downstream('d1', 'fine'));
       await waitUntil('the good message', () => received.length === 1);
       controller.abort();
@@ -278,7 +290,8 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       const methods = ['error', 'warn', 'log', 'info', 'debug', 'trace'] as const;
       const originals = methods.map((name) => console[name]);
       const stderrWrite = process.stderr.write;
-      for (const name of methods) console[name] = (...args: unknown[]) => void printed.push(`console.${name}: ${args.map(String).join(' ')}`);
+      for (const name of methods)
+        console[name] = (...args: unknown[]) => void printed.push(`console.${name}: ${args.map(String).join(' ')}`);
       process.stderr.write = ((chunk: string | Uint8Array) => {
         printed.push(`stderr: ${String(chunk)}`);
         return true;
@@ -304,10 +317,16 @@ describe('AmqpNorthbound against a fake Hono router', () => {
         });
         process.stderr.write = stderrWrite;
       }
-      assert.deepEqual(received, Array.from({ length: 10 }, (_, i) => `m${i}`));
+      assert.deepEqual(
+        received,
+        Array.from({ length: 10 }, (_, i) => `m${i}`),
+      );
       assert.deepEqual(printed, [], 'library code printed');
       assert.ok(
-        logger.lines.some((line) => line.startsWith('debug the broker sent messages beyond the granted credit') && line.includes('"transfersBeyondCredit":1')),
+        logger.lines.some(
+          (line) =>
+            line.startsWith('debug the broker sent messages beyond the granted credit') && line.includes('"transfersBeyondCredit":1'),
+        ),
         logger.lines.join('\n'),
       );
       const ended = logger.lines.find((line) => line.startsWith('debug stream ended'));
@@ -321,7 +340,13 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       nb.on('deviceReady', (n) => ready.push(n.ttd));
       const iterator = nb.events('t1')[Symbol.asyncIterator]();
       const next = iterator.next();
-      void router.send('event/t1', downstream('d1', '', { content_type: 'application/vnd.eclipse-hono-empty-notification', application_properties: { device_id: 'd1', ttd: 15 } }));
+      void router.send(
+        'event/t1',
+        downstream('d1', '', {
+          content_type: 'application/vnd.eclipse-hono-empty-notification',
+          application_properties: { device_id: 'd1', ttd: 15 },
+        }),
+      );
       const message = (await next).value as DownstreamMessage;
       assert.equal(message.notification?.type, 'ready');
       assert.deepEqual(ready, [15]);
@@ -424,10 +449,16 @@ describe('AmqpNorthbound against a fake Hono router', () => {
   });
 
   describe('commands', () => {
-    it('sends a request with Hono\'s properties, attaching the reply receiver first, and correlates the response', async () => {
+    it("sends a request with Hono's properties, attaching the reply receiver first, and correlates the response", async () => {
       const nb = make();
       router.onCommand = (command) => void router.respond(command, 200, '{"done":true}', 'application/json');
-      const response = await nb.sendCommand('t1', 'org.acme:lamp-1', 'switch', { on: true }, { timeoutMs: 5_000, properties: { prio: 'high' } });
+      const response = await nb.sendCommand(
+        't1',
+        'org.acme:lamp-1',
+        'switch',
+        { on: true },
+        { timeoutMs: 5_000, properties: { prio: 'high' } },
+      );
       assert.equal(response.status, 200);
       assert.deepEqual(response.json(), { done: true });
       const { message, address } = router.commands[0]!;
@@ -452,7 +483,8 @@ describe('AmqpNorthbound against a fake Hono router', () => {
 
     it('maps the outcomes: released → DeviceNotConnectedError, rejected → CommandRejectedError', async () => {
       const nb = make();
-      router.settleCommand = (command) => (command.message.subject === 'bad' ? 'rejected' : command.message.subject === 'gone' ? 'modified' : 'released');
+      router.settleCommand = (command) =>
+        command.message.subject === 'bad' ? 'rejected' : command.message.subject === 'gone' ? 'modified' : 'released';
       await assert.rejects(() => nb.sendCommand('t1', 'd1', 'switch', undefined, { timeoutMs: 5_000 }), DeviceNotConnectedError);
       await assert.rejects(() => nb.sendOneWayCommand('t1', 'd1', 'switch', undefined, { timeoutMs: 5_000 }), DeviceNotConnectedError);
       await assert.rejects(() => nb.sendOneWayCommand('t1', 'd1', 'gone', undefined, { timeoutMs: 5_000 }), DeviceNotConnectedError);
@@ -509,7 +541,10 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       await assert.rejects(() => nb.sendCommand('t1', 'd1', 'slow', undefined, { timeoutMs: 1_000 }), CommandTimeoutError);
       await waitUntil('the command at the router', () => first !== undefined);
       await router.respond(first!, 200, 'too late');
-      await router.send(String(first!.message.reply_to), { correlation_id: 'x', body: rhea.message.data_section(Buffer.from('no status')) });
+      await router.send(String(first!.message.reply_to), {
+        correlation_id: 'x',
+        body: rhea.message.data_section(Buffer.from('no status')),
+      });
       await waitUntil('the malformed response report', () => errors.length === 1);
       assert.ok(errors[0] instanceof MalformedMessageError);
     });
@@ -557,8 +592,16 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       await router.stop(); // drops both connections and takes no new ones
       await waitUntil('both clients reconnecting', () => fast.state === 'reconnecting' && patient.state === 'reconnecting');
       const commands = router.commands.length;
-      const refused = await settlesWithin(fast.sendCommand('t1', 'd1', 'switch', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e), 10_000, 'the refused command');
-      const oneWay = await settlesWithin(fast.sendOneWayCommand('t1', 'd1', 'blink', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e), 10_000, 'the refused one-way command');
+      const refused = await settlesWithin(
+        fast.sendCommand('t1', 'd1', 'switch', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e),
+        10_000,
+        'the refused command',
+      );
+      const oneWay = await settlesWithin(
+        fast.sendOneWayCommand('t1', 'd1', 'blink', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e),
+        10_000,
+        'the refused one-way command',
+      );
       for (const error of [refused, oneWay]) {
         assert.ok(error instanceof NorthboundNotConnectedError, String(error));
         assert.equal(error.reason, 'disconnected');
@@ -592,7 +635,11 @@ describe('AmqpNorthbound against a fake Hono router', () => {
       const ok = make({ credentials: { username: 'consumer@HONO', password: 'verysecret-pw' }, logger });
       await ok.connect();
       assert.equal(ok.state, 'open');
-      const bad = make({ credentials: { username: 'consumer@HONO', password: 'wrong-secret-pw' }, logger, reconnect: { policy: new ExponentialBackoff({ initialDelayMs: 10 }) } });
+      const bad = make({
+        credentials: { username: 'consumer@HONO', password: 'wrong-secret-pw' },
+        logger,
+        reconnect: { policy: new ExponentialBackoff({ initialDelayMs: 10 }) },
+      });
       const error = await bad.connect({ timeoutMs: 5_000 }).catch((e: unknown) => e);
       assert.ok(error instanceof AmqpAuthenticationError, String(error));
       assert.ok(!String(error).includes('wrong-secret-pw'));
@@ -604,7 +651,11 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     it('retries connect() with the policy until the router is there', async () => {
       const port = router.port;
       await router.stop();
-      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, reconnect: { policy: new ExponentialBackoff({ maxAttempts: 100, initialDelayMs: 50, maxDelayMs: 100, jitter: 'none' }) } });
+      const nb = new AmqpNorthbound({
+        host: '127.0.0.1',
+        port,
+        reconnect: { policy: new ExponentialBackoff({ maxAttempts: 100, initialDelayMs: 50, maxDelayMs: 100, jitter: 'none' }) },
+      });
       clients.push(nb);
       const connecting = nb.connect({ timeoutMs: 10_000 });
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -650,7 +701,11 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     });
 
     it('keeps backing off against a router that drops every connection right after opening it', async () => {
-      const nb = make({ reconnect: { policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 5, maxDelayMs: 40, jitter: 'none' }) } });
+      const nb = make({
+        reconnect: {
+          policy: new ExponentialBackoff({ maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 5, maxDelayMs: 40, jitter: 'none' }),
+        },
+      });
       const attempts: number[] = [];
       nb.on('reconnecting', ({ attempt }) => attempts.push(attempt));
       await nb.connect();
@@ -664,7 +719,11 @@ describe('AmqpNorthbound against a fake Hono router', () => {
     it('connect() rejects with AbortError when aborted, and noRetry fails at once', async () => {
       const port = router.port;
       await router.stop();
-      const nb = new AmqpNorthbound({ host: '127.0.0.1', port, reconnect: { policy: new ExponentialBackoff({ maxAttempts: 1_000, initialDelayMs: 50 }) } });
+      const nb = new AmqpNorthbound({
+        host: '127.0.0.1',
+        port,
+        reconnect: { policy: new ExponentialBackoff({ maxAttempts: 1_000, initialDelayMs: 50 }) },
+      });
       clients.push(nb);
       const controller = new AbortController();
       const pending = nb.connect({ signal: controller.signal, timeoutMs: 10_000 });

@@ -102,7 +102,10 @@ describe('resolveAmqpOptions', () => {
     const credentials = { username: 'consumer@HONO', password: 'verysecret' };
     const plain = AmqpNorthbound.optionsFromConfig({ amqpNetwork: { host: '10.0.0.5', port: 15672, tlsPort: 15671 } }, { credentials });
     assert.deepEqual(plain, { host: '10.0.0.5', port: 15672, credentials });
-    const tls = AmqpNorthbound.optionsFromConfig({ amqpNetwork: { host: '10.0.0.5', port: 15672, tlsPort: 15671 }, tls: { caFile: '/ca.pem' } });
+    const tls = AmqpNorthbound.optionsFromConfig({
+      amqpNetwork: { host: '10.0.0.5', port: 15672, tlsPort: 15671 },
+      tls: { caFile: '/ca.pem' },
+    });
     assert.equal(tls.port, 15671);
     assert.deepEqual(tls.tls, { caFile: '/ca.pem' });
     assert.throws(() => new AmqpNorthbound(AmqpNorthbound.optionsFromConfig({})), ValidationError);
@@ -117,7 +120,10 @@ describe('address mapping', () => {
     assert.equal(resolveAddress(hono, 'telemetry', { tenant: 'org.acme' }), 'telemetry/org.acme');
     assert.equal(resolveAddress(hono, 'event', { tenant: 'org.acme' }), 'event/org.acme');
     assert.equal(resolveAddress(hono, 'command', { tenant: 'org.acme' }), 'command/org.acme');
-    assert.equal(resolveAddress(hono, 'commandTo', { tenant: 'org.acme', deviceId: 'org.acme:lamp-1' }), 'command/org.acme/org.acme:lamp-1');
+    assert.equal(
+      resolveAddress(hono, 'commandTo', { tenant: 'org.acme', deviceId: 'org.acme:lamp-1' }),
+      'command/org.acme/org.acme:lamp-1',
+    );
     assert.equal(resolveAddress(hono, 'commandResponse', { tenant: 'org.acme', replyId: 'r1' }), 'command_response/org.acme/r1');
   });
 
@@ -182,11 +188,18 @@ describe('AMQP message decoding', () => {
     assert.throws(() => bodyBytes({ an: 'object' }), MalformedMessageError);
     assert.throws(() => bodyBytes(42), MalformedMessageError);
     assert.throws(() => bodyBytes(rhea.message.sequence_section([1, 2])), /type 0x76/);
-    assert.throws(() => decodeDownstream('telemetry', 't1', { body: 42, application_properties: { device_id: 'd' } }), MalformedMessageError);
+    assert.throws(
+      () => decodeDownstream('telemetry', 't1', { body: 42, application_properties: { device_id: 'd' } }),
+      MalformedMessageError,
+    );
   });
 
   it('decodes application properties leniently and ids of any AMQP type', () => {
-    assert.deepEqual(applicationProperties({ body: undefined, application_properties: { a: 1, b: 'x', c: { map: true }, d: null } }), { a: 1, b: 'x', d: null });
+    assert.deepEqual(applicationProperties({ body: undefined, application_properties: { a: 1, b: 'x', c: { map: true }, d: null } }), {
+      a: 1,
+      b: 'x',
+      d: null,
+    });
     assert.equal(idString('abc'), 'abc');
     assert.equal(idString(7), '7');
     assert.equal(idString(Buffer.from([0xab, 0xcd])), 'abcd');

@@ -75,18 +75,35 @@ describe('parseNotification', () => {
       });
     }
     for (const cause of ['disconnected', 'disconnect']) {
-      assert.equal(parseNotification('event', 't1', 'd1', CONNECTION_NOTIFICATION_CONTENT_TYPE, {}, created, dc({ cause, ...body }))?.type, 'disconnected');
+      assert.equal(
+        parseNotification('event', 't1', 'd1', CONNECTION_NOTIFICATION_CONTENT_TYPE, {}, created, dc({ cause, ...body }))?.type,
+        'disconnected',
+      );
     }
   });
 
   it('matches the content type without parameters or case', () => {
-    const n = parseNotification('event', 't1', 'd1', 'Application/VND.eclipse-hono-dc-notification+json; charset=utf-8', {}, created, dc({ cause: 'connected' }));
+    const n = parseNotification(
+      'event',
+      't1',
+      'd1',
+      'Application/VND.eclipse-hono-dc-notification+json; charset=utf-8',
+      {},
+      created,
+      dc({ cause: 'connected' }),
+    );
     assert.equal(n?.type, 'connected');
   });
 
   it('throws MalformedMessageError for unreadable connection notifications', () => {
-    assert.throws(() => parseNotification('event', 't1', 'd1', CONNECTION_NOTIFICATION_CONTENT_TYPE, {}, created, dc('{oops')), MalformedMessageError);
-    assert.throws(() => parseNotification('event', 't1', 'd1', CONNECTION_NOTIFICATION_CONTENT_TYPE, {}, created, dc({ cause: 'sleeping' })), /sleeping/);
+    assert.throws(
+      () => parseNotification('event', 't1', 'd1', CONNECTION_NOTIFICATION_CONTENT_TYPE, {}, created, dc('{oops')),
+      MalformedMessageError,
+    );
+    assert.throws(
+      () => parseNotification('event', 't1', 'd1', CONNECTION_NOTIFICATION_CONTENT_TYPE, {}, created, dc({ cause: 'sleeping' })),
+      /sleeping/,
+    );
     assert.throws(() => parseNotification('event', 't1', 'd1', CONNECTION_NOTIFICATION_CONTENT_TYPE, {}, created), MalformedMessageError);
   });
 
@@ -136,7 +153,12 @@ describe('downstreamMessage', () => {
   });
 
   it('carries ttd and the notification', () => {
-    const m = downstreamMessage({ ...base, contentType: EMPTY_NOTIFICATION_CONTENT_TYPE, payload: Buffer.alloc(0), properties: { ttd: 45 } });
+    const m = downstreamMessage({
+      ...base,
+      contentType: EMPTY_NOTIFICATION_CONTENT_TYPE,
+      payload: Buffer.alloc(0),
+      properties: { ttd: 45 },
+    });
     assert.equal(m.ttd, 45);
     assert.equal(m.notification?.type, 'ready');
   });
@@ -150,7 +172,13 @@ describe('downstreamMessage', () => {
 
 describe('commandResponse', () => {
   it('builds a response from status and payload', () => {
-    const r = commandResponse({ status: '200', contentType: 'application/json', payload: Buffer.from('{"ok":true}'), correlationId: 'c1', properties: {} });
+    const r = commandResponse({
+      status: '200',
+      contentType: 'application/json',
+      payload: Buffer.from('{"ok":true}'),
+      correlationId: 'c1',
+      properties: {},
+    });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json(), { ok: true });
     assert.equal(r.text(), '{"ok":true}');
@@ -159,7 +187,10 @@ describe('commandResponse', () => {
 
   it('rejects missing or impossible status codes', () => {
     for (const status of [undefined, null, 'ok', 42, 600, 200.5]) {
-      assert.throws(() => commandResponse({ status, contentType: undefined, payload: Buffer.alloc(0), correlationId: 'c', properties: {} }), MalformedMessageError);
+      assert.throws(
+        () => commandResponse({ status, contentType: undefined, payload: Buffer.alloc(0), correlationId: 'c', properties: {} }),
+        MalformedMessageError,
+      );
     }
   });
 });
@@ -214,7 +245,10 @@ describe('property helpers', () => {
     assert.ok(sameContentType('application/json; charset=utf-8', 'application/json'));
     assert.ok(!sameContentType(undefined, 'application/json'));
     assert.equal(decodeText(Buffer.from([0xe2, 0x82, 0xac])), '€');
-    assert.throws(() => parseJsonPayload(Buffer.from('{'), 'body'), (e: unknown) => e instanceof ValidationError && e.field === 'body');
+    assert.throws(
+      () => parseJsonPayload(Buffer.from('{'), 'body'),
+      (e: unknown) => e instanceof ValidationError && e.field === 'body',
+    );
   });
 
   it('validates command names and timeouts', () => {

@@ -98,7 +98,10 @@ describe('Kafka offset commits (OffsetCommitter)', () => {
     s.held.shift()!.reject(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'));
     assert.equal(await firstCommit, false);
     assert.equal(await second, true);
-    assert.deepEqual(s.sent[1], [{ partition: 0, offset: '2' }, { partition: 1, offset: '12' }]);
+    assert.deepEqual(s.sent[1], [
+      { partition: 0, offset: '2' },
+      { partition: 1, offset: '12' },
+    ]);
     assert.equal(committer.uncommittedRecords, 0);
   });
 
@@ -113,7 +116,10 @@ describe('Kafka offset commits (OffsetCommitter)', () => {
     s.held.shift()!.reject(new Error('Request Metadata(key: 3, version: 6) timed out'));
     assert.equal(await inFlight, false);
     assert.equal(await committer.flush(), true);
-    assert.deepEqual(s.sent[1], [{ partition: 0, offset: '6' }, { partition: 1, offset: '8' }]);
+    assert.deepEqual(s.sent[1], [
+      { partition: 0, offset: '6' },
+      { partition: 1, offset: '8' },
+    ]);
   });
 
   it('while commits fail, new records do not trigger more attempts than one per commitIntervalMs', async () => {
@@ -159,7 +165,10 @@ describe('Kafka offset commits (OffsetCommitter)', () => {
     assert.equal(error.groupId, 'g.event.t1');
     assert.equal(error.failedAttempts, 1);
     assert.equal(error.uncommittedRecords, 3);
-    assert.match(error.message, /offsets of hono\.event\.t1 \(group g\.event\.t1\) have not been committed for \d+ ms \(1 failed attempts; 3 processed records not committed\): Connection error/);
+    assert.match(
+      error.message,
+      /offsets of hono\.event\.t1 \(group g\.event\.t1\) have not been committed for \d+ ms \(1 failed attempts; 3 processed records not committed\): Connection error/,
+    );
     assert.ok(error.hint);
     let later = 0;
     reported = () => {

@@ -12,12 +12,7 @@ import { ExponentialBackoff } from '../../src/core/retry.js';
 import type { LogFields, Logger } from '../../src/core/logger.js';
 import { configFromEnv } from '../../src/core/config.js';
 import { commandResponse, DELIVERY_FAILURE_NOTIFICATION_CONTENT_TYPE } from '../../src/northbound/decode.js';
-import {
-  CommandFailedError,
-  CommandRejectedError,
-  DeviceNotConnectedError,
-  MalformedMessageError,
-} from '../../src/northbound/errors.js';
+import { CommandFailedError, CommandRejectedError, DeviceNotConnectedError, MalformedMessageError } from '../../src/northbound/errors.js';
 import { KafkaNorthbound } from '../../src/northbound/kafka.js';
 import { settleCommand, type PendingCommand } from '../../src/northbound/kafka-commands.js';
 import { NorthboundNotConnectedError } from '../../src/northbound/errors.js';
@@ -146,13 +141,20 @@ describe('KafkaNorthbound options', () => {
       [{ brokers: BROKERS, tls: { caFile: '/nonexistent/ca.crt' } }, 'tls.caFile'],
     ];
     for (const [options, field] of bad) {
-      assert.throws(() => resolveKafkaOptions(options), (error: unknown) => error instanceof ValidationError && error.field === field, field);
+      assert.throws(
+        () => resolveKafkaOptions(options),
+        (error: unknown) => error instanceof ValidationError && error.field === field,
+        field,
+      );
     }
   });
 
   it("refuses Ditto's consumer group naming so TwinLedger never splits records with Ditto", () => {
     for (const groupId of ['org.acme_hono-kafka-connection-for-org_acme', 'org.eclipse.packages.c2e_{{ connection:id }}']) {
-      assert.throws(() => resolveKafkaOptions({ brokers: BROKERS, groupId }), (error: unknown) => error instanceof ValidationError && error.field === 'groupId');
+      assert.throws(
+        () => resolveKafkaOptions({ brokers: BROKERS, groupId }),
+        (error: unknown) => error instanceof ValidationError && error.field === 'groupId',
+      );
     }
     assert.equal(resolveKafkaOptions({ brokers: BROKERS, groupId: 'my_app.audit' }).groupId, 'my_app.audit');
   });
@@ -190,7 +192,9 @@ describe('KafkaNorthbound options', () => {
 
   it('takes brokers, TLS, logger and ID rules from TwinLedger configuration', () => {
     const config = configFromEnv({ KAFKA_IP: '192.168.1.10', TWINLEDGER_TLS_SERVER_NAME: 'c2e-kafka' });
-    const options = KafkaNorthbound.optionsFromConfig(config, { credentials: { mechanism: 'plain', username: 'ditto-c2e', password: 'verysecret' } });
+    const options = KafkaNorthbound.optionsFromConfig(config, {
+      credentials: { mechanism: 'plain', username: 'ditto-c2e', password: 'verysecret' },
+    });
     assert.deepEqual(options.brokers, ['192.168.1.10:9094']);
     assert.deepEqual(options.tls, { serverName: 'c2e-kafka' });
     assert.equal(options.credentials?.username, 'ditto-c2e');
@@ -221,7 +225,9 @@ describe('Kafka command responses', () => {
     const rejected = settle(response(400, DELIVERY_FAILURE_NOTIFICATION_CONTENT_TYPE, '{"error":"payload too large"}')).error;
     assert.ok(rejected instanceof CommandRejectedError);
     assert.match(rejected.message, /400: payload too large/);
-    const offline = settle(response(503, `${DELIVERY_FAILURE_NOTIFICATION_CONTENT_TYPE}; charset=utf-8`, '{"error":"device not connected"}')).error;
+    const offline = settle(
+      response(503, `${DELIVERY_FAILURE_NOTIFICATION_CONTENT_TYPE}; charset=utf-8`, '{"error":"device not connected"}'),
+    ).error;
     assert.ok(offline instanceof DeviceNotConnectedError);
     assert.match(offline.message, /503: device not connected/);
     assert.equal(offline.command, 'switch');
@@ -231,7 +237,11 @@ describe('Kafka command responses', () => {
   });
 
   it('rejects a response without a valid status as malformed', () => {
-    assert.throws(() => commandResponse({ status: 'two hundred', contentType: undefined, payload: Buffer.alloc(0), correlationId: 'c', properties: {} }), MalformedMessageError);
+    assert.throws(
+      () =>
+        commandResponse({ status: 'two hundred', contentType: undefined, payload: Buffer.alloc(0), correlationId: 'c', properties: {} }),
+      MalformedMessageError,
+    );
   });
 });
 
@@ -241,7 +251,10 @@ describe('KafkaNorthbound input validation (no broker needed)', () => {
   it('checks tenant IDs when the stream is created and against the Kafka topic length', () => {
     assert.throws(() => nb.telemetry('bad tenant/x'), ValidationError);
     assert.throws(() => nb.events(''), ValidationError);
-    assert.throws(() => nb.telemetry('t'.repeat(228)), (error: unknown) => error instanceof ValidationError && /at most 227/.test(error.message));
+    assert.throws(
+      () => nb.telemetry('t'.repeat(228)),
+      (error: unknown) => error instanceof ValidationError && /at most 227/.test(error.message),
+    );
     assert.ok(nb.telemetry('t'.repeat(227)));
     assert.throws(() => nb.events('org.acme', { prefetch: -1 }), ValidationError);
   });
@@ -277,7 +290,10 @@ describe('KafkaNorthbound input validation (no broker needed)', () => {
     const closing = client.close();
     assert.throws(
       () => client.telemetry('org.acme')[Symbol.asyncIterator](),
-      (error: unknown) => error instanceof NorthboundNotConnectedError && error.reason === 'closed' && /Kafka northbound client is closed/.test(error.message),
+      (error: unknown) =>
+        error instanceof NorthboundNotConnectedError &&
+        error.reason === 'closed' &&
+        /Kafka northbound client is closed/.test(error.message),
     );
     await closing;
   });
@@ -286,7 +302,10 @@ describe('KafkaNorthbound input validation (no broker needed)', () => {
     const named = (name: string, message: string, cause?: unknown) => Object.assign(new Error(message, { cause }), { name });
     assert.equal(isConnectionError(named('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092')), true);
     assert.equal(isConnectionError(named('KafkaJSNonRetriableError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092')), true);
-    assert.equal(isConnectionError(named('KafkaJSNumberOfRetriesExceeded', 'x', named('KafkaJSConnectionClosedError', 'Closed connection'))), true);
+    assert.equal(
+      isConnectionError(named('KafkaJSNumberOfRetriesExceeded', 'x', named('KafkaJSConnectionClosedError', 'Closed connection'))),
+      true,
+    );
     assert.equal(isConnectionError(named('KafkaJSRequestTimeoutError', 'Request Produce(key: 0, version: 7) timed out')), true);
     assert.equal(isConnectionError(named('KafkaJSProtocolError', 'Not authorized to access topics: [Topic authorization failed.]')), false);
     assert.equal(isConnectionError(new Error('something else')), false);

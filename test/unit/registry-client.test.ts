@@ -53,7 +53,7 @@ describe('registry client transport', () => {
       scope.done();
     });
 
-    it('gives up after the policy\'s attempts with the last error', async () => {
+    it("gives up after the policy's attempts with the last error", async () => {
       const scope = nock(BASE).get(CP).times(3).reply(429, { error: 'slow down' }, JSON_HEADERS);
       await assert.rejects(newRegistry().credentials.get(T, D), TooManyRequestsError);
       scope.done();
@@ -113,7 +113,10 @@ describe('registry client transport', () => {
       nock(BASE).get('/tenants/org.acme').times(2).reply(200, {}, JSON_HEADERS);
       const signal = AbortSignal.abort();
       await assert.rejects(newRegistry().tenants.get(T, { signal }), AbortError);
-      await assert.rejects(newRegistry().tenants.modify(T, (t) => t, { signal }), AbortError);
+      await assert.rejects(
+        newRegistry().tenants.modify(T, (t) => t, { signal }),
+        AbortError,
+      );
     });
 
     it('aborting during the wait before a retry → AbortError', async () => {
@@ -140,13 +143,7 @@ describe('registry client transport', () => {
       const registry = newRegistry({ logger });
       const echo = { error: `password ${PASSWORD} does not match policy`, message: `rejected ${PASSWORD}` };
       // No ETag on the read, so the PUT carries no If-Match and its 503 is retried (and logged).
-      nock(BASE)
-        .get(CP)
-        .reply(200, [], JSON_HEADERS)
-        .put(CP)
-        .reply(503, echo, JSON_HEADERS)
-        .put(CP)
-        .reply(400, echo, JSON_HEADERS);
+      nock(BASE).get(CP).reply(200, [], JSON_HEADERS).put(CP).reply(503, echo, JSON_HEADERS).put(CP).reply(400, echo, JSON_HEADERS);
       let caught: unknown;
       try {
         await registry.credentials.setPassword(T, D, 'lamp-1', PASSWORD);
@@ -164,7 +161,10 @@ describe('registry client transport', () => {
         caught.upstreamMessage ?? '',
         ...logger.lines,
       ].join('\n');
-      assert.ok(logger.lines.some((line) => line.includes('retrying request')), 'the 503 was logged');
+      assert.ok(
+        logger.lines.some((line) => line.includes('retrying request')),
+        'the 503 was logged',
+      );
       assert.ok(everything.includes('[REDACTED]'));
       assert.equal(everything.includes(PASSWORD), false, everything);
       assert.equal(everything.includes(Buffer.from(PASSWORD).toString('base64')), false);
@@ -173,7 +173,9 @@ describe('registry client transport', () => {
     it('passwords given to set() are registered with the shared redactor as well', async () => {
       const redactor = new Redactor();
       const registry = newRegistry({ redactor });
-      nock(BASE).put(CP).reply(400, { error: `bad secret ${PASSWORD}` }, JSON_HEADERS);
+      nock(BASE)
+        .put(CP)
+        .reply(400, { error: `bad secret ${PASSWORD}` }, JSON_HEADERS);
       await assert.rejects(
         registry.credentials.set(T, D, [{ type: 'hashed-password', 'auth-id': 'lamp-1', secrets: [{ 'pwd-plain': PASSWORD }] }]),
         (error: BadRequestError) => !error.message.includes(PASSWORD) && !(error.hint ?? '').includes(PASSWORD),
@@ -213,11 +215,14 @@ describe('registry client transport', () => {
 
   describe('options', () => {
     it('baseUrl must be an http(s) URL ending with /v1', () => {
-      assert.throws(() => new DeviceRegistry({ baseUrl: 'http://registry:28080' }), (error: ValidationError) => {
-        assert.equal(error.field, 'baseUrl');
-        assert.match(error.hint ?? '', /append "\/v1"/);
-        return true;
-      });
+      assert.throws(
+        () => new DeviceRegistry({ baseUrl: 'http://registry:28080' }),
+        (error: ValidationError) => {
+          assert.equal(error.field, 'baseUrl');
+          assert.match(error.hint ?? '', /append "\/v1"/);
+          return true;
+        },
+      );
       assert.throws(() => new DeviceRegistry({ baseUrl: 'ftp://registry/v1' }), ValidationError);
       assert.throws(() => new DeviceRegistry({ baseUrl: 'not a url' }), ValidationError);
       assert.throws(() => new DeviceRegistry({ baseUrl: BASE, timeoutMs: 0 }), ValidationError);
@@ -230,7 +235,10 @@ describe('registry client transport', () => {
       })
         .get('/tenants/org.acme')
         .reply(200, {}, JSON_HEADERS);
-      const registry = newRegistry({ credentials: { type: 'basic', username: 'admin', password: 'pw-1234' }, headers: { 'x-tenant-hint': 'acme' } });
+      const registry = newRegistry({
+        credentials: { type: 'basic', username: 'admin', password: 'pw-1234' },
+        headers: { 'x-tenant-hint': 'acme' },
+      });
       await registry.tenants.get(T);
       scope.done();
     });

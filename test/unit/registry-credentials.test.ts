@@ -43,7 +43,9 @@ describe('registry credentials', () => {
   afterEach(() => nock.cleanAll());
 
   it('get() returns the whole array and its ETag', async () => {
-    nock(BASE).get(PATH).reply(200, fixture('credentials'), { ...JSON_HEADERS, ETag: 'c1' });
+    nock(BASE)
+      .get(PATH)
+      .reply(200, fixture('credentials'), { ...JSON_HEADERS, ETag: 'c1' });
     const { value, etag } = await newRegistry().credentials.get(TENANT, DEVICE);
     assert.equal(etag, 'c1');
     assert.deepEqual(value, fixture('credentials'));
@@ -65,7 +67,9 @@ describe('registry credentials', () => {
 
   it('set() accepts custom (generic) credential types with allowCustomTypes', async () => {
     const credentials: Credential[] = [{ type: 'acme-token', 'auth-id': 'lamp-1', secrets: [{ token: 'opaque-value' }] }];
-    const scope = nock(BASE).put(PATH, credentials as unknown as nock.RequestBodyMatcher).reply(204, '', { ETag: 'c2' });
+    const scope = nock(BASE)
+      .put(PATH, credentials as unknown as nock.RequestBodyMatcher)
+      .reply(204, '', { ETag: 'c2' });
     await newRegistry().credentials.set(TENANT, DEVICE, credentials, { allowCustomTypes: true });
     scope.done();
   });
@@ -83,10 +87,7 @@ describe('registry credentials', () => {
       assert.deepEqual(result, { etag: 'c2' });
       const body = exchange.body();
       const original = fixture<Credential[]>('credentials');
-      assert.deepEqual(body, [
-        { ...original[0], secrets: [{ 'pwd-plain': 'n3w-Passw0rd' }] },
-        original[1],
-      ]);
+      assert.deepEqual(body, [{ ...original[0], secrets: [{ 'pwd-plain': 'n3w-Passw0rd' }] }, original[1]]);
       exchange.scope.done();
     });
 
@@ -108,9 +109,7 @@ describe('registry credentials', () => {
     it('creates the credential when the device has none of that auth-id', async () => {
       const exchange = readThenWrite([]);
       await newRegistry().credentials.setPassword(TENANT, DEVICE, 'lamp-2', 'pass-for-lamp-2');
-      assert.deepEqual(exchange.body(), [
-        { type: 'hashed-password', 'auth-id': 'lamp-2', secrets: [{ 'pwd-plain': 'pass-for-lamp-2' }] },
-      ]);
+      assert.deepEqual(exchange.body(), [{ type: 'hashed-password', 'auth-id': 'lamp-2', secrets: [{ 'pwd-plain': 'pass-for-lamp-2' }] }]);
     });
 
     it('never sends device-id, even if the registry returned one', async () => {
@@ -262,7 +261,9 @@ describe('registry credentials', () => {
     });
 
     it('sends no PUT and reports removed: false when there is no such credential', async () => {
-      const scope = nock(BASE).get(PATH).reply(200, fixture('credentials'), { ...JSON_HEADERS, ETag: 'c1' });
+      const scope = nock(BASE)
+        .get(PATH)
+        .reply(200, fixture('credentials'), { ...JSON_HEADERS, ETag: 'c1' });
       assert.deepEqual(await newRegistry().credentials.remove(TENANT, DEVICE, 'psk', 'lamp-1'), { etag: 'c1', removed: false });
       scope.done();
     });

@@ -25,13 +25,17 @@ describe('registry devices', () => {
 
   it('create() with options.deviceId posts to /devices/{tenant}/{device}, the ":" percent-encoded', async () => {
     const device: Device = { enabled: true, via: ['org.acme:gw-1'], ext: { ep: 'IMEI4711' } };
-    const scope = nock(BASE).post(DEVICE_PATH, asBody(device)).reply(201, { id: DEVICE }, { ...JSON_HEADERS, ETag: 'd1' });
+    const scope = nock(BASE)
+      .post(DEVICE_PATH, asBody(device))
+      .reply(201, { id: DEVICE }, { ...JSON_HEADERS, ETag: 'd1' });
     assert.deepEqual(await newRegistry().devices.create(TENANT, device, { deviceId: DEVICE }), { id: DEVICE, etag: 'd1' });
     scope.done();
   });
 
   it('get() returns the registration and its ETag', async () => {
-    nock(BASE).get(DEVICE_PATH).reply(200, fixture('device'), { ...JSON_HEADERS, ETag: 'd2' });
+    nock(BASE)
+      .get(DEVICE_PATH)
+      .reply(200, fixture('device'), { ...JSON_HEADERS, ETag: 'd2' });
     const { value, etag } = await newRegistry().devices.get(TENANT, DEVICE);
     assert.equal(etag, 'd2');
     assert.deepEqual(value, fixture('device'));
@@ -49,12 +53,7 @@ describe('registry devices', () => {
   });
 
   it('delete() removes one device, deleteAll() every device of the tenant', async () => {
-    const scope = nock(BASE)
-      .delete(DEVICE_PATH)
-      .matchHeader('if-match', 'd3')
-      .reply(204)
-      .delete('/devices/org.acme')
-      .reply(204);
+    const scope = nock(BASE).delete(DEVICE_PATH).matchHeader('if-match', 'd3').reply(204).delete('/devices/org.acme').reply(204);
     const registry = newRegistry();
     assert.equal(await registry.devices.delete(TENANT, DEVICE, { ifMatch: 'd3' }), undefined);
     assert.equal(await registry.devices.deleteAll(TENANT), undefined);
@@ -158,7 +157,10 @@ describe('registry devices', () => {
       .put(DEVICE_PATH)
       .times(3)
       .reply(412, fixture('error-412'), JSON_HEADERS);
-    await assert.rejects(newRegistry().devices.modify(TENANT, DEVICE, (d) => d, { maxAttempts: 3 }), PreconditionFailedError);
+    await assert.rejects(
+      newRegistry().devices.modify(TENANT, DEVICE, (d) => d, { maxAttempts: 3 }),
+      PreconditionFailedError,
+    );
     assert.ok(nock.isDone());
   });
 

@@ -53,7 +53,13 @@ const OPERATIONS: Operation[] = [
     statuses: [400, 401, 403, 409, 413],
     call: (r) => r.tenants.create({}, { tenantId: T }),
   },
-  { name: 'searchTenants', method: 'get', path: '/tenants', statuses: [400, 401, 404], call: (r) => r.tenants.search(undefined, { emptyOnNotFound: false }) },
+  {
+    name: 'searchTenants',
+    method: 'get',
+    path: '/tenants',
+    statuses: [400, 401, 404],
+    call: (r) => r.tenants.search(undefined, { emptyOnNotFound: false }),
+  },
   { name: 'getTenant', method: 'get', path: '/tenants/org.acme', statuses: [400, 401, 404], call: (r) => r.tenants.get(T) },
   {
     name: 'updateTenant',
@@ -62,7 +68,13 @@ const OPERATIONS: Operation[] = [
     statuses: [400, 401, 403, 404, 409, 412, 413],
     call: (r) => r.tenants.update(T, { enabled: true }, { ifMatch: 'v1' }),
   },
-  { name: 'deleteTenant', method: 'delete', path: '/tenants/org.acme', statuses: [401, 403, 404, 412], call: (r) => r.tenants.delete(T, { ifMatch: 'v1' }) },
+  {
+    name: 'deleteTenant',
+    method: 'delete',
+    path: '/tenants/org.acme',
+    statuses: [401, 403, 404, 412],
+    call: (r) => r.tenants.delete(T, { ifMatch: 'v1' }),
+  },
   {
     name: 'createDeviceRegistration',
     method: 'post',
@@ -128,7 +140,10 @@ describe('registry error mapping', () => {
   for (const operation of OPERATIONS) {
     for (const status of operation.statuses) {
       it(`${operation.name}: ${status} → ${CLASSES[status]?.name}`, async () => {
-        const scope = nock(BASE)[operation.method](operation.path).query(true).reply(status, errorBody(status) as nock.Body, JSON_HEADERS);
+        const registry = nock(BASE);
+        const scope = registry[operation.method](operation.path)
+          .query(true)
+          .reply(status, errorBody(status) as nock.Body, JSON_HEADERS);
         const expected = CLASSES[status];
         assert.ok(expected);
         await assert.rejects(operation.call(newRegistry()), (error: unknown) => {
@@ -154,7 +169,9 @@ describe('registry error mapping', () => {
 
   it('409 says the tenant / device already exists', async () => {
     nock(BASE).post('/tenants/org.acme').reply(409, fixture('error-409-tenant'), JSON_HEADERS);
-    await assert.rejects(newRegistry().tenants.create({}, { tenantId: T }), (error: ConflictError) => /already exists/.test(error.hint ?? ''));
+    await assert.rejects(newRegistry().tenants.create({}, { tenantId: T }), (error: ConflictError) =>
+      /already exists/.test(error.hint ?? ''),
+    );
     nock(BASE).post(DP).reply(409, { error: 'device already exists' }, JSON_HEADERS);
     await assert.rejects(newRegistry().devices.create(T, {}, { deviceId: D }), (error: ConflictError) => {
       assert.match(error.hint ?? '', /device with this ID already exists/);

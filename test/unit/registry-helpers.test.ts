@@ -32,7 +32,9 @@ describe('registry helpers', () => {
       assert.notEqual(a.salt, b.salt);
       assert.notEqual(a['pwd-hash'], b['pwd-hash']);
       const salt = Buffer.from(a.salt ?? '', 'base64');
-      const expected = createHash('sha512').update(Buffer.concat([salt, Buffer.from('open-sesame')])).digest('base64');
+      const expected = createHash('sha512')
+        .update(Buffer.concat([salt, Buffer.from('open-sesame')]))
+        .digest('base64');
       assert.equal(a['pwd-hash'], expected);
     });
   });
@@ -88,7 +90,11 @@ describe('registry helpers', () => {
   it('validateCredentials() accepts the spec examples and an x509 credential given only by cert', () => {
     const valid = validateCredentials(
       [
-        { type: 'hashed-password', 'auth-id': 'sensor1', secrets: [{ 'pwd-hash': 'AQIDBAUGBwg=', salt: 'Mq7wFw==', 'hash-function': 'sha-512', 'not-after': '2027-12-24T19:00:00Z' }] },
+        {
+          type: 'hashed-password',
+          'auth-id': 'sensor1',
+          secrets: [{ 'pwd-hash': 'AQIDBAUGBwg=', salt: 'Mq7wFw==', 'hash-function': 'sha-512', 'not-after': '2027-12-24T19:00:00Z' }],
+        },
         { type: 'psk', 'auth-id': 'sensor1', secrets: [{ id: '349556ea-4902-47c7-beb0-1009ab693fb4' }] },
         { type: 'x509-cert', cert: 'MIIByjCCAXGg' },
         { type: 'x509-cert', 'auth-id': 'CN=Device 4711,OU=Hono,O=Eclipse IoT,L=Ottawa,C=CA', secrets: [{}] },

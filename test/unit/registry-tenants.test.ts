@@ -20,7 +20,9 @@ describe('registry tenants', () => {
 
   it('create() with options.tenantId posts the body to /tenants/{id}', async () => {
     const tenant: Tenant = { enabled: true, ext: { owner: 'acme' }, adapters: [{ type: 'hono-mqtt', enabled: true }] };
-    const scope = nock(BASE).post('/tenants/org.acme', tenant as nock.RequestBodyMatcher).reply(201, { id: 'org.acme' }, { ...JSON_HEADERS, ETag: 'v7' });
+    const scope = nock(BASE)
+      .post('/tenants/org.acme', tenant as nock.RequestBodyMatcher)
+      .reply(201, { id: 'org.acme' }, { ...JSON_HEADERS, ETag: 'v7' });
     assert.deepEqual(await newRegistry().tenants.create(tenant, { tenantId: 'org.acme' }), { id: 'org.acme', etag: 'v7' });
     scope.done();
   });
@@ -33,7 +35,9 @@ describe('registry tenants', () => {
   });
 
   it('get() returns the tenant and its ETag', async () => {
-    nock(BASE).get('/tenants/org.acme').reply(200, fixture('tenant'), { ...JSON_HEADERS, ETag: 'v3' });
+    nock(BASE)
+      .get('/tenants/org.acme')
+      .reply(200, fixture('tenant'), { ...JSON_HEADERS, ETag: 'v3' });
     const { value, etag } = await newRegistry().tenants.get('org.acme');
     assert.equal(etag, 'v3');
     assert.deepEqual(value, fixture('tenant'));
@@ -62,7 +66,9 @@ describe('registry tenants', () => {
   });
 
   it('delete() sends If-Match when given', async () => {
-    const scope = nock(BASE, { reqheaders: { 'if-match': 'v9' } }).delete('/tenants/org.acme').reply(204);
+    const scope = nock(BASE, { reqheaders: { 'if-match': 'v9' } })
+      .delete('/tenants/org.acme')
+      .reply(204);
     await newRegistry().tenants.delete('org.acme', { ifMatch: 'v9' });
     scope.done();
   });
@@ -71,12 +77,15 @@ describe('registry tenants', () => {
     const scope = nock(BASE)
       .get('/tenants')
       .query((q) => {
-        assert.deepEqual({ ...q }, {
-          pageSize: '10',
-          pageOffset: '2',
-          filterJson: ['{"field":"/enabled","value":true}', '{"field":"/ext/site","value":"Gr*","op":"eq"}'],
-          sortJson: '{"field":"/ext/site","direction":"desc"}',
-        });
+        assert.deepEqual(
+          { ...q },
+          {
+            pageSize: '10',
+            pageOffset: '2',
+            filterJson: ['{"field":"/enabled","value":true}', '{"field":"/ext/site","value":"Gr*","op":"eq"}'],
+            sortJson: '{"field":"/ext/site","direction":"desc"}',
+          },
+        );
         return true;
       })
       .reply(200, fixture('search-tenants'), JSON_HEADERS);

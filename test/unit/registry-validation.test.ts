@@ -72,7 +72,10 @@ describe('registry input validation (no request is sent)', () => {
         await rejectsValidation((r) => r.credentials.setPassword(T, D, authId, 'pass-1234'), 'authId');
         await rejectsValidation((r) => r.credentials.setPsk(T, D, authId, 'c2VjcmV0'), 'authId');
         await rejectsValidation((r) => r.credentials.remove(T, D, 'hashed-password', authId), 'authId');
-        await rejectsValidation((r) => r.credentials.set(T, D, [{ type: 'psk', 'auth-id': authId, secrets: [{ key: 'c2VjcmV0' }] }]), 'credentials[0].auth-id');
+        await rejectsValidation(
+          (r) => r.credentials.set(T, D, [{ type: 'psk', 'auth-id': authId, secrets: [{ key: 'c2VjcmV0' }] }]),
+          'credentials[0].auth-id',
+        );
       });
     }
 
@@ -90,7 +93,11 @@ describe('registry input validation (no request is sent)', () => {
       ['an entry that is not an object', ['psk'], 'credentials[0]'],
       ['unknown type', [{ type: 'password', 'auth-id': 'lamp-1', secrets: [{ 'pwd-plain': 'x-pass' }] }], 'credentials[0].type'],
       ['custom type without allowCustomTypes', [{ type: 'acme-token', 'auth-id': 'lamp-1', secrets: [{}] }], 'credentials[0].type'],
-      ['device-id inside a credential', [{ type: 'psk', 'auth-id': 'lamp-1', 'device-id': D, secrets: [{ key: 'c2VjcmV0' }] }], 'credentials[0].device-id'],
+      [
+        'device-id inside a credential',
+        [{ type: 'psk', 'auth-id': 'lamp-1', 'device-id': D, secrets: [{ key: 'c2VjcmV0' }] }],
+        'credentials[0].device-id',
+      ],
       ['missing auth-id', [{ type: 'psk', secrets: [{ key: 'c2VjcmV0' }] }], 'credentials[0].auth-id'],
       ['missing secrets', [{ type: 'psk', 'auth-id': 'lamp-1' }], 'credentials[0].secrets'],
       ['empty secrets', pw([]), 'credentials[0].secrets'],
@@ -113,12 +120,24 @@ describe('registry input validation (no request is sent)', () => {
       ['an unknown secret property', pw([{ password: 'typo-field' }]), 'credentials[0].secrets[0].password'],
       ['an invalid not-after', pw([{ 'pwd-plain': 'x-pass', 'not-after': 'tomorrow' }]), 'credentials[0].secrets[0].not-after'],
       ['a psk secret without key', [{ type: 'psk', 'auth-id': 'lamp-1', secrets: [{ comment: 'x' }] }], 'credentials[0].secrets[0]'],
-      ['a psk key that is not Base64', [{ type: 'psk', 'auth-id': 'lamp-1', secrets: [{ key: 'plain text' }] }], 'credentials[0].secrets[0].key'],
-      ['an rpk secret without key or cert', [{ type: 'rpk', 'auth-id': 'lamp-1', secrets: [{ algorithm: 'EC' }] }], 'credentials[0].secrets[0]'],
+      [
+        'a psk key that is not Base64',
+        [{ type: 'psk', 'auth-id': 'lamp-1', secrets: [{ key: 'plain text' }] }],
+        'credentials[0].secrets[0].key',
+      ],
+      [
+        'an rpk secret without key or cert',
+        [{ type: 'rpk', 'auth-id': 'lamp-1', secrets: [{ algorithm: 'EC' }] }],
+        'credentials[0].secrets[0]',
+      ],
       ['an x509 auth-id that is no DN', [{ type: 'x509-cert', 'auth-id': 'lamp-1' }], 'credentials[0].auth-id'],
       ['an x509 credential with two secrets', [{ type: 'x509-cert', 'auth-id': 'CN=a', secrets: [{}, {}] }], 'credentials[0].secrets'],
       ['an x509 cert that is not Base64', [{ type: 'x509-cert', cert: '-----BEGIN' }], 'credentials[0].cert'],
-      ['an unknown credential property', [{ type: 'psk', 'auth-id': 'lamp-1', comment: 'x', secrets: [{ key: 'c2VjcmV0' }] }], 'credentials[0].comment'],
+      [
+        'an unknown credential property',
+        [{ type: 'psk', 'auth-id': 'lamp-1', comment: 'x', secrets: [{ key: 'c2VjcmV0' }] }],
+        'credentials[0].comment',
+      ],
       [
         'the same type and auth-id twice',
         [
@@ -151,15 +170,28 @@ describe('registry input validation (no request is sent)', () => {
     it('setPassword(): empty password, unknown hash, bcrypt cost out of range, too long for bcrypt, bad mode, bad dates', async () => {
       await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', ''), 'password');
       await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { hash: 'md5' as never }), 'hash');
-      await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { hash: 'bcrypt', bcryptCost: 11 }), 'bcryptCost');
-      await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { hash: 'bcrypt', bcryptCost: 3 }), 'bcryptCost');
+      await rejectsValidation(
+        (r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { hash: 'bcrypt', bcryptCost: 11 }),
+        'bcryptCost',
+      );
+      await rejectsValidation(
+        (r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { hash: 'bcrypt', bcryptCost: 3 }),
+        'bcryptCost',
+      );
       await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { bcryptCost: 10.5 }), 'bcryptCost');
       await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'ü'.repeat(40), { hash: 'bcrypt' }), 'password');
       await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { mode: 'merge' as never }), 'options.mode');
-      await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { notBefore: '2024-13-01' }), 'options.notBefore');
-      await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { notAfter: new Date('x') }), 'options.notAfter');
       await rejectsValidation(
-        (r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { notBefore: '2030-01-01T00:00:00Z', notAfter: '2029-01-01T00:00:00Z' }),
+        (r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { notBefore: '2024-13-01' }),
+        'options.notBefore',
+      );
+      await rejectsValidation(
+        (r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { notAfter: new Date('x') }),
+        'options.notAfter',
+      );
+      await rejectsValidation(
+        (r) =>
+          r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { notBefore: '2030-01-01T00:00:00Z', notAfter: '2029-01-01T00:00:00Z' }),
         'options.notAfter',
       );
       await rejectsValidation((r) => r.credentials.setPassword(T, D, 'lamp-1', 'pass-1234', { maxAttempts: 0 }), 'options.maxAttempts');
@@ -183,7 +215,10 @@ describe('registry input validation (no request is sent)', () => {
         (r) => r.credentials.setX509(T, D, { certificatePem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }),
         'identity.certificatePem',
       );
-      await rejectsValidation((r) => r.credentials.setX509(T, D, { certificatePem: pem }, { notAfter: '2030-01-01T00:00:00Z' }), 'options.notBefore');
+      await rejectsValidation(
+        (r) => r.credentials.setX509(T, D, { certificatePem: pem }, { notAfter: '2030-01-01T00:00:00Z' }),
+        'options.notBefore',
+      );
     });
 
     it('remove(): unknown type, custom type without allowCustomTypes, a broken DN', async () => {
@@ -237,7 +272,10 @@ describe('registry input validation (no request is sent)', () => {
       await rejectsValidation((r) => r.tenants.update(T, null as never), 'tenant');
       await rejectsValidation((r) => r.tenants.create({ alias: 'Bad_Alias' }), 'tenant.alias');
       await rejectsValidation((r) => r.tenants.create({ adapters: [] }), 'tenant.adapters');
-      await rejectsValidation((r) => r.tenants.create({ adapters: [{ type: 'hono-mqtt' }, { type: 'hono-mqtt' }] }), 'tenant.adapters[1].type');
+      await rejectsValidation(
+        (r) => r.tenants.create({ adapters: [{ type: 'hono-mqtt' }, { type: 'hono-mqtt' }] }),
+        'tenant.adapters[1].type',
+      );
       await rejectsValidation((r) => r.tenants.create({ adapters: [{} as never] }), 'tenant.adapters[0].type');
       await rejectsValidation((r) => r.tenants.create({ enabled: 'yes' as never }), 'tenant.enabled');
       await rejectsValidation((r) => r.tenants.create({ 'minimum-message-size': -1 }), 'tenant.minimum-message-size');

@@ -20,7 +20,10 @@ describe('relay lock', () => {
     const dir = folder();
     const lock = await acquireRelayLock(dir, as(1001));
     assert.equal(readFileSync(lock.path, 'utf8').split('\n')[0], '1001');
-    await assert.rejects(acquireRelayLock(dir, as(1002)), (error: unknown) => error instanceof ValidationError && /another relay \(pid 1001\) uses/.test(error.message));
+    await assert.rejects(
+      acquireRelayLock(dir, as(1002)),
+      (error: unknown) => error instanceof ValidationError && /another relay \(pid 1001\) uses/.test(error.message),
+    );
     await lock.release();
     const next = await acquireRelayLock(dir, as(1002));
     await lock.release(); // a stale release must not remove the new holder's lock
@@ -44,7 +47,11 @@ describe('relay lock', () => {
       const winners = results.filter((r) => r.status === 'fulfilled');
       assert.equal(winners.length, 1, `round ${round}: ${winners.length} relays took the lock`);
       for (const result of results) {
-        if (result.status === 'rejected') assert.ok(result.reason instanceof ValidationError && /another relay \(pid \d+\) (uses|is starting on)/.test(result.reason.message), String(result.reason));
+        if (result.status === 'rejected')
+          assert.ok(
+            result.reason instanceof ValidationError && /another relay \(pid \d+\) (uses|is starting on)/.test(result.reason.message),
+            String(result.reason),
+          );
       }
       const holder = readFileSync(join(dir, 'relay.lock'), 'utf8').split('\n')[0];
       assert.ok(['1001', '1002', '1003', '1004'].includes(holder as string));
@@ -61,6 +68,11 @@ describe('relay lock', () => {
     writeFileSync(join(dir, 'relay.lock'), '999998\n');
     const marker = join(dir, `relay.lock.takeover-${createHash('sha256').update('999998\n').digest('hex').slice(0, 16)}`);
     writeFileSync(marker, '999997\n');
-    await assert.rejects(acquireRelayLock(dir, as(1002)), (error: unknown) => error instanceof ValidationError && /takeover of the stale lock .* was interrupted.*delete .*relay\.lock and .*takeover-/.test(error.message));
+    await assert.rejects(
+      acquireRelayLock(dir, as(1002)),
+      (error: unknown) =>
+        error instanceof ValidationError &&
+        /takeover of the stale lock .* was interrupted.*delete .*relay\.lock and .*takeover-/.test(error.message),
+    );
   });
 });

@@ -40,8 +40,14 @@ describe('DeliveredStore', () => {
     const path = join(dir, 'c', 'delivered.log');
     const store = await DeliveredStore.open(path, { capacity: 3 });
     for (let i = 1; i <= 7; i += 1) await store.add(tx(i));
-    assert.deepEqual([1, 2, 3, 4].map((i) => store.has(tx(i))), [false, false, false, false]);
-    assert.deepEqual([5, 6, 7].map((i) => store.has(tx(i))), [true, true, true]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((i) => store.has(tx(i))),
+      [false, false, false, false],
+    );
+    assert.deepEqual(
+      [5, 6, 7].map((i) => store.has(tx(i))),
+      [true, true, true],
+    );
     await store.close();
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     assert.ok(lines.length <= 6, `compacted: ${lines.length} lines`);
@@ -63,10 +69,21 @@ describe('relay event parsing', () => {
     name: 'TelemetryPublishRequested',
     payload: Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
   });
-  const good = { tenant: 'org.acme', thingId: 'org.acme:lamp-1', deviceId: 'org.acme:lamp-1', sha256: sha, txId: 'tx-1', timestamp: 't', ttd: null, command };
+  const good = {
+    tenant: 'org.acme',
+    thingId: 'org.acme:lamp-1',
+    deviceId: 'org.acme:lamp-1',
+    sha256: sha,
+    txId: 'tx-1',
+    timestamp: 't',
+    ttd: null,
+    command,
+  };
 
   it('accepts what the chaincode emits (its fixture) and checks the command against its hash', () => {
-    const fixture = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'chaincode', 'test', 'fixtures', 'telemetry-event.json'), 'utf8')) as { name: string; payload: string };
+    const fixture = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'chaincode', 'test', 'fixtures', 'telemetry-event.json'), 'utf8'),
+    ) as { name: string; payload: string };
     const txId = (JSON.parse(fixture.payload) as { txId: string }).txId;
     const parsed = parseRequest(event(fixture.payload, txId));
     assert.equal(parsed.ttd, 30);
