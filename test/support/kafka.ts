@@ -307,7 +307,9 @@ export async function startKafka(options: KafkaBrokerOptions = {}): Promise<Kafk
   const properties = join(dir, 'server.properties');
   writeFileSync(properties, `${lines.join('\n')}\n`);
 
-  const clusterId = randomBytes(16).toString('base64url');
+  // Like Kafka's own Uuid.randomUuid(): an ID that starts with "-" would be read as an option by kafka-storage.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const formatArgs = ['-cp', join(libs, '*'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties];
   if (options.secure) formatArgs.push('--add-scram', `SCRAM-SHA-512=[name=${C2E_SCRAM_USER.username},password=${C2E_SCRAM_USER.password}]`);
   const formatted = await run(java, formatArgs, timeoutMs);
