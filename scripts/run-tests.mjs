@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every *.test.ts under test/ with Node's test runner and tsx, then the chaincode package's own
-// tests (installing and building it first on a fresh checkout). With paths, runs just those files.
+// tests (building it first). With paths, runs just those files. The chaincode is an npm workspace of this
+// repository: `npm install` at the root installs its dependencies (never `npm ci` inside chaincode/ in a checkout:
+// npm would run it for the whole workspace and leave the root with the chaincode's packages only).
 // Node 20 does not expand globs for --test, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -31,11 +33,11 @@ if (files.length === 0) {
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const withChaincode = args.length === 0 && existsSync('chaincode/package.json');
 if (withChaincode) {
-  // The Fabric network tests serve the compiled chaincode: install and build it once, before test files that
+  // The Fabric network tests and DevLedger load the compiled chaincode: build it once, before test files that
   // may run in parallel would each try to.
-  if (!existsSync('chaincode/node_modules')) {
-    const installed = run(npm, ['ci', '--no-audit', '--no-fund'], { cwd: 'chaincode' });
-    if (installed !== 0) process.exit(installed);
+  if (!existsSync('node_modules/twinledger-chaincode')) {
+    console.error('the chaincode workspace is not installed: run `npm install` in the repository root');
+    process.exit(1);
   }
   const built = run(npm, ['run', '--silent', 'build'], { cwd: 'chaincode' });
   if (built !== 0) process.exit(built);

@@ -11,4 +11,6 @@ export * from './ditto/index.js';
 export * from './device/index.js';
 export * from './northbound/index.js';
 export * from './ledger/index.js';
+export * from './merkle/index.js';
+export * from './offchain/index.js';
 export * from './c2e/index.js';

@@ -61,11 +61,16 @@ export function apiEntries(root: string): ApiEntry[] {
   return entries;
 }
 
-/** The src/ module a source path belongs to (`src/device/index.ts` → `device`), `root` for src/index.ts. */
+/** Sub-folder modules with an entry point of their own (test/support/architecture.ts lists them too). */
+const NESTED_MODULES = ['ledger/dev'];
+
+/** The src/ module a source path belongs to (`src/device/index.ts` → `device`, `src/ledger/dev/x.ts` → `ledger/dev`), `root` for src/index.ts. */
 function moduleOf(path: string): string | undefined {
   const segments = path.split('/');
   if (segments[0] !== 'src') return undefined;
-  return segments.length === 2 ? 'root' : segments[1];
+  if (segments.length === 2) return 'root';
+  const nested = `${segments[1]}/${segments[2]}`;
+  return segments.length > 3 && NESTED_MODULES.includes(nested) ? nested : segments[1];
 }
 
 /** Reads every entry with one compiler run over src/. */
@@ -207,7 +212,12 @@ function referencedDeclarations(
       }
       visitType(checker.getTypeOfSymbol(member), `${via}.${member.name}`);
     }
-    for (const signature of [...type.getCallSignatures(), ...type.getConstructSignatures()]) visitSignature(signature, via);
+    for (const signature of [...type.getCallSignatures(), ...type.getConstructSignatures()]) {
+      // A private or protected constructor is no API (a static factory such as `open()` is).
+      const declaration = signature.getDeclaration() as ts.SignatureDeclaration | undefined;
+      if (declaration && ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+      visitSignature(signature, via);
+    }
     for (const info of checker.getIndexInfosOfType(type)) {
       visitType(info.keyType, `${via}[]`);
       visitType(info.type, `${via}[]`);

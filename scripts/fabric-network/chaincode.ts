@@ -4,6 +4,7 @@
  * (one private data collection per organisation of the channel) and `scripts/start-server.mjs`.
  */
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTool } from './processes.js';
@@ -19,11 +20,15 @@ function newestMtime(path: string): number {
   return readdirSync(path).reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), stat.mtimeMs);
 }
 
-/** Installs the chaincode's dependencies when missing and compiles it when its sources are newer than the build. */
+/**
+ * Compiles the chaincode when its sources are newer than the build. Its dependencies come with `npm install` in the
+ * repository root (chaincode/ is a workspace there); `npm ci` inside chaincode/ would reinstall the whole workspace.
+ */
 export async function ensureChaincodeBuilt(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  if (!existsSync(join(CHAINCODE_DIR, 'node_modules', 'fabric-shim'))) {
-    log('installing the chaincode package dependencies (npm ci in chaincode/)');
-    await runTool(npm, ['ci', '--no-audit', '--no-fund'], { env, cwd: CHAINCODE_DIR, timeoutMs: 600_000 });
+  try {
+    createRequire(join(CHAINCODE_DIR, 'package.json')).resolve('fabric-shim');
+  } catch {
+    throw new Error('the chaincode dependencies are not installed: run `npm install` in the repository root');
   }
   const built = join(CHAINCODE_DIR, 'dist', 'src', 'index.js');
   const sources = Math.max(newestMtime(join(CHAINCODE_DIR, 'src')), newestMtime(join(CHAINCODE_DIR, 'tsconfig.json')));

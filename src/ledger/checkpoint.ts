@@ -1,33 +1,8 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ValidationError } from '../core/errors.js';
+import { replaceFile } from '../core/files.js';
 import type { EventCheckpointer } from './types.js';
-
-/**
- * Writes `text` to `path` so that the file is always either the old or the new version: temporary file, fsync,
- * rename, and (unless `syncFolder: false`) fsync of the folder, without which a crash may undo the rename.
- */
-export async function writeFileDurably(path: string, text: string, options: { syncFolder?: boolean } = {}): Promise<void> {
-  const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const file = await open(temp, 'w');
-  try {
-    await file.writeFile(text, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, path);
-  if (options.syncFolder !== false) await syncFolder(dirname(path));
-}
-
-export async function syncFolder(path: string): Promise<void> {
-  const dir = await open(path, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
 
 function damaged(path: string, what: string): ValidationError {
   return new ValidationError(
@@ -109,7 +84,7 @@ export class FileCheckpointer implements EventCheckpointer {
     const run = this.queue.then(async () => {
       // A rename lost in a crash only means an older position: replayed events are skipped by the relay's
       // fsynced delivered log. So one fsync per event (the file's) instead of two.
-      await writeFileDurably(this.path, text, { syncFolder: false });
+      await replaceFile(this.path, text, { syncFolder: false });
       this.blockNumber = blockNumber;
       this.transactionId = transactionId;
     });

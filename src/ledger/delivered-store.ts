@@ -1,7 +1,7 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ValidationError } from '../core/errors.js';
-import { writeFileDurably } from './checkpoint.js';
+import { replaceFile } from '../core/files.js';
 import { RelayStateError } from './errors.js';
 
 /**
@@ -92,7 +92,7 @@ export class DeliveredStore {
   }
 
   private async compact(): Promise<void> {
-    await writeFileDurably(this.path, this.order.map((id) => `${id}\n`).join(''));
+    await replaceFile(this.path, this.order.map((id) => `${id}\n`).join(''));
     this.lines = this.order.length;
   }
 }

@@ -89,6 +89,8 @@ export class FabricLedger implements Ledger {
   private readonly redactor: Redactor;
   private readonly onClose: (() => void) | undefined;
   private closed = false;
+  /** The client's name in `ClientClosedError` messages. */
+  protected readonly clientName: string = 'FabricLedger';
 
   constructor(
     private readonly network: GatewayNetwork,
@@ -107,7 +109,7 @@ export class FabricLedger implements Ledger {
     this.redactor = options.redactor ?? new Redactor();
     this.onClose = onClose;
     this.calls = new GatewayCalls(network.getContract(options.chaincode, options.contract), this.deadlines, retry, this.logger, (what) => {
-      if (this.closed) throw new ClientClosedError('FabricLedger', what);
+      if (this.closed) throw new ClientClosedError(this.clientName, what);
     });
   }
 

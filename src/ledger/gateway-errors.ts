@@ -43,14 +43,17 @@ function chaincodeFailure(messages: string[]): { status: number; reason: Chainco
   for (const text of messages) {
     const match = /chaincode response (\d+), ([\s\S]*)$/.exec(text);
     if (!match) continue;
-    const body = (match[2] as string).trim();
-    const coded = /^([A-Z_]+): ([\s\S]*)$/.exec(body);
-    if (coded && REASONS.has(coded[1] as string)) {
-      return { status: Number(match[1]), reason: coded[1] as ChaincodeReason, message: coded[2] as string };
-    }
-    return { status: Number(match[1]), reason: 'UNKNOWN', message: body };
+    return { status: Number(match[1]), ...chaincodeReason(match[2] as string) };
   }
   return undefined;
+}
+
+/** The reason code the TwinLedger contract puts in front of its message (`FORBIDDEN: ...`), or `UNKNOWN`. */
+export function chaincodeReason(text: string): { reason: ChaincodeReason; message: string } {
+  const body = text.trim();
+  const coded = /^([A-Z_]+): ([\s\S]*)$/.exec(body);
+  if (coded && REASONS.has(coded[1] as string)) return { reason: coded[1] as ChaincodeReason, message: coded[2] as string };
+  return { reason: 'UNKNOWN', message: body };
 }
 
 function hintFor(phase: LedgerPhase, grpcCode: number, message: string): string | undefined {

@@ -1,113 +1,28 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { link, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { TwinLedgerError, ValidationError } from '../core/errors.js';
-import { syncFolder, writeFileDurably } from './checkpoint.js';
+import { type LockFile, type LockFileOptions, acquireLockFile } from '../core/lock-file.js';
 
-export interface RelayLockOptions {
-  /** Written into the lock; default `process.pid`. */
-  pid?: number;
-  /** Whether a process runs; default `process.kill(pid, 0)`. */
-  isAlive?: (pid: number) => boolean;
-}
-
-export interface RelayLock {
-  readonly path: string;
-  /** Removes the lock file if it is still this lock. */
-  release(): Promise<void>;
-}
-
+export type RelayLockOptions = LockFileOptions;
+export type RelayLock = LockFile;
 /**
- * Takes `<stateDir>/relay.lock`: a file holding `<pid>\n<token>\n`, created whole or not at all (written to a
- * temporary file, then hard-linked to the lock name, which fails if the lock exists). A lock whose pid is
- * dead, or is the caller's own pid (a container restarted with the same pid; the caller keeps relays of one
- * process apart itself), is stale. Replacing a stale lock is reserved to whoever creates
- * `relay.lock.takeover-<hash of that lock>` exclusively, and the holder replaces the lock only if it is still
- * that stale lock, with an atomic rename: of several relays starting together exactly one takes it over; the
- * others find the winner's live lock.
+ * Takes `<stateDir>/relay.lock` (see `acquireLockFile`): one relay per state folder.
  */
 export async function acquireRelayLock(stateDir: string, options: RelayLockOptions = {}): Promise<RelayLock> {
-  const pid = options.pid ?? process.pid;
-  const alive = options.isAlive ?? isAlive;
-  const path = join(stateDir, 'relay.lock');
-  const content = `${pid}\n${randomUUID()}\n`;
-  const held: RelayLock = {
-    path,
-    release: async () => {
-      const current = await readFile(path, 'utf8').catch(() => undefined);
-      if (current === content) await rm(path, { force: true });
-    },
-  };
-  const live = (other: number) => Number.isInteger(other) && other > 0 && other !== pid && alive(other);
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    if (await createExclusive(path, content)) return held;
-    const stale = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (stale === undefined) continue; // released meanwhile: try again
-    const owner = Number(stale.split('\n')[0]?.trim());
-    if (live(owner)) {
-      throw new ValidationError('stateDir', `another relay (pid ${owner}) uses ${stateDir}`, 'Run one relay per state folder.');
-    }
-    // Left behind by a relay that is gone: only the holder of this lock's takeover marker may replace it.
-    const marker = `${path}.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
-    if (!(await createExclusive(marker, `${pid}\n`))) {
-      const claim = await readFile(marker, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
-        throw error;
-      });
-      if (claim === undefined) continue; // that takeover just finished: look at the lock again
-      const holder = Number(claim.trim());
-      if (live(holder)) {
-        throw new ValidationError(
-          'stateDir',
-          `another relay (pid ${holder}) is starting on ${stateDir}`,
-          'Run one relay per state folder.',
-        );
-      }
-      throw new ValidationError(
+  return acquireLockFile(join(stateDir, 'relay.lock'), {
+    ...options,
+    held: (pid) => new ValidationError('stateDir', `another relay (pid ${pid}) uses ${stateDir}`, 'Run one relay per state folder.'),
+    starting: (pid) =>
+      new ValidationError('stateDir', `another relay (pid ${pid}) is starting on ${stateDir}`, 'Run one relay per state folder.'),
+    interrupted: (path, marker) =>
+      new ValidationError(
         'stateDir',
         `a takeover of the stale lock ${path} was interrupted (${marker} is left behind)`,
         `If no relay runs on ${stateDir}, delete ${path} and ${marker}, then start the relay again.`,
-      );
-    }
-    try {
-      // Nobody else may replace this stale lock now; it is still there unless a takeover finished before ours began.
-      if ((await readFile(path, 'utf8').catch(() => undefined)) !== stale) continue;
-      await writeFileDurably(path, content);
-      return held;
-    } finally {
-      await rm(marker, { force: true });
-    }
-  }
-  throw new TwinLedgerError(`cannot lock ${path}: it keeps changing`, {
-    code: 'relay.lock',
-    hint: 'Another process keeps creating and removing the lock file; run one relay per state folder.',
+      ),
+    busy: (path) =>
+      new TwinLedgerError(`cannot lock ${path}: it keeps changing`, {
+        code: 'relay.lock',
+        hint: 'Another process keeps creating and removing the lock file; run one relay per state folder.',
+      }),
   });
-}
-
-/** Creates `path` with `content`, whole or not at all; false when it exists. */
-async function createExclusive(path: string, content: string): Promise<boolean> {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temp, content, { flush: true });
-  try {
-    await link(temp, path);
-    await syncFolder(dirname(path));
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    await rm(temp, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

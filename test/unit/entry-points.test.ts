@@ -23,26 +23,59 @@ const DIRECT_PACKAGES: Record<string, string[]> = {
     'bcryptjs',
     'kafkajs',
     'mqtt',
+    'multiformats',
     'rhea',
   ],
   'twinledger/c2e': ['axios', 'bcryptjs', 'kafkajs', 'mqtt', 'rhea'],
   'twinledger/device': ['axios', 'mqtt'],
   'twinledger/ditto': ['axios'],
   'twinledger/ledger': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', '@hyperledger/fabric-protos', 'axios'],
+  // The chaincode (twinledger-chaincode, with fabric-shim) is loaded by DevLedger.open(), not on import.
+  'twinledger/ledger/dev': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', '@hyperledger/fabric-protos', 'lmdb'],
+  'twinledger/merkle': [],
+  'twinledger/offchain': ['multiformats'],
   'twinledger/northbound': ['kafkajs', 'rhea'],
   'twinledger/protocol': [],
   'twinledger/registry': ['axios', 'bcryptjs'],
 };
 
+/** The chaincode runtime: only DevLedger (`twinledger/ledger/dev`) loads it, and only when a ledger is opened. */
+const CHAINCODE_RUNTIME = ['twinledger-chaincode', 'fabric-shim', 'fabric-contract-api'];
+
+/** The IPFS packages of the stores: loaded when a store is first used, never on import (src/offchain/modules.ts). */
+const IPFS_RUNTIME = ['kubo-rpc-client', 'ipfs-unixfs-importer', 'ipfs-unixfs-exporter', 'blockstore-fs', '@ipld/car'];
+
 /** Packages that must not be loaded at all, directly or by a dependency. */
 const NEVER_LOADED: Record<string, string[]> = {
-  'twinledger/device': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', '@hyperledger/fabric-protos', 'kafkajs', 'rhea'],
+  twinledger: [...CHAINCODE_RUNTIME, ...IPFS_RUNTIME],
+  'twinledger/device': [
+    '@grpc/grpc-js',
+    '@hyperledger/fabric-gateway',
+    '@hyperledger/fabric-protos',
+    'kafkajs',
+    'rhea',
+    'lmdb',
+    ...CHAINCODE_RUNTIME,
+  ],
   'twinledger/northbound': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', 'mqtt'],
   'twinledger/ditto': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', 'kafkajs', 'rhea', 'mqtt'],
   'twinledger/registry': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', 'kafkajs', 'rhea', 'mqtt'],
   'twinledger/protocol': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', 'kafkajs', 'rhea', 'mqtt', 'axios'],
-  'twinledger/ledger': ['kafkajs', 'rhea', 'mqtt'],
-  'twinledger/c2e': ['@grpc/grpc-js', '@hyperledger/fabric-gateway'],
+  'twinledger/ledger': ['kafkajs', 'rhea', 'mqtt', 'lmdb', ...CHAINCODE_RUNTIME],
+  'twinledger/ledger/dev': ['kafkajs', 'rhea', 'mqtt', ...CHAINCODE_RUNTIME],
+  'twinledger/merkle': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', 'kafkajs', 'rhea', 'mqtt', 'axios'],
+  'twinledger/offchain': [
+    '@grpc/grpc-js',
+    '@hyperledger/fabric-gateway',
+    'kafkajs',
+    'rhea',
+    'mqtt',
+    'axios',
+    'lmdb',
+    ...CHAINCODE_RUNTIME,
+    ...IPFS_RUNTIME,
+  ],
+  'twinledger/c2e': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', ...CHAINCODE_RUNTIME],
 };
 
 interface Loaded {

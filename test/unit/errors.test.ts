@@ -143,6 +143,16 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   UndeliverableError: ['not JSON'],
   RelayStateError: ['DeliveredStore is closed'],
   ProvisioningError: ['thing', 'refused', [], [], []],
+  DevLedgerError: ['the dev ledger failed', { code: 'ledger.dev.commit' }],
+  LedgerTamperedError: ['/var/lib/ledger', 'block 7 is damaged', { blockNumber: 7n }],
+  LedgerLockedError: ['/var/lib/ledger', 4242],
+  PayloadNotFoundError: ['bafkqaaa', 'embedded'],
+  PayloadIntegrityError: ['bafkqaaa', 'bafkqaaa', 'hash-mismatch', 'kubo'],
+  PayloadSizeLimitError: ['bafkqaaa', 2048, 1024],
+  PayloadFormatError: ['bafkqaaa', 'not a UnixFS file'],
+  StoreUnavailableError: ['kubo', 'no answer from http://127.0.0.1:5001', 'Start the daemon.'],
+  StoreRequestError: ['put', 500, 'internal error'],
+  PayloadSourceError: ['the stream failed'],
 };
 
 type ErrorClass = new (...args: unknown[]) => TwinLedgerError;
