@@ -13,4 +13,5 @@ export * from './northbound/index.js';
 export * from './ledger/index.js';
 export * from './merkle/index.js';
 export * from './offchain/index.js';
+export * from './anchor/index.js';
 export * from './c2e/index.js';

@@ -11,7 +11,7 @@ import { dittoHeaders } from './headers.js';
 import { API_PREFIX, fieldsQuery } from './paths.js';
 import type { RqlExpression } from './rql.js';
 import { filterQuery, namespacesQuery } from './search.js';
-import { SseParser } from './sse.js';
+import { type SseEvent, SseParser } from './sse.js';
 import type { Thing } from './types.js';
 
 export interface ChangeStreamOptions extends HttpCallOptions {
@@ -68,7 +68,8 @@ export const MAX_SERVER_RETRY_MS = 60_000;
 /** A 2xx answer that is not an event stream; reconnecting would not help. */
 export const NOT_AN_EVENT_STREAM = 'ditto.sse.not-event-stream';
 
-function defaultRetry(): RetryPolicy {
+/** The default reconnect policy of the SSE streams: exponential backoff 1 s → 30 s with equal jitter, forever. */
+export function defaultRetry(): RetryPolicy {
   return new ExponentialBackoff({
     maxAttempts: Number.POSITIVE_INFINITY,
     initialDelayMs: 1000,
@@ -114,6 +115,157 @@ interface Prepared {
 }
 
 /**
+ * One Server-Sent Events stream from Ditto for {@link runEventStream}: the live change stream, or a thing's history
+ * (which ends when Ditto completes the response).
+ */
+export interface EventStreamSpec<T> {
+  /** For log lines and errors: `change stream`, `history stream`. */
+  label: string;
+  /** Path below the base URL, encoded. */
+  path: string;
+  /** The query of the next connection (a history stream resumes after the last revision it yielded). */
+  query(): Record<string, string>;
+  headers: Record<string, string>;
+  signal: AbortSignal | undefined;
+  timeoutMs: number | undefined;
+  retry: RetryPolicy;
+  idleTimeoutMs: number | undefined;
+  /** Resume with `Last-Event-ID` from this ID on (the live stream); `undefined`: none yet. */
+  lastEventId?: string | undefined;
+  /**
+   * `true`: the server ending the response ends the iteration (Ditto completes a history stream when the range is
+   * exhausted); `false`: it is a drop, and the loop reconnects.
+   */
+  endsWithResponse: boolean;
+  /** Turns an event into an item, or `undefined` to skip it. May throw to end the iteration with that error. */
+  item(event: SseEvent): T | undefined;
+  /** Checked before reconnecting: `true` when everything asked for has arrived, so the iteration just ends. */
+  finished?(): boolean;
+  /** Called when the server completed the response and the iteration ends (only with `endsWithResponse`). */
+  completed?(): void;
+}
+
+/**
+ * The connect / parse / reconnect loop shared by Ditto's SSE streams. Ends when the loop is left, `signal` aborts,
+ * the server answers 204, or (with `endsWithResponse`) the server completes the response. Drops and server errors
+ * (5xx, 408, 429, network, timeouts) are retried with `spec.retry`; 4xx answers on connect end the iteration with
+ * the typed `HttpError`, as does giving up.
+ */
+export async function* runEventStream<T>(http: HttpClient, logger: Logger, spec: EventStreamSpec<T>): AsyncGenerator<T, void, undefined> {
+  const stop = new AbortController();
+  const signal = spec.signal ? AbortSignal.any([spec.signal, stop.signal]) : stop.signal;
+  const url = redactUrl(`${http.baseUrl}${spec.path}`);
+  const label = spec.label;
+  let lastEventId = spec.lastEventId;
+  let failures = 0;
+  let connections = 0;
+  let serverRetryMs: number | undefined;
+  try {
+    while (!signal.aborted) {
+      let stream: Readable | undefined;
+      let idleTimer: NodeJS.Timeout | undefined;
+      let failure: Error;
+      try {
+        const headers: Record<string, string> = { ...spec.headers };
+        if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+        const response = await http.request<Readable>({
+          method: 'GET',
+          path: spec.path,
+          query: spec.query(),
+          accept: 'text/event-stream',
+          headers,
+          signal,
+          timeoutMs: spec.timeoutMs,
+          responseType: 'stream',
+          // Reconnecting is this loop's job, with the stream's own policy.
+          idempotent: false,
+        });
+        stream = response.data;
+        if (response.status === 204) {
+          // WHATWG: 204 No Content tells the client to stop reconnecting.
+          logger.info(`${label} closed by the server (204)`, { service: http.service });
+          return;
+        }
+        const contentType = response.headers['content-type'] ?? '';
+        if (!/^text\/event-stream\b/i.test(contentType)) {
+          throw new TwinLedgerError(`GET ${url} answered with ${contentType || 'no content type'} instead of text/event-stream`, {
+            code: NOT_AN_EVENT_STREAM,
+            hint: "Check that the base URL points at Ditto's gateway and that no proxy rewrites the Accept header.",
+          });
+        }
+        connections += 1;
+        failures = 0;
+        if (connections > 1) {
+          logger.info(`${label} reconnected`, { service: http.service, connection: connections, lastEventId });
+        } else {
+          logger.debug(`${label} opened`, { service: http.service });
+        }
+        const parser = new SseParser({ lastEventId: lastEventId ?? '' });
+        if (spec.idleTimeoutMs !== undefined) {
+          const idleMs = spec.idleTimeoutMs;
+          const idle = stream;
+          idleTimer = setTimeout(() => idle.destroy(new TimeoutError(`waiting for ${label} data`, idleMs)), timerDelay(idleMs));
+        }
+        for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+          idleTimer?.refresh();
+          for (const event of parser.push(chunk)) {
+            lastEventId = event.lastEventId === '' ? undefined : event.lastEventId;
+            const item = spec.item(event);
+            if (item === undefined) continue;
+            yield item;
+            if (signal.aborted) return;
+          }
+          // An `id:` in a block without data still moves the last event ID (and an empty `id:` clears it).
+          lastEventId = parser.lastEventId === '' ? undefined : parser.lastEventId;
+          if (parser.retryMs !== undefined) serverRetryMs = Math.min(parser.retryMs, MAX_SERVER_RETRY_MS);
+        }
+        if (spec.endsWithResponse) {
+          // A drop mid-stream fails the loop above ('aborted'); getting here means the server completed the response.
+          spec.completed?.();
+          return;
+        }
+        failure = new NetworkError('GET', url, 'the server closed the event stream');
+      } catch (error) {
+        if (signal.aborted) return;
+        // The client was closed under the stream: the next request would fail the same way.
+        if (http.closed) throw error instanceof ClientClosedError ? error : new ClientClosedError(http.service, `GET ${url}`);
+        if (isFatal(error)) throw error;
+        failure = asFailure(error, url);
+      } finally {
+        if (idleTimer !== undefined) clearTimeout(idleTimer);
+        stream?.destroy();
+      }
+      if (spec.finished?.()) return;
+      failures += 1;
+      const delay = spec.retry.nextDelayMs(failures, failure);
+      if (delay === undefined) {
+        logger.error(`${label} gave up reconnecting`, {
+          service: http.service,
+          attempts: failures,
+          reason: failure.message,
+        });
+        throw failure;
+      }
+      const waitMs = Math.max(delay, serverRetryMs ?? 0);
+      logger.warn(`${label} disconnected; reconnecting`, {
+        service: http.service,
+        attempt: failures,
+        delayMs: waitMs,
+        reason: failure.message,
+        lastEventId,
+      });
+      try {
+        await sleep(waitMs, signal);
+      } catch {
+        return;
+      }
+    }
+  } finally {
+    stop.abort();
+  }
+}
+
+/**
  * Ditto's change stream: Server-Sent Events from `GET /api/2/things` (`Accept: text/event-stream`).
  * Reconnects on its own and resumes with `Last-Event-ID` when the server gives event IDs.
  */
@@ -130,7 +282,7 @@ export class ChangeStreamApi {
    * retried with `options.retry`; 4xx answers on connect (400, 401, 403, 404, ...) end the iteration with
    * the typed `HttpError`, as does giving up. Options are validated before this returns; every
    * iteration of the returned iterable opens its own connection. `timeoutMs` bounds each connect
-   * (until the response head arrives), not the stream.
+   * (until the response head arrives), not the stream. For the past changes of one thing, see `things.history()`.
    */
   subscribe(options: ChangeStreamOptions = {}): AsyncIterable<ThingChange> {
     const prepared = this.prepare(options);
@@ -151,9 +303,7 @@ export class ChangeStreamApi {
     const filter = filterQuery(options.filter);
     if (filter !== undefined) query.filter = filter;
     const fields = fieldsQuery(options.fields);
-    if (fields !== undefined) {
-      query.fields = topLevelFields(fields).includes('thingId') ? fields : `thingId,${fields}`;
-    }
+    if (fields !== undefined) query.fields = withFields(fields, ['thingId']);
     const extraFields = fieldsQuery(options.extraFields);
     if (extraFields !== undefined) query.extraFields = extraFields;
     durationMs('idleTimeoutMs', options.idleTimeoutMs);
@@ -172,138 +322,65 @@ export class ChangeStreamApi {
     };
   }
 
-  private async *run(p: Prepared): AsyncGenerator<ThingChange, void, undefined> {
-    const stop = new AbortController();
-    const signal = p.signal ? AbortSignal.any([p.signal, stop.signal]) : stop.signal;
-    const path = `${API_PREFIX}/things`;
-    const url = redactUrl(`${this.http.baseUrl}${path}`);
-    let lastEventId = p.lastEventId;
-    let failures = 0;
-    let connections = 0;
-    let serverRetryMs: number | undefined;
-    try {
-      while (!signal.aborted) {
-        let stream: Readable | undefined;
-        let idleTimer: NodeJS.Timeout | undefined;
-        let failure: Error;
-        try {
-          const headers: Record<string, string> = { ...p.headers };
-          if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-          const response = await this.http.request<Readable>({
-            method: 'GET',
-            path,
-            query: p.query,
-            accept: 'text/event-stream',
-            headers,
-            signal,
-            timeoutMs: p.timeoutMs,
-            responseType: 'stream',
-            // Reconnecting is this loop's job, with the stream's own policy.
-            idempotent: false,
-          });
-          stream = response.data;
-          if (response.status === 204) {
-            // WHATWG: 204 No Content tells the client to stop reconnecting.
-            this.logger.info('change stream closed by the server (204)', { service: this.http.service });
-            return;
-          }
-          const contentType = response.headers['content-type'] ?? '';
-          if (!/^text\/event-stream\b/i.test(contentType)) {
-            throw new TwinLedgerError(`GET ${url} answered with ${contentType || 'no content type'} instead of text/event-stream`, {
-              code: NOT_AN_EVENT_STREAM,
-              hint: "Check that the base URL points at Ditto's gateway and that no proxy rewrites the Accept header.",
-            });
-          }
-          connections += 1;
-          failures = 0;
-          if (connections > 1) {
-            this.logger.info('change stream reconnected', { service: this.http.service, connection: connections, lastEventId });
-          } else {
-            this.logger.debug('change stream opened', { service: this.http.service });
-          }
-          const parser = new SseParser({ lastEventId: lastEventId ?? '' });
-          if (p.idleTimeoutMs !== undefined) {
-            const idleMs = p.idleTimeoutMs;
-            const idle = stream;
-            idleTimer = setTimeout(() => idle.destroy(new TimeoutError('waiting for change stream data', idleMs)), timerDelay(idleMs));
-          }
-          for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-            idleTimer?.refresh();
-            for (const event of parser.push(chunk)) {
-              lastEventId = event.lastEventId === '' ? undefined : event.lastEventId;
-              const change = this.toChange(event.data, event.type, event.lastEventId);
-              if (change === undefined) continue;
-              yield change;
-              if (signal.aborted) return;
-            }
-            // An `id:` in a block without data still moves the last event ID (and an empty `id:` clears it).
-            lastEventId = parser.lastEventId === '' ? undefined : parser.lastEventId;
-            if (parser.retryMs !== undefined) serverRetryMs = Math.min(parser.retryMs, MAX_SERVER_RETRY_MS);
-          }
-          failure = new NetworkError('GET', url, 'the server closed the event stream');
-        } catch (error) {
-          if (signal.aborted) return;
-          // The client was closed under the stream: the next request would fail the same way.
-          if (this.http.closed) throw error instanceof ClientClosedError ? error : new ClientClosedError(this.http.service, `GET ${url}`);
-          if (isFatal(error)) throw error;
-          failure = asFailure(error, url);
-        } finally {
-          if (idleTimer !== undefined) clearTimeout(idleTimer);
-          stream?.destroy();
-        }
-        failures += 1;
-        const delay = p.retry.nextDelayMs(failures, failure);
-        if (delay === undefined) {
-          this.logger.error('change stream gave up reconnecting', {
-            service: this.http.service,
-            attempts: failures,
-            reason: failure.message,
-          });
-          throw failure;
-        }
-        const waitMs = Math.max(delay, serverRetryMs ?? 0);
-        this.logger.warn('change stream disconnected; reconnecting', {
-          service: this.http.service,
-          attempt: failures,
-          delayMs: waitMs,
-          reason: failure.message,
-          lastEventId,
-        });
-        try {
-          await sleep(waitMs, signal);
-        } catch {
-          return;
-        }
-      }
-    } finally {
-      stop.abort();
-    }
+  private run(p: Prepared): AsyncGenerator<ThingChange, void, undefined> {
+    return runEventStream(this.http, this.logger, {
+      label: 'change stream',
+      path: `${API_PREFIX}/things`,
+      query: () => p.query,
+      headers: p.headers,
+      signal: p.signal,
+      timeoutMs: p.timeoutMs,
+      retry: p.retry,
+      idleTimeoutMs: p.idleTimeoutMs,
+      lastEventId: p.lastEventId,
+      endsWithResponse: false,
+      item: (event) => toChange(event, this.logger, this.http.service),
+    });
   }
+}
 
-  private toChange(data: string, type: string, eventId: string): ThingChange | undefined {
-    if (data.trim() === '') return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      this.logger.warn('change stream event skipped: data is not JSON', { service: this.http.service, eventId });
-      return undefined;
-    }
-    if (
-      typeof parsed !== 'object' ||
-      parsed === null ||
-      Array.isArray(parsed) ||
-      typeof (parsed as { thingId?: unknown }).thingId !== 'string'
-    ) {
-      this.logger.warn('change stream event skipped: data is not a thing with a thingId', { service: this.http.service, eventId });
-      return undefined;
-    }
-    const thing = parsed as ThingChangeData;
-    const change: ThingChange = { thingId: thing.thingId, data: thing, receivedAt: new Date().toISOString() };
-    if (eventId !== '') change.eventId = eventId;
-    if (type !== 'message') change.event = type;
-    return change;
+/** The fields selector with `required` top-level fields added in front when it lacks them. */
+export function withFields(selector: string, required: readonly string[]): string {
+  const present = topLevelFields(selector);
+  const missing = required.filter((field) => !present.includes(field));
+  return missing.length === 0 ? selector : `${missing.join(',')},${selector}`;
+}
+
+/** Parses a change event's data: a thing JSON with its `thingId`, or `undefined` (logged) when it is not one. */
+export function parseThing(
+  data: string,
+  logger: Logger,
+  service: string,
+  eventId: string,
+  label = 'change stream',
+): ThingChangeData | undefined {
+  if (data.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    logger.warn(`${label} event skipped: data is not JSON`, { service, eventId });
+    return undefined;
   }
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    typeof (parsed as { thingId?: unknown }).thingId !== 'string'
+  ) {
+    logger.warn(`${label} event skipped: data is not a thing with a thingId`, { service, eventId });
+    return undefined;
+  }
+  return parsed as ThingChangeData;
+}
+
+function toChange(event: SseEvent, logger: Logger, service: string): ThingChange | undefined {
+  const thing = parseThing(event.data, logger, service, event.lastEventId);
+  if (thing === undefined) return undefined;
+  const change: ThingChange = { thingId: thing.thingId, data: thing, receivedAt: new Date().toISOString() };
+  if (event.lastEventId !== '') change.eventId = event.lastEventId;
+  if (event.type !== 'message') change.event = event.type;
+  return change;
 }
 
 /** Errors that reconnecting cannot fix: the request itself was refused. */

@@ -97,7 +97,7 @@ export class DittoClient {
             retry: options.retry ?? options.http?.retry,
           });
     this.resource = new DittoResource(this.http);
-    this.things = new ThingsApi(this.resource, this.idRules);
+    this.things = new ThingsApi(this.resource, this.idRules, logger);
     this.policies = new PoliciesApi(this.resource, this.idRules);
     this.messages = new MessagesApi(this.resource, this.idRules);
     this.connections = new ConnectionsApi(this.devops, redactor);

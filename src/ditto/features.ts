@@ -1,13 +1,13 @@
 import { ValidationError } from '../core/errors.js';
 import { type IdRules, validateFeatureId } from '../core/ids.js';
-import type { DittoHeaderOptions, DittoReadOptions } from './headers.js';
+import type { DittoGetOptions, DittoHeaderOptions, DittoReadOptions } from './headers.js';
 import { featurePath, fieldsQuery, thingPath } from './paths.js';
 import { type DittoResource, requireObject } from './resource.js';
 import type { Feature, FeatureDefinition, Features, PutResult, Versioned, WriteResult } from './types.js';
 import { type JsonTreeHandle, jsonTree } from './values.js';
 
 export interface FeatureDefinitionHandle {
-  get(options?: DittoHeaderOptions): Promise<FeatureDefinition>;
+  get(options?: DittoGetOptions): Promise<FeatureDefinition>;
   put(definition: FeatureDefinition, options?: DittoHeaderOptions): Promise<PutResult<FeatureDefinition>>;
   delete(options?: DittoHeaderOptions): Promise<WriteResult>;
 }

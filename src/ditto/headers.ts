@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import { type HttpCallOptions, validateHeaderValue } from '../core/http.js';
-import { validateCallOptions } from '../core/options.js';
+import { showValue, validateCallOptions } from '../core/options.js';
 
 /**
  * Ditto's own headers ("Ditto headers"). The 3.5 spec documents some as HTTP headers (`If-Match`,
@@ -52,8 +52,31 @@ export interface DittoHeaderOptions extends HttpCallOptions {
   deleteMetadata?: string | string[];
 }
 
+/**
+ * Read a thing, a policy or a part of them as it was at an earlier revision or time instead of now (Ditto's history
+ * API, Ditto ≥ 3.2; sent as the headers `at-historical-revision` / `at-historical-timestamp`). Give one of the two.
+ * Ditto answers from the events and snapshots it still keeps: how long is its `history-retention-duration` (see
+ * docs/ditto-history.md); older, future or unknown points fail with a `NotFoundError` whose `code` is
+ * `things:thing.history.notfound` (`policies:policy.history.notfound`). Historical reads are checked against the
+ * current policy, and work only for entities that exist now.
+ */
+export interface DittoHistoryOptions {
+  /** The revision to read (a whole number from 1; Ditto counts revisions from 1, see `_revision` / `"rev:N"` ETags). */
+  atHistoricalRevision?: number;
+  /**
+   * The time to read at: a `Date` or an ISO 8601 date-time with a zone (`2024-05-01T12:00:00Z`,
+   * `2024-05-01T14:00+02:00`); the state after the last change before that time. **Ditto 3.5.x (Cloud2Edge 0.9)
+   * ignores it and answers with the current state** (eclipse-ditto/ditto#1915, fixed in 3.6.0): there, read at a
+   * revision (find it with `things.history(thingId, { fromHistoricalTimestamp })`).
+   */
+  atHistoricalTimestamp?: string | Date;
+}
+
+/** Options of a read of a thing, a policy or one of their parts: Ditto's headers and the history options. */
+export interface DittoGetOptions extends DittoHeaderOptions, DittoHistoryOptions {}
+
 /** Options of reads that can narrow the returned JSON (`fields=thingId,attributes/location`). */
-export interface DittoReadOptions extends DittoHeaderOptions {
+export interface DittoReadOptions extends DittoGetOptions {
   /** Field selector: a comma-separated string or a list of paths. Only whole resources (thing, attributes, ...) take it. */
   fields?: string | readonly string[];
 }
@@ -169,6 +192,77 @@ export function dittoHeaders(options: DittoHeaderOptions = {}): Record<string, s
   if (options.getMetadata !== undefined) out['get-metadata'] = pointerList('getMetadata', options.getMetadata);
   if (options.deleteMetadata !== undefined) out['delete-metadata'] = pointerList('deleteMetadata', options.deleteMetadata);
   return out;
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+function isDateTime(text: string): boolean {
+  const match = DATE_TIME.exec(text);
+  if (match === null) return false;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = match
+    .slice(1)
+    .map((part) => Number(part ?? 0));
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  return day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 18 && offsetMinutes <= 59;
+}
+
+/**
+ * A point in time as Ditto parses it (Java's `Instant.parse`, which on Ditto's Java 17 also takes offsets): an ISO 8601
+ * date-time with seconds and fraction optional and a zone (`Z` or `±hh:mm`) required, since a time without one would
+ * mean UTC to Ditto but local time to JavaScript. A `Date` becomes its `toISOString()`; strings are sent as given.
+ */
+export function historicalTimestamp(field: string, value: unknown): string {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new ValidationError(field, 'is an invalid Date');
+    return value.toISOString();
+  }
+  if (typeof value !== 'string' || !isDateTime(value)) {
+    throw new ValidationError(
+      field,
+      `must be a Date or an ISO 8601 date-time with a zone, got ${showValue(value)}`,
+      'e.g. "2024-05-01T12:00:00Z", "2024-05-01T12:00:00.250Z" or "2024-05-01T14:00:00+02:00".',
+    );
+  }
+  return value;
+}
+
+/** A revision number for `field`: a whole number from `min` (Ditto's revisions are Java longs; JavaScript stops at 2^53-1). */
+export function revisionNumber(field: string, value: unknown, min: number, hint?: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ValidationError(field, `must be a whole number from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${showValue(value)}`, hint);
+  }
+  return value;
+}
+
+/**
+ * The history headers of a read (`at-historical-revision` / `at-historical-timestamp`), validated; `{}` when the
+ * options ask for the current state.
+ */
+export function historyHeaders(
+  options: DittoHistoryOptions & Pick<DittoHeaderOptions, 'channel' | 'liveChannelCondition'>,
+): Record<string, string> {
+  const { atHistoricalRevision: revision, atHistoricalTimestamp: timestamp } = options;
+  if (revision === undefined && timestamp === undefined) return {};
+  if (revision !== undefined && timestamp !== undefined) {
+    throw new ValidationError(
+      'atHistoricalTimestamp',
+      'cannot be combined with atHistoricalRevision',
+      'Read either at a revision or at a point in time.',
+    );
+  }
+  const field = revision !== undefined ? 'atHistoricalRevision' : 'atHistoricalTimestamp';
+  if (options.channel === 'live' || options.liveChannelCondition !== undefined) {
+    throw new ValidationError(
+      field,
+      options.channel === 'live' ? "cannot be combined with channel: 'live'" : 'cannot be combined with liveChannelCondition',
+      'The history is kept by the twin; a device (the live channel) has none.',
+    );
+  }
+  if (revision !== undefined) {
+    return { 'at-historical-revision': String(revisionNumber(field, revision, 1, 'Ditto counts revisions from 1 (the creation).')) };
+  }
+  return { 'at-historical-timestamp': historicalTimestamp(field, timestamp) };
 }
 
 /**

@@ -10,6 +10,62 @@ function header(request: HttpRequest, name: string): string | undefined {
   return undefined;
 }
 
+function queryValue(request: HttpRequest, name: string): string | undefined {
+  const value = request.query?.[name];
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+const POLICY_PATH = /^\/api\/2\/policies(?:\/|$)/;
+
+/** Where a request asked Ditto's history to be read (or a history stream to start): `revision 7`, `2024-05-01T12:00:00Z`. */
+function historyRequested(request: HttpRequest): string | undefined {
+  const revision = header(request, 'at-historical-revision');
+  if (revision !== undefined) return `revision ${revision}`;
+  const timestamp = header(request, 'at-historical-timestamp');
+  if (timestamp !== undefined) return timestamp;
+  const fromRevision = queryValue(request, 'from-historical-revision');
+  return fromRevision !== undefined ? `revision ${fromRevision}` : queryValue(request, 'from-historical-timestamp');
+}
+
+/** Where Ditto's history is configured, for the service that keeps this entity. */
+function retentionHint(request: HttpRequest): string {
+  const service = POLICY_PATH.test(request.path) ? 'policies' : CONNECTION_PATH.test(request.path) ? 'connectivity' : 'things';
+  return (
+    `Ditto keeps the history only as long as its background cleanup allows: \`history-retention-duration\` in the ${service} ` +
+    `service's \`cleanup\` config (env CLEANUP_HISTORY_RETENTION_DURATION; Ditto Helm chart ` +
+    `\`${service}.config.cleanup.history.retentionDuration\`, 30d by default) — history must be enabled there.`
+  );
+}
+
+/**
+ * Hints for Ditto's history API (`at-historical-*` headers, `from-historical-*` SSE parameters); `undefined` when the
+ * error is not about the history.
+ */
+function historyHint(status: number, upstreamCode: string | undefined, request: HttpRequest): string | undefined {
+  if (status === 404 && upstreamCode?.endsWith('.history.notfound')) {
+    const what = historyRequested(request) ?? 'the requested revision or time';
+    return (
+      `Ditto has no state at ${what}: it is newer than the current revision or in the future, Ditto already cleaned it ` +
+      `up, or you may not read the entity. ${retentionHint(request)}`
+    );
+  }
+  const what = historyRequested(request);
+  if (what === undefined) return undefined;
+  if (status === 400 && upstreamCode === 'signal.unsupported') {
+    return (
+      "Ditto's history API is switched off: the Java system property ditto.devops.feature.historical-apis-enabled " +
+      `is false on the Ditto services. ${retentionHint(request)}`
+    );
+  }
+  if (status === 404) {
+    return (
+      'Not found or not visible to you. Ditto reads the history only of entities that exist now (not of deleted ones), ' +
+      'checked against the current policy.'
+    );
+  }
+  return undefined;
+}
+
 function messageTimeout(request: HttpRequest): string {
   const value = request.query?.timeout;
   return value === undefined || value === null ? '10' : String(value);
@@ -23,6 +79,8 @@ export const dittoHints: HintProvider = (status, upstreamCode, request) => {
   const path = request.path;
   const isMessage = MESSAGE_PATH.test(path);
   const isConnection = CONNECTION_PATH.test(path);
+  const history = historyHint(status, upstreamCode, request);
+  if (history !== undefined) return history;
   switch (status) {
     case 304:
       return 'Not modified: the resource still matches the ETag given in If-None-Match.';

@@ -7,7 +7,16 @@ export { dittoHints } from './hints.js';
 export * as rql from './rql-namespace.js';
 export type { RqlExpression, RqlOperand, RqlSortOption, RqlValue, SortDirection, SortField } from './rql.js';
 // The resource handles a client hands out: named here, built only by the client.
-export type { ThingCreateOptions, ThingDefinitionHandle, ThingPatch, ThingPolicyIdHandle, ThingPutResult, ThingsApi } from './things.js';
+export type {
+  ThingCreateOptions,
+  ThingDefinitionHandle,
+  ThingListOptions,
+  ThingPatch,
+  ThingPolicyIdHandle,
+  ThingPutResult,
+  ThingsApi,
+} from './things.js';
+export type { ThingChangeContext, ThingHistoryChange, ThingHistoryOptions } from './history.js';
 export type { FeatureDefinitionHandle, FeatureHandle, FeaturesHandle, FeaturesPatch } from './features.js';
 export type { JsonTreeHandle } from './values.js';
 export type {
@@ -27,7 +36,9 @@ export type { ChangeStreamApi, ChangeStreamOptions, ThingChange, ThingChangeData
 export type {
   AcknowledgementLabel,
   Channel,
+  DittoGetOptions,
   DittoHeaderOptions,
+  DittoHistoryOptions,
   DittoReadOptions,
   IfEqual,
   LiveChannelTimeoutStrategy,

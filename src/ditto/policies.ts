@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import { type IdRules, pathSegment, validateDittoKey, validatePolicyId } from '../core/ids.js';
-import type { DittoHeaderOptions, DittoReadOptions } from './headers.js';
+import type { DittoGetOptions, DittoHeaderOptions, DittoReadOptions } from './headers.js';
 import { fieldsQuery, noControlCharacters, policyPath, requiredSegment, withPointer } from './paths.js';
 import { type DittoResource, requireObject } from './resource.js';
 import type {
@@ -137,15 +137,15 @@ export class PolicyCollection<TItem, TAll> {
     private readonly spec: CollectionSpec,
   ) {}
 
-  get(key?: undefined, options?: DittoHeaderOptions): Promise<TAll>;
-  get(key: string, options?: DittoHeaderOptions): Promise<TItem>;
-  async get(key?: string, options?: DittoHeaderOptions): Promise<TAll | TItem> {
+  get(key?: undefined, options?: DittoGetOptions): Promise<TAll>;
+  get(key: string, options?: DittoGetOptions): Promise<TItem>;
+  async get(key?: string, options?: DittoGetOptions): Promise<TAll | TItem> {
     return this.resource.get<TAll | TItem>(this.path(key), options);
   }
 
-  getVersioned(key?: undefined, options?: DittoHeaderOptions): Promise<Versioned<TAll>>;
-  getVersioned(key: string, options?: DittoHeaderOptions): Promise<Versioned<TItem>>;
-  async getVersioned(key?: string, options?: DittoHeaderOptions): Promise<Versioned<TAll | TItem>> {
+  getVersioned(key?: undefined, options?: DittoGetOptions): Promise<Versioned<TAll>>;
+  getVersioned(key: string, options?: DittoGetOptions): Promise<Versioned<TItem>>;
+  async getVersioned(key?: string, options?: DittoGetOptions): Promise<Versioned<TAll | TItem>> {
     return this.resource.getVersioned<TAll | TItem>(this.path(key), options);
   }
 

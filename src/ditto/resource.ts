@@ -1,6 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import type { HttpClient, HttpMethod, HttpResponse, QueryValue } from '../core/http.js';
-import { type DittoHeaderOptions, dittoCallOptions } from './headers.js';
+import { type DittoGetOptions, type DittoHeaderOptions, dittoCallOptions, historyHeaders } from './headers.js';
 import type { PutResult, Versioned, WriteResult } from './types.js';
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -46,12 +46,15 @@ function writeResult(response: HttpResponse): WriteResult {
 export class DittoResource {
   constructor(readonly http: HttpClient) {}
 
-  async getVersioned<T>(path: string, options: DittoHeaderOptions = {}, query?: Record<string, QueryValue>): Promise<Versioned<T>> {
-    const response = await this.send<T>('GET', path, undefined, options, query);
+  /** A read; `atHistoricalRevision` / `atHistoricalTimestamp` are sent as Ditto's history headers. */
+  async getVersioned<T>(path: string, options: DittoGetOptions = {}, query?: Record<string, QueryValue>): Promise<Versioned<T>> {
+    const history = options === null || typeof options !== 'object' ? {} : historyHeaders(options);
+    const call = Object.keys(history).length === 0 ? options : { ...options, headers: { ...options.headers, ...history } };
+    const response = await this.send<T>('GET', path, undefined, call, query);
     return { value: response.data, etag: response.etag };
   }
 
-  async get<T>(path: string, options: DittoHeaderOptions = {}, query?: Record<string, QueryValue>): Promise<T> {
+  async get<T>(path: string, options: DittoGetOptions = {}, query?: Record<string, QueryValue>): Promise<T> {
     return (await this.getVersioned<T>(path, options, query)).value;
   }
 

@@ -1,7 +1,9 @@
 import { ValidationError } from '../core/errors.js';
 import { type IdRules, validateNamespace, validatePolicyId, validateThingId } from '../core/ids.js';
+import { type Logger, silentLogger } from '../core/logger.js';
 import { type FeatureHandle, type FeaturesHandle, checkFeatureIds, featureHandle, featuresHandle } from './features.js';
-import type { DittoHeaderOptions, DittoReadOptions } from './headers.js';
+import type { DittoGetOptions, DittoHeaderOptions, DittoReadOptions } from './headers.js';
+import { type ThingHistoryChange, type ThingHistoryOptions, thingHistory } from './history.js';
 import { API_PREFIX, fieldsQuery, thingPath } from './paths.js';
 import { type DittoResource, jsonText, requireObject } from './resource.js';
 import type { NewThing, Thing, ThingDefinition, Versioned, WriteResult } from './types.js';
@@ -20,15 +22,18 @@ export interface ThingPutResult extends WriteResult {
 }
 
 export interface ThingDefinitionHandle {
-  get(options?: DittoHeaderOptions): Promise<ThingDefinition>;
+  get(options?: DittoGetOptions): Promise<ThingDefinition>;
   put(definition: ThingDefinition, options?: DittoHeaderOptions): Promise<WriteResult>;
   delete(options?: DittoHeaderOptions): Promise<WriteResult>;
 }
 
 export interface ThingPolicyIdHandle {
-  get(options?: DittoHeaderOptions): Promise<string>;
+  get(options?: DittoGetOptions): Promise<string>;
   put(policyId: string, options?: DittoHeaderOptions): Promise<WriteResult>;
 }
+
+/** Options of `things.list`: it reads the current state only (read a thing's history with `things.get`). */
+export type ThingListOptions = Omit<DittoReadOptions, 'atHistoricalRevision' | 'atHistoricalTimestamp'>;
 
 /** A patch for `things.merge`: RFC 7396 merge patch, `null` deletes. */
 export type ThingPatch = { [key: string]: unknown };
@@ -86,6 +91,7 @@ export class ThingsApi {
   constructor(
     private readonly resource: DittoResource,
     private readonly rules: IdRules,
+    private readonly logger: Logger = silentLogger,
   ) {}
 
   /** `POST /things`: Ditto picks the ID (and creates a default policy unless the body brings one). */
@@ -115,6 +121,7 @@ export class ThingsApi {
     return { status: result.status, created: result.created, etag: result.etag, thing: result.value };
   }
 
+  /** The thing; with `atHistoricalRevision` / `atHistoricalTimestamp` as it was then (see `DittoHistoryOptions`). */
   async get(thingId: string, options: DittoReadOptions = {}): Promise<Thing> {
     return (await this.getVersioned(thingId, options)).value;
   }
@@ -146,8 +153,17 @@ export class ThingsApi {
    * `GET /things?ids=...`: the things you may read, in the order asked. Unknown or hidden IDs are
    * simply missing from the result. Long lists are split into several requests.
    */
-  async list(thingIds: readonly string[], options: DittoReadOptions = {}): Promise<Thing[]> {
+  async list(thingIds: readonly string[], options: ThingListOptions = {}): Promise<Thing[]> {
     if (!Array.isArray(thingIds)) throw new ValidationError('thingIds', 'must be an array of thing IDs');
+    for (const field of ['atHistoricalRevision', 'atHistoricalTimestamp'] as const) {
+      if ((options as DittoReadOptions)?.[field] !== undefined) {
+        throw new ValidationError(
+          field,
+          'is not supported by things.list',
+          'Read each thing at that point with things.get(thingId, options).',
+        );
+      }
+    }
     thingIds.forEach((id, index) => validateThingId(id, this.rules, `thingIds[${index}]`));
     const fields = fieldsQuery(options.fields);
     if (thingIds.length === 0) return [];
@@ -157,6 +173,20 @@ export class ThingsApi {
       if (Array.isArray(page)) out.push(...page);
     }
     return out;
+  }
+
+  /**
+   * The recorded changes of the thing, oldest first, from Ditto's history (Ditto ≥ 3.2): Server-Sent Events from
+   * `GET /things/{thingId}` with `from-historical-revision` or `from-historical-timestamp` (and optionally the
+   * matching `to-historical-*`). Each change is shaped like a thing holding what changed, with its `revision` and
+   * `timestamp`. The iteration ends when Ditto has sent the whole range (up to the current state when no end is
+   * given), when the loop is left, or when `options.signal` aborts (without an error); a dropped connection is
+   * resumed after the last revision yielded. 4xx answers end it with the typed `HttpError`. Options are validated
+   * before this returns; every iteration opens its own connection. `timeoutMs` bounds each connect, not the stream.
+   * Ditto 3.5 answers a history it no longer keeps (or a thing you may not read) with an empty stream, not an error.
+   */
+  history(thingId: string, options: ThingHistoryOptions): AsyncIterable<ThingHistoryChange> {
+    return thingHistory(this.resource.http, this.rules, this.logger, thingId, options);
   }
 
   /** The thing's attributes: `get('location/lat')`, `put('on', true)`, `merge(undefined, {...})`. */

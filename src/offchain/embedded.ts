@@ -13,7 +13,7 @@ import { CallScope } from './call.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, MAX_BYTES_LIMIT } from './defaults.js';
 import { type ResolvedCidOptions, blockKey, cidText, parseCid, resolveCidOptions, validateCidOptions } from './cid.js';
 import { type DagBlocksOptions, dagBlocks, payloadSize, readCheckedPayload } from './dag.js';
-import { syncFolder } from '../core/files.js';
+import { syncFile, syncFolder } from '../core/files.js';
 import {
   type DataDirectory,
   blockFetcher,
@@ -26,6 +26,7 @@ import {
   writePin,
 } from './data-dir.js';
 import { Gate } from './gate.js';
+import { unixfsImportOptions } from './modules.js';
 import { checkSource, readSource, type SourceProgress } from './source.js';
 import type { CidOptions, PayloadGetOptions, PayloadStat, PayloadStore, PayloadSource, PayloadPutOptions, StoredPayload } from './types.js';
 
@@ -73,6 +74,8 @@ export class EmbeddedStore implements PayloadStore {
   private readonly cid: CidOptions;
   private readonly maxBytes: number;
   private readonly durable: boolean;
+  /** With `durable: false`: what was written since the last `flush()`. */
+  private unflushed = { blocks: [] as CID[], pins: new Set<string>(), pinsFolder: false };
   private readonly logger: Logger;
   private readonly scope: CallScope;
   private readonly gate = new Gate();
@@ -113,7 +116,7 @@ export class EmbeddedStore implements PayloadStore {
         const started = performance.now();
         const progress: SourceProgress = { bytes: 0, failure: undefined };
         const root = await this.importPayload(store, readSource(source, progress, signal), cidOptions, progress, signal);
-        if (options?.pin ?? true) await writePin(store, root, this.durable);
+        if (options?.pin ?? true) await this.pinRoot(store, root);
         const result = { cid: cidText(root), size: progress.bytes };
         this.logger.debug('offchain put', { store: 'embedded', ...result, ms: Math.round(performance.now() - started) });
         return result;
@@ -148,7 +151,7 @@ export class EmbeddedStore implements PayloadStore {
       try {
         // Like Kubo's recursive pin: only a payload whose blocks are all here can be pinned.
         for await (const _ of dagBlocks(root, this.walkOptions(store, 'exists', signal))) void _;
-        await writePin(store, root, this.durable);
+        await this.pinRoot(store, root);
       } finally {
         release();
       }
@@ -166,6 +169,7 @@ export class EmbeddedStore implements PayloadStore {
         throw fsFailure('removing a pin', store.pinsDir, error);
       }
       if (this.durable) await syncFolder(store.pinsDir);
+      else this.unflushed.pinsFolder = true;
     });
   }
 
@@ -253,6 +257,39 @@ export class EmbeddedStore implements PayloadStore {
     });
   }
 
+  /**
+   * Makes everything `put`, `pin` and `unpin` wrote so far durable (fsync of the block and pin files and their
+   * folders). Needed only with `durable: false`, where it lets a caller pay for one flush per group of puts instead of
+   * one per put; with `durable: true` there is nothing to do.
+   */
+  async flush(options?: CallOptions): Promise<void> {
+    await this.scope.run('flush', options, async () => {
+      const store = await this.ready();
+      const { blocks, pins, pinsFolder } = this.unflushed;
+      this.unflushed = { blocks: [], pins: new Set(), pinsFolder: false };
+      try {
+        await flushBlocks(store, blocks);
+        for (const pin of pins) {
+          await syncFile(pin).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw fsFailure('flushing pins', store.pinsDir, error);
+          });
+        }
+        if (pins.size > 0 || pinsFolder) await syncFolder(store.pinsDir);
+      } catch (error) {
+        // Nothing was lost from the list: the next flush() tries again.
+        this.unflushed.blocks.unshift(...blocks);
+        for (const pin of pins) this.unflushed.pins.add(pin);
+        this.unflushed.pinsFolder ||= pinsFolder;
+        throw error;
+      }
+    });
+  }
+
+  private async pinRoot(store: DataDirectory, root: CID): Promise<void> {
+    await writePin(store, root, this.durable);
+    if (!this.durable) this.unflushed.pins.add(pinFile(store, root));
+  }
+
   /** Ends calls in progress (`ClientClosedError`), waits for them to unwind and releases the data directory. Final. */
   close(): Promise<void> {
     this.closed ??= (async () => {
@@ -294,19 +331,9 @@ export class EmbeddedStore implements PayloadStore {
         return key;
       },
     };
-    const { importFile, fixedSize, balanced } = store.modules;
     let root: CID;
     try {
-      const result = await importFile({ content }, target, {
-        cidVersion: cid.version,
-        rawLeaves: cid.rawLeaves,
-        leafType: 'file',
-        reduceSingleLeafToSelf: true,
-        chunker: fixedSize({ chunkSize: cid.chunkSize }),
-        layout: balanced({ maxChildrenPerNode: cid.maxLinks }),
-        blockWriteConcurrency: WRITE_CONCURRENCY,
-        wrapWithDirectory: false,
-      });
+      const result = await store.modules.importFile({ content }, target, unixfsImportOptions(store.modules, cid, WRITE_CONCURRENCY));
       root = result.cid;
     } catch (error) {
       if (progress.failure !== undefined) throw progress.failure;
@@ -314,6 +341,7 @@ export class EmbeddedStore implements PayloadStore {
       throw fsFailure('writing blocks', store.blocksDir, error);
     }
     if (this.durable) await flushBlocks(store, written);
+    else this.unflushed.blocks.push(...written);
     return root;
   }
 

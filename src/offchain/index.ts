@@ -4,6 +4,7 @@
  */
 export type { CidOptions, PayloadGetOptions, PayloadSource, PayloadStat, PayloadStore, PayloadPutOptions, StoredPayload } from './types.js';
 export { KuboStore, type ImportCarOptions, type KuboStoreOptions } from './kubo.js';
+export { computeCid } from './compute-cid.js';
 export { EmbeddedStore, type EmbeddedStoreOptions, type ExportCarOptions, type GcResult } from './embedded.js';
 export {
   PayloadFormatError,

@@ -10,6 +10,7 @@ import type * as Importer from 'ipfs-unixfs-importer';
 import type * as Chunker from 'ipfs-unixfs-importer/chunker';
 import type * as Layout from 'ipfs-unixfs-importer/layout';
 import type * as KuboClient from 'kubo-rpc-client';
+import type { ResolvedCidOptions } from './cid.js';
 
 type EmbeddedModules = [typeof Importer, typeof Chunker, typeof Layout, typeof Blockstore, typeof Sharding, typeof CarWriter];
 
@@ -49,4 +50,18 @@ export async function loadEmbeddedModules(): Promise<LoadedEmbeddedModules> {
 export function loadKuboClient(): Promise<typeof KuboClient> {
   kubo ??= import('kubo-rpc-client');
   return kubo;
+}
+
+/** The importer options that give Kubo's CIDs for `cid` (see `CidOptions`). */
+export function unixfsImportOptions(modules: LoadedEmbeddedModules, cid: ResolvedCidOptions, blockWriteConcurrency: number) {
+  return {
+    cidVersion: cid.version,
+    rawLeaves: cid.rawLeaves,
+    leafType: 'file' as const,
+    reduceSingleLeafToSelf: true,
+    chunker: modules.fixedSize({ chunkSize: cid.chunkSize }),
+    layout: modules.balanced({ maxChildrenPerNode: cid.maxLinks }),
+    blockWriteConcurrency,
+    wrapWithDirectory: false,
+  };
 }

@@ -67,4 +67,9 @@ export interface PayloadStore extends Closeable {
   /** Removes the pin; a payload that is not pinned is left as it is (no error). */
   unpin(cid: string, options?: CallOptions): Promise<void>;
   stat(cid: string, options?: CallOptions): Promise<PayloadStat>;
+  /**
+   * Makes what was stored so far durable, for stores that can defer it (`EmbeddedStore` with `durable: false`): one
+   * flush for many puts. Stores without it make each put durable themselves (or leave it to the node, as Kubo does).
+   */
+  flush?(options?: CallOptions): Promise<void>;
 }

@@ -62,8 +62,8 @@ export const MODULE_RULES: Readonly<Record<ModuleName, ModuleRule>> = {
   ledger: { uses: ['core'], why: 'ledger uses only core (the dev ledger is ledger/dev, which ledger does not load)' },
   'ledger/dev': { uses: ['core', 'ledger'], why: 'the dev ledger implements the ledger interfaces with core only' },
   anchor: {
-    uses: ['core', 'merkle', 'ledger', 'offchain'],
-    why: 'anchor uses ledger and offchain through their interfaces, and the Merkle code',
+    uses: ['core', 'merkle', 'ledger', 'offchain', 'ledger/dev'],
+    why: 'anchor uses ledger and offchain through their interfaces, the Merkle code, and opens a DevLedger for its defaults',
   },
   c2e: { uses: allBut('sandbox'), why: 'c2e may use everything but the sandbox' },
   sandbox: { uses: allBut('sandbox'), why: 'sandbox may use everything' },

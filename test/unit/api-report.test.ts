@@ -50,6 +50,7 @@ describe('the public API', () => {
     const entries = apiEntries(root);
     assert.deepEqual(entries.map((entry) => entry.specifier).sort(), [
       'twinledger',
+      'twinledger/anchor',
       'twinledger/c2e',
       'twinledger/device',
       'twinledger/ditto',

@@ -83,7 +83,6 @@ describe('the import checker', () => {
       file('merkle/tree.ts', '../ledger/index.js'),
       file('offchain/kubo.ts', '../ledger/index.js'),
       file('anchor/anchorer.ts', '../ditto/index.js'),
-      file('anchor/anchorer.ts', '../ledger/dev/index.js'),
       file('c2e/cloud2edge.ts', '../sandbox/index.js'),
       file('index.ts', './sandbox/index.js'),
       file('sandbox/server.ts', '../cli/index.js'),
@@ -99,7 +98,14 @@ describe('the import checker', () => {
       file('ditto/messages.ts', '../protocol/index.js'),
       file('ledger/relay.ts', './errors.js', '../core/http.js'),
       file('ledger/dev/ledger.ts', '../gateway-port.js', '../../core/errors.js'),
-      file('anchor/anchorer.ts', '../merkle/index.js', '../ledger/index.js', '../offchain/index.js', '../core/errors.js'),
+      file(
+        'anchor/anchorer.ts',
+        '../merkle/index.js',
+        '../ledger/index.js',
+        '../offchain/index.js',
+        '../core/errors.js',
+        '../ledger/dev/index.js',
+      ),
       file(
         'c2e/cloud2edge.ts',
         '../ditto/index.js',

@@ -21,11 +21,13 @@ const DIRECT_PACKAGES: Record<string, string[]> = {
     '@hyperledger/fabric-protos',
     'axios',
     'bcryptjs',
+    'canonicalize',
     'kafkajs',
     'mqtt',
     'multiformats',
     'rhea',
   ],
+  'twinledger/anchor': ['canonicalize', 'multiformats'],
   'twinledger/c2e': ['axios', 'bcryptjs', 'kafkajs', 'mqtt', 'rhea'],
   'twinledger/device': ['axios', 'mqtt'],
   'twinledger/ditto': ['axios'],
@@ -75,6 +77,7 @@ const NEVER_LOADED: Record<string, string[]> = {
     ...CHAINCODE_RUNTIME,
     ...IPFS_RUNTIME,
   ],
+  'twinledger/anchor': ['kafkajs', 'rhea', 'mqtt', 'lmdb', ...CHAINCODE_RUNTIME, ...IPFS_RUNTIME],
   'twinledger/c2e': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', ...CHAINCODE_RUNTIME],
 };
 

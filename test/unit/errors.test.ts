@@ -153,6 +153,10 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   StoreUnavailableError: ['kubo', 'no answer from http://127.0.0.1:5001', 'Start the daemon.'],
   StoreRequestError: ['put', 500, 'internal error'],
   PayloadSourceError: ['the stream failed'],
+  BacklogFullError: [100, 100],
+  StreamHaltedError: ['t1/default', 'CONFLICT: batch taken'],
+  PayloadCidMismatchError: ['t1/default #3', 'bafkqaaa', 'bafkqaab'],
+  OutboxStateError: ['record t1/default #3 is missing'],
 };
 
 type ErrorClass = new (...args: unknown[]) => TwinLedgerError;

@@ -26,6 +26,7 @@ import {
   StoreUnavailableError,
   TimeoutError,
   ValidationError,
+  computeCid,
 } from '../../src/offchain/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'twinledger-embedded-'));
@@ -425,6 +426,46 @@ describe('EmbeddedStore: the data directory', () => {
     const payloads = store({ durable: false });
     const { cid } = await payloads.put(bytes(300_000));
     assert.deepEqual(await payloads.get(cid), bytes(300_000));
+  });
+});
+
+describe('EmbeddedStore.flush()', () => {
+  it('with durable: false, flushes the blocks and pins written since the last flush; reopened, all is there', async () => {
+    const dataDir = newDir();
+    const first = new EmbeddedStore({ dataDir, durable: false });
+    const puts = [];
+    for (const size of [10, 300_000, 5]) puts.push(await first.put(bytes(size, `flush-${size}`)));
+    await first.unpin(puts[2]!.cid);
+    await first.flush();
+    await first.flush(); // nothing left: still fine
+    await first.close();
+    const second = store({ dataDir });
+    assert.deepEqual(await second.pins(), [puts[0]!.cid, puts[1]!.cid].sort());
+    assert.deepEqual(await second.get(puts[1]!.cid), bytes(300_000, 'flush-300000'));
+    await second.flush(); // durable store: nothing to do
+  });
+});
+
+describe('computeCid', () => {
+  it('names a payload as put() would, for every size class and CID option, without storing it', async () => {
+    const payloads = store({ durable: false });
+    const options = [
+      {},
+      { version: 1 as const },
+      { version: 0 as const, rawLeaves: true },
+      { version: 1 as const, rawLeaves: false },
+      { chunkSize: 1024, maxLinks: 3 },
+    ];
+    for (const size of [0, 1, 256, 262_144, 262_145, 700_000]) {
+      const data = bytes(size, `compute-${size}`);
+      for (const cid of options) {
+        assert.equal(
+          await computeCid(data, cid),
+          (await payloads.put(data, { cid, pin: false })).cid,
+          `${size} B with ${JSON.stringify(cid)}`,
+        );
+      }
+    }
   });
 });
 
