@@ -36,6 +36,33 @@ export { verify, verifyStream, type StreamBreak, type StreamVerification, type V
 export { Anchorer, type AnchorerStatus, type StreamStatus } from './anchorer.js';
 export type { AnchorerOptions, BatchOptions } from './options.js';
 export type { PipelineError as AnchoringError } from './pipeline.js';
+export { TwinAuditor } from './auditor.js';
+export type {
+  AuditAppendedEvent,
+  AuditGapEvent,
+  AuditThingOptions,
+  AuditedChange,
+  AuditedHistoryChange,
+  AuditedThing,
+  DivergenceKind,
+  TwinAuditReport,
+  TwinAuditorDitto,
+  TwinAuditorEvents,
+  TwinAuditorOptions,
+  TwinChangeAction,
+  TwinChangeRecord,
+  TwinDivergence,
+} from './audit-types.js';
+export {
+  anchorNorthbound,
+  type NorthboundTap,
+  type NorthboundTapOptions,
+  type NorthboundTapStats,
+  type TapAnchorer,
+  type TapKind,
+  type TapMessage,
+  type TapSource,
+} from './northbound-tap.js';
 export { BacklogFullError, MalformedAnchorProofError, OutboxStateError, PayloadCidMismatchError, StreamHaltedError } from './errors.js';
 // The shared core API (errors, options, retry, logging, TLS, ID rules, configuration, events): one curated list, src/core/index.ts.
 export * from '../core/index.js';
