@@ -1,5 +1,5 @@
 /** The anchorer's data directory: one anchorer per directory, and the defaults it opens there. */
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TwinLedgerError } from '../core/errors.js';
 import { type LockFile, acquireLockFile } from '../core/lock-file.js';
@@ -54,8 +54,13 @@ export async function openDevLedger(directory: string, logger: Logger): Promise<
 
 export async function openEmbeddedStore(dataDir: string, logger: Logger): Promise<PayloadStore> {
   const { EmbeddedStore } = await import('../offchain/embedded.js');
-  // Not durable per put: the anchorer flushes the store once per round of uploads before it drops its own copies.
-  const store = new EmbeddedStore({ dataDir, logger, durable: false });
+  // A new store gets the lmdb layout (durable per put at little cost: the puts of an upload round share one commit);
+  // one written before keeps the layout it has.
+  const existing = await access(join(dataDir, 'twinledger-offchain.json')).then(
+    () => true,
+    () => false,
+  );
+  const store = new EmbeddedStore({ dataDir, logger, ...(existing ? {} : { layout: 'lmdb' as const }) });
   await store.open();
   return store;
 }

@@ -1,63 +1,47 @@
 /**
- * The data directory of an `EmbeddedStore`: opening and locking it, its format file, block flushes and pins.
+ * The data directory of an `EmbeddedStore`: opening and locking it, and its format file.
  *
- * Layout of the data directory (format 1, in `twinledger-offchain.json`):
- * - `blocks/` — the blocks, as blockstore-fs writes them (`<last 2 chars>/<BASE32 multihash>.data`);
- * - `pins/`   — one file per pinned CID (name: the CID's bytes in base32, content: the CID text);
+ * Layout of the data directory (in `twinledger-offchain.json`: `{ format, version: 1 }` for the `files` layout,
+ * `{ format, version: 2, layout: 'lmdb' }` for the `lmdb` layout):
+ * - `files`: `blocks/` and `pins/` (see file-blocks.ts);
+ * - `lmdb`: `blocks.mdb`, blocks and pins in one LMDB environment (see lmdb-blocks.ts);
  * - `repo.lock` — held by the process that has the store open.
  */
-import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { mkdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { base32 } from 'multiformats/bases/base32';
-import { CID } from 'multiformats/cid';
-import { TwinLedgerError } from '../core/errors.js';
-import { replaceFile, syncFile, syncFolder } from '../core/files.js';
+import { replaceFile } from '../core/files.js';
 import { type LockFile, acquireLockFile } from '../core/lock-file.js';
-import type { Logger } from '../core/logger.js';
-import { cidText } from './cid.js';
+import { type BlockLayout, type BlockStorage, BLOCK_LAYOUTS, fsFailure, unavailable } from './block-storage.js';
 import type { FetchBlock } from './dag.js';
-import { StoreUnavailableError } from './errors.js';
+import { openFileBlocks } from './file-blocks.js';
+import { LMDB_BLOCKS_FILE, openLmdbBlocks } from './lmdb-blocks.js';
 import { type LoadedEmbeddedModules, loadEmbeddedModules } from './modules.js';
+
+export { fsFailure, unavailable } from './block-storage.js';
 
 const FORMAT_FILE = 'twinledger-offchain.json';
 const FORMAT = { format: 'twinledger-offchain', version: 1 } as const;
-/** Blocks flushed in parallel. */
-const FLUSH_CONCURRENCY = 16;
 
 /** Data directories open in this process (the lock file cannot tell two stores of one process apart). */
 const openDirectories = new Set<string>();
 
-/** An open data directory: its block store, folders and lock. */
+/** An open data directory: its blocks and pins, and its lock. */
 export interface DataDirectory {
   modules: LoadedEmbeddedModules;
-  blocks: InstanceType<LoadedEmbeddedModules['FsBlockstore']>;
-  sharding: InstanceType<LoadedEmbeddedModules['NextToLast']>;
-  blocksDir: string;
-  pinsDir: string;
+  blocks: BlockStorage;
   lock: LockFile;
   key: string;
 }
 
-export function unavailable(detail: string, hint: string, cause?: unknown): StoreUnavailableError {
-  return new StoreUnavailableError('embedded', detail, hint, cause);
-}
-
-/** A file-system failure as the store's error (typed errors pass through). */
-export function fsFailure(what: string, dir: string, error: unknown): Error {
-  if (error instanceof TwinLedgerError) return error;
-  const text = error instanceof Error ? error.message : String(error);
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? /\b(E[A-Z]+)\b/.exec(text)?.[1];
-  const hint =
-    code === 'ENOSPC'
-      ? 'The disk is full: free space (or run gc() to remove unpinned payloads).'
-      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-        ? `This process may not write ${dir}: fix its permissions or choose another dataDir.`
-        : `Check that ${dir} is on a working, writable disk.`;
-  return unavailable(`${what} failed (${code ?? text})`, hint, error);
+export interface OpenDataDirectoryOptions {
+  /** The layout asked for: a new directory gets it (default `files`), an existing one must have it. */
+  layout: BlockLayout | undefined;
+  /** Blocks and pins on disk before put/pin/unpin return (the `files` layout; `lmdb` always is). */
+  durable: boolean;
 }
 
 /** Opens (creates, locks, checks) a data directory. */
-export async function openDataDirectory(dir: string): Promise<DataDirectory> {
+export async function openDataDirectory(dir: string, options: OpenDataDirectoryOptions): Promise<DataDirectory> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
@@ -86,16 +70,11 @@ export async function openDataDirectory(dir: string): Promise<DataDirectory> {
     }).catch((error: unknown) => {
       throw fsFailure('locking the data directory', dir, error);
     });
-    await checkFormat(dir);
-    const blocksDir = join(dir, 'blocks');
-    const pinsDir = join(dir, 'pins');
-    await mkdir(blocksDir, { recursive: true });
-    await mkdir(pinsDir, { recursive: true });
+    const layout = await checkFormat(dir, options.layout);
     const modules = await loadEmbeddedModules();
-    const sharding = new modules.NextToLast();
-    const blocks = new modules.FsBlockstore(blocksDir, { shardingStrategy: sharding, createIfMissing: true });
-    await blocks.open();
-    return { modules, blocks, sharding, blocksDir, pinsDir, lock, key };
+    const blocks =
+      layout === 'lmdb' ? await openLmdbBlocks(join(dir, LMDB_BLOCKS_FILE)) : await openFileBlocks(dir, modules, options.durable);
+    return { modules, blocks, lock, key };
   } catch (error) {
     openDirectories.delete(key);
     await lock?.release();
@@ -103,7 +82,7 @@ export async function openDataDirectory(dir: string): Promise<DataDirectory> {
   }
 }
 
-/** Closes the block store and releases the lock and the directory. */
+/** Closes the block storage and releases the lock and the directory. */
 export async function closeDataDirectory(store: DataDirectory): Promise<void> {
   try {
     await store.blocks.close();
@@ -113,15 +92,18 @@ export async function closeDataDirectory(store: DataDirectory): Promise<void> {
   }
 }
 
-async function checkFormat(dir: string): Promise<void> {
+/** Checks (or writes, for a new directory) the format file; returns the directory's layout. */
+async function checkFormat(dir: string, wanted: BlockLayout | undefined): Promise<BlockLayout> {
   const file = join(dir, FORMAT_FILE);
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
   if (text === undefined) {
-    await replaceFile(file, `${JSON.stringify(FORMAT)}\n`);
-    return;
+    const layout = wanted ?? 'files';
+    // The lmdb layout is format version 2, so that a TwinLedger that knows only files refuses it instead of finding it empty.
+    await replaceFile(file, `${JSON.stringify(layout === 'files' ? FORMAT : { ...FORMAT, version: 2, layout })}\n`);
+    return layout;
   }
   let found: unknown;
   try {
@@ -129,76 +111,24 @@ async function checkFormat(dir: string): Promise<void> {
   } catch {
     found = undefined;
   }
-  const { format, version } = (found ?? {}) as { format?: unknown; version?: unknown };
-  if (format !== FORMAT.format || version !== FORMAT.version) {
+  const { format, version, layout = 'files' } = (found ?? {}) as { format?: unknown; version?: unknown; layout?: unknown };
+  const known = (version === 1 && layout === 'files') || (version === 2 && layout === 'lmdb');
+  if (format !== FORMAT.format || !known || !BLOCK_LAYOUTS.includes(layout as BlockLayout)) {
     throw unavailable(
-      `${file} does not describe a data directory of this version (format ${FORMAT.format} ${FORMAT.version})`,
+      `${file} does not describe a data directory of this version (format ${FORMAT.format} 1 with files, 2 with lmdb)`,
       'Use the TwinLedger version that wrote this directory, or another dataDir.',
     );
   }
-}
-
-/** fsync of the block files `written` and of their folders. */
-export async function flushBlocks(store: DataDirectory, written: CID[]): Promise<void> {
-  const folders = new Set<string>();
-  const files = written.map((cid) => {
-    const { dir, file } = store.sharding.encode(cid);
-    folders.add(join(store.blocksDir, dir));
-    return join(store.blocksDir, dir, file);
-  });
-  try {
-    for (let start = 0; start < files.length; start += FLUSH_CONCURRENCY) {
-      await Promise.all(files.slice(start, start + FLUSH_CONCURRENCY).map(syncFile));
-    }
-    for (const folder of folders) await syncFolder(folder);
-    await syncFolder(store.blocksDir);
-  } catch (error) {
-    throw fsFailure('flushing blocks', store.blocksDir, error);
+  if (wanted !== undefined && wanted !== layout) {
+    throw unavailable(
+      `${dir} has the '${String(layout)}' block layout, not '${wanted}'`,
+      `Open it with layout: '${String(layout)}' (or without layout), or give the '${wanted}' layout a new dataDir.`,
+    );
   }
+  return layout as BlockLayout;
 }
 
-export function pinFile(store: DataDirectory, cid: CID): string {
-  return join(store.pinsDir, base32.encode(cid.bytes));
-}
-
-export async function writePin(store: DataDirectory, root: CID, durable: boolean): Promise<void> {
-  try {
-    await replaceFile(pinFile(store, root), `${cidText(root)}\n`, { durable });
-  } catch (error) {
-    throw fsFailure('writing a pin', store.pinsDir, error);
-  }
-}
-
-export async function pinnedRoots(store: DataDirectory, logger: Logger): Promise<CID[]> {
-  const names = await readdir(store.pinsDir).catch((error: unknown) => {
-    throw fsFailure('listing pins', store.pinsDir, error);
-  });
-  const roots: CID[] = [];
-  for (const name of names) {
-    if (!/^b[a-z2-7]+$/.test(name)) continue; // temporary files of a pin being written
-    try {
-      roots.push(CID.decode(base32.decode(name)));
-    } catch {
-      logger.warn('offchain: ignoring a file in pins/ that names no CID', { file: join(store.pinsDir, name) });
-    }
-  }
-  return roots;
-}
-
-/**
- * Reads a block file directly (by blockstore-fs's layout): blockstore-fs reports every read failure as "not
- * found", and a permission or disk error must not look like a missing payload.
- */
+/** The stored bytes of a block, unchecked (readPayload and VerifiedBlocks check them). */
 export function blockFetcher(store: DataDirectory): FetchBlock {
-  return async (cid, signal) => {
-    const { dir, file } = store.sharding.encode(cid);
-    const path = join(store.blocksDir, dir, file);
-    try {
-      return await readFile(path, { signal });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      if (signal.aborted) throw error;
-      throw fsFailure('reading a block', store.blocksDir, error);
-    }
-  };
+  return (cid, signal) => store.blocks.read(cid, signal);
 }

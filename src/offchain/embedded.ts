@@ -2,7 +2,6 @@
  * `EmbeddedStore`: payloads in a data directory of this process, with Kubo's CIDs and no network. The directory's
  * layout, lock and durability are in data-dir.ts.
  */
-import { access, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CID } from 'multiformats/cid';
 import { raceAbort } from '../core/abort.js';
@@ -13,18 +12,8 @@ import { CallScope } from './call.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, MAX_BYTES_LIMIT } from './defaults.js';
 import { type ResolvedCidOptions, blockKey, cidText, parseCid, resolveCidOptions, validateCidOptions } from './cid.js';
 import { type DagBlocksOptions, dagBlocks, payloadSize, readCheckedPayload } from './dag.js';
-import { syncFile, syncFolder } from '../core/files.js';
-import {
-  type DataDirectory,
-  blockFetcher,
-  closeDataDirectory,
-  flushBlocks,
-  fsFailure,
-  openDataDirectory,
-  pinFile,
-  pinnedRoots,
-  writePin,
-} from './data-dir.js';
+import { type BlockLayout, BLOCK_LAYOUTS, fsFailure } from './block-storage.js';
+import { type DataDirectory, blockFetcher, closeDataDirectory, openDataDirectory } from './data-dir.js';
 import { Gate } from './gate.js';
 import { unixfsImportOptions } from './modules.js';
 import { checkSource, readSource, type SourceProgress } from './source.js';
@@ -41,9 +30,17 @@ export interface EmbeddedStoreOptions {
   maxBytes?: number;
   /**
    * Flush blocks and pins to the disk before `put()`, `pin()` and `unpin()` return, so that a crash or power loss
-   * does not lose what they confirmed. Default true; false is faster (for tests and caches).
+   * does not lose what they confirmed. Default true; false is faster (for tests and caches). In the `lmdb` layout
+   * every write is on disk when it returns either way (at little cost: concurrent puts share a commit).
    */
   durable?: boolean;
+  /**
+   * How a new data directory keeps its blocks and pins: `'files'` (default), one file per block and per pin, or
+   * `'lmdb'`, one LMDB environment (`blocks.mdb`) where the writes of concurrent puts share one commit and one fsync,
+   * several times faster for many small payloads. An existing directory keeps the layout it was created with: leave
+   * this out to open either; a different one is refused (`StoreUnavailableError`). CIDs do not depend on it.
+   */
+  layout?: 'files' | 'lmdb';
   logger?: Logger;
 }
 
@@ -63,8 +60,8 @@ export interface GcResult {
 const WRITE_CONCURRENCY = 16;
 
 /**
- * Payloads in a local data directory: an in-process UnixFS importer and exporter over blockstore-fs, no libp2p and
- * no network. For the same bytes and `CidOptions` it produces exactly the CID Kubo's `ipfs add` gives, so
+ * Payloads in a local data directory: an in-process UnixFS importer and exporter over a block storage (one file per
+ * block, or one LMDB environment: `layout`), no libp2p and no network. For the same bytes and `CidOptions` it produces exactly the CID Kubo's `ipfs add` gives, so
  * `exportCar()` moves the payloads to a Kubo node (`ipfs dag import`) with every CID still valid. `get()` checks
  * every block against its CID. The directory is opened (and locked) on first use or by `open()`; `close()` is final.
  */
@@ -74,8 +71,7 @@ export class EmbeddedStore implements PayloadStore {
   private readonly cid: CidOptions;
   private readonly maxBytes: number;
   private readonly durable: boolean;
-  /** With `durable: false`: what was written since the last `flush()`. */
-  private unflushed = { blocks: [] as CID[], pins: new Set<string>(), pinsFolder: false };
+  private readonly layout: BlockLayout | undefined;
   private readonly logger: Logger;
   private readonly scope: CallScope;
   private readonly gate = new Gate();
@@ -90,10 +86,14 @@ export class EmbeddedStore implements PayloadStore {
     if (options.durable !== undefined && typeof options.durable !== 'boolean') {
       throw new ValidationError('durable', 'must be a boolean');
     }
+    if (options.layout !== undefined && !BLOCK_LAYOUTS.includes(options.layout)) {
+      throw new ValidationError('layout', `must be one of ${BLOCK_LAYOUTS.map((layout) => `'${layout}'`).join(', ')}`);
+    }
     this.dataDir = resolve(options.dataDir);
     this.cid = validateCidOptions('cid', options.cid);
     this.maxBytes = integerOption('maxBytes', options.maxBytes, { min: 0, max: MAX_BYTES_LIMIT }, DEFAULT_MAX_BYTES);
     this.durable = options.durable ?? true;
+    this.layout = options.layout;
     this.logger = options.logger ?? silentLogger;
     this.scope = new CallScope('EmbeddedStore', durationMs('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS));
   }
@@ -116,7 +116,7 @@ export class EmbeddedStore implements PayloadStore {
         const started = performance.now();
         const progress: SourceProgress = { bytes: 0, failure: undefined };
         const root = await this.importPayload(store, readSource(source, progress, signal), cidOptions, progress, signal);
-        if (options?.pin ?? true) await this.pinRoot(store, root);
+        if (options?.pin ?? true) await store.blocks.pins.write(root);
         const result = { cid: cidText(root), size: progress.bytes };
         this.logger.debug('offchain put', { store: 'embedded', ...result, ms: Math.round(performance.now() - started) });
         return result;
@@ -139,7 +139,7 @@ export class EmbeddedStore implements PayloadStore {
     const root = parseCid('cid', cid);
     return this.scope.run(`has ${cidText(root)}`, options, async (signal) => {
       const store = await this.ready();
-      return root.multihash.code === 0 || store.blocks.has(root, { signal });
+      return root.multihash.code === 0 || store.blocks.has(root, signal);
     });
   }
 
@@ -151,7 +151,7 @@ export class EmbeddedStore implements PayloadStore {
       try {
         // Like Kubo's recursive pin: only a payload whose blocks are all here can be pinned.
         for await (const _ of dagBlocks(root, this.walkOptions(store, 'exists', signal))) void _;
-        await this.pinRoot(store, root);
+        await store.blocks.pins.write(root);
       } finally {
         release();
       }
@@ -162,14 +162,7 @@ export class EmbeddedStore implements PayloadStore {
     const root = parseCid('cid', cid);
     await this.scope.run(`unpin ${cidText(root)}`, options, async () => {
       const store = await this.ready();
-      try {
-        await unlink(pinFile(store, root));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw fsFailure('removing a pin', store.pinsDir, error);
-      }
-      if (this.durable) await syncFolder(store.pinsDir);
-      else this.unflushed.pinsFolder = true;
+      await store.blocks.pins.remove(root);
     });
   }
 
@@ -178,17 +171,14 @@ export class EmbeddedStore implements PayloadStore {
     return this.scope.run(`stat ${cidText(root)}`, options, async (signal) => {
       const store = await this.ready();
       const size = await payloadSize(root, blockFetcher(store), 'embedded', signal);
-      const pinned = await access(pinFile(store, root)).then(
-        () => true,
-        () => false,
-      );
+      const pinned = await store.blocks.pins.has(root);
       return { cid: cidText(root), size, pinned };
     });
   }
 
   /** The CIDs of the pinned payloads, sorted. */
   async pins(options?: CallOptions): Promise<string[]> {
-    return this.scope.run('pins', options, async () => (await pinnedRoots(await this.ready(), this.logger)).map(cidText).sort());
+    return this.scope.run('pins', options, async () => (await (await this.ready()).blocks.pins.list(this.logger)).map(cidText).sort());
   }
 
   /**
@@ -205,7 +195,7 @@ export class EmbeddedStore implements PayloadStore {
     const call = this.scope.begin('exportCar', options);
     try {
       const store = await raceAbort(this.ready(), call.signal, call.ended);
-      const roots = requested ?? (await pinnedRoots(store, this.logger));
+      const roots = requested ?? (await store.blocks.pins.list(this.logger));
       const { car } = store.modules;
       const header = car.createWriter(new ArrayBuffer(car.headerLength({ roots })), { roots });
       yield car.close(header);
@@ -236,16 +226,16 @@ export class EmbeddedStore implements PayloadStore {
       const release = await this.gate.enterExclusive(signal);
       try {
         const keep = new Set<string>();
-        for (const root of await pinnedRoots(store, this.logger)) {
+        for (const root of await store.blocks.pins.list(this.logger)) {
           for await (const _ of dagBlocks(root, this.walkOptions(store, 'skip', signal, keep))) void _;
         }
         let removedBlocks = 0;
         let keptBlocks = 0;
-        for await (const { cid } of store.blocks.getAll({ signal })) {
+        for await (const cid of store.blocks.keys(signal)) {
           if (keep.has(blockKey(cid))) {
             keptBlocks += 1;
           } else {
-            await store.blocks.delete(cid, { signal });
+            await store.blocks.delete(cid, signal);
             removedBlocks += 1;
           }
         }
@@ -258,36 +248,14 @@ export class EmbeddedStore implements PayloadStore {
   }
 
   /**
-   * Makes everything `put`, `pin` and `unpin` wrote so far durable (fsync of the block and pin files and their
-   * folders). Needed only with `durable: false`, where it lets a caller pay for one flush per group of puts instead of
-   * one per put; with `durable: true` there is nothing to do.
+   * Makes everything `put`, `pin` and `unpin` wrote so far durable (`files` layout: fsync of the block and pin files
+   * and their folders). Needed only with `durable: false` in the `files` layout, where it lets a caller pay for one
+   * flush per group of puts instead of one per put; otherwise there is nothing to do.
    */
   async flush(options?: CallOptions): Promise<void> {
     await this.scope.run('flush', options, async () => {
-      const store = await this.ready();
-      const { blocks, pins, pinsFolder } = this.unflushed;
-      this.unflushed = { blocks: [], pins: new Set(), pinsFolder: false };
-      try {
-        await flushBlocks(store, blocks);
-        for (const pin of pins) {
-          await syncFile(pin).catch((error: NodeJS.ErrnoException) => {
-            if (error.code !== 'ENOENT') throw fsFailure('flushing pins', store.pinsDir, error);
-          });
-        }
-        if (pins.size > 0 || pinsFolder) await syncFolder(store.pinsDir);
-      } catch (error) {
-        // Nothing was lost from the list: the next flush() tries again.
-        this.unflushed.blocks.unshift(...blocks);
-        for (const pin of pins) this.unflushed.pins.add(pin);
-        this.unflushed.pinsFolder ||= pinsFolder;
-        throw error;
-      }
+      await (await this.ready()).blocks.flush();
     });
-  }
-
-  private async pinRoot(store: DataDirectory, root: CID): Promise<void> {
-    await writePin(store, root, this.durable);
-    if (!this.durable) this.unflushed.pins.add(pinFile(store, root));
   }
 
   /** Ends calls in progress (`ClientClosedError`), waits for them to unwind and releases the data directory. Final. */
@@ -304,7 +272,7 @@ export class EmbeddedStore implements PayloadStore {
 
   private ready(): Promise<DataDirectory> {
     if (this.opened === undefined) {
-      const opening = openDataDirectory(this.dataDir);
+      const opening = openDataDirectory(this.dataDir, { layout: this.layout, durable: this.durable });
       this.opened = opening;
       // A failed open (a locked or unwritable directory) may succeed later: the next call tries again.
       opening.catch(() => {
@@ -314,7 +282,7 @@ export class EmbeddedStore implements PayloadStore {
     return this.opened;
   }
 
-  /** Imports the payload's blocks (and flushes them when `durable`); resolves with the root CID. */
+  /** Imports the payload's blocks and commits them (durable, or remembered for `flush()`); resolves with the root CID. */
   private async importPayload(
     store: DataDirectory,
     content: AsyncIterable<Uint8Array>,
@@ -326,7 +294,7 @@ export class EmbeddedStore implements PayloadStore {
     const target = {
       put: async (key: CID, bytes: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> => {
         signal.throwIfAborted();
-        await store.blocks.put(key, bytes, { signal });
+        await store.blocks.put(key, await blockBytes(bytes), signal);
         written.push(key);
         return key;
       },
@@ -338,10 +306,9 @@ export class EmbeddedStore implements PayloadStore {
     } catch (error) {
       if (progress.failure !== undefined) throw progress.failure;
       if (signal.aborted) throw error;
-      throw fsFailure('writing blocks', store.blocksDir, error);
+      throw fsFailure('writing blocks', store.blocks.location, error);
     }
-    if (this.durable) await flushBlocks(store, written);
-    else this.unflushed.blocks.push(...written);
+    await store.blocks.commit(written);
     return root;
   }
 
@@ -353,13 +320,21 @@ export class EmbeddedStore implements PayloadStore {
   ): DagBlocksOptions {
     return {
       fetch: blockFetcher(store),
-      exists: (cid, abort) => store.blocks.has(cid, { signal: abort }),
+      exists: (cid, abort) => store.blocks.has(cid, abort),
       store: 'embedded',
       leaves,
       signal,
       visited,
     };
   }
+}
+
+/** The importer hands over each block as one Uint8Array; the blockstore interface also allows chunks. */
+async function blockBytes(bytes: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  if (bytes instanceof Uint8Array) return bytes;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of bytes) chunks.push(chunk);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** Unsigned LEB128, as CAR files frame their sections. */

@@ -3,7 +3,7 @@
 // ledger refuses, one process per folder, and input checks. Crash durability: test/integration/anchor-durability.test.ts.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -273,6 +273,25 @@ describe('Anchorer: records, batches and proofs', () => {
     } finally {
       await anchorer.close();
     }
+  });
+
+  it('its default store uses the lmdb block layout in a new directory, and keeps the layout of one written before', async () => {
+    const fresh = newDir();
+    const first = await Anchorer.open({ dataDir: fresh });
+    await first.close();
+    assert.match(readFileSync(join(fresh, 'payloads', 'twinledger-offchain.json'), 'utf8'), /"layout":"lmdb"/);
+    const older = newDir();
+    const filesStore = new EmbeddedStore({ dataDir: join(older, 'payloads') });
+    await filesStore.open();
+    await filesStore.close();
+    const anchorer = await Anchorer.open({ dataDir: older, batch: { maxWaitMs: 10 } });
+    try {
+      const receipt = await anchorer.append({ tenant: 't1', thingId: 'x', kind: 'event', payload: 'kept layout' });
+      assert.equal((await receipt.proof()).envelope.seq, 1);
+    } finally {
+      await anchorer.close();
+    }
+    assert.doesNotMatch(readFileSync(join(older, 'payloads', 'twinledger-offchain.json'), 'utf8'), /lmdb/);
   });
 
   it('one anchorer per data directory; checks its input and options with ValidationError', async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { CarReader } from '@ipld/car/reader';
+import { open as openLmdb } from 'lmdb';
 import { base32upper } from 'multiformats/bases/base32';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
@@ -443,6 +444,181 @@ describe('EmbeddedStore.flush()', () => {
     assert.deepEqual(await second.pins(), [puts[0]!.cid, puts[1]!.cid].sort());
     assert.deepEqual(await second.get(puts[1]!.cid), bytes(300_000, 'flush-300000'));
     await second.flush(); // durable store: nothing to do
+  });
+});
+
+/** Rewrites (or with `change` undefined, deletes) the stored value of `cid`'s block in a closed lmdb-layout store. */
+async function editLmdbBlock(dataDir: string, cid: string, change: ((value: Buffer) => Buffer) | undefined): Promise<void> {
+  const env = openLmdb({ path: join(dataDir, 'blocks.mdb'), maxDbs: 4 });
+  try {
+    const blocks = env.openDB<Buffer, Buffer>('blocks', { encoding: 'binary', keyEncoding: 'binary' });
+    const key = Buffer.from(CID.parse(cid).multihash.bytes);
+    const value = blocks.get(key);
+    assert.ok(value, `no block ${cid} in blocks.mdb`);
+    if (change === undefined) await blocks.remove(key);
+    else await blocks.put(key, change(Buffer.from(value)));
+  } finally {
+    await env.close();
+  }
+}
+
+function flipMiddleByte(value: Buffer): Buffer {
+  const at = Math.floor(value.length / 2);
+  value[at] = (value[at] ?? 0) ^ 0x01;
+  return value;
+}
+
+/** The CIDs of a payload's blocks, root first (from its CAR export). */
+async function blocksOf(payloads: EmbeddedStore, cid: string): Promise<string[]> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of payloads.exportCar({ roots: [cid] })) chunks.push(chunk);
+  const cids: string[] = [];
+  for await (const block of (await CarReader.fromBytes(Buffer.concat(chunks))).blocks()) cids.push(block.cid.toString());
+  return cids;
+}
+
+describe("EmbeddedStore with layout: 'lmdb'", () => {
+  const sizes = [0, 1, 256, 262_144, 262_145, 700_000];
+
+  it('round-trips payloads of every size class, keeps them across a reopen, with the CIDs of the files layout', async () => {
+    const dataDir = newDir();
+    const lmdb = new EmbeddedStore({ dataDir, layout: 'lmdb' });
+    const files = store({ durable: false });
+    const cids: string[] = [];
+    for (const size of sizes) {
+      const data = bytes(size, `lmdb-${size}`);
+      for (const cid of [{}, { version: 1 as const }, { chunkSize: 1024, maxLinks: 3 }]) {
+        const put = await lmdb.put(data, { cid });
+        assert.equal(put.cid, (await files.put(data, { cid })).cid, `${size} B with ${JSON.stringify(cid)}`);
+        assert.deepEqual(await lmdb.get(put.cid), data);
+        cids.push(put.cid);
+      }
+    }
+    const concurrent = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((n) => lmdb.put(bytes(n * 1_000, `concurrent-${n}`))));
+    await lmdb.flush(); // nothing to do
+    await lmdb.close();
+    assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'twinledger-offchain.json'), 'utf8')), {
+      format: 'twinledger-offchain',
+      version: 2,
+      layout: 'lmdb',
+    });
+    assert.deepEqual(readdirSync(dataDir).sort(), ['blocks.mdb', 'blocks.mdb-lock', 'twinledger-offchain.json']);
+    const reopened = store({ dataDir }); // no layout: the directory's
+    for (const [index, size] of sizes.entries()) {
+      for (const cid of cids.slice(index * 3, index * 3 + 3)) assert.deepEqual(await reopened.get(cid), bytes(size, `lmdb-${size}`));
+    }
+    for (const [index, put] of concurrent.entries())
+      assert.deepEqual(await reopened.get(put.cid), bytes((index + 1) * 1_000, `concurrent-${index + 1}`));
+    assert.deepEqual(await reopened.pins(), [...new Set([...cids, ...concurrent.map((put) => put.cid)])].sort());
+  });
+
+  for (const version of [0, 1] as const) {
+    it(`detects an altered block of a CIDv${version} payload on get and names the block`, async () => {
+      const dataDir = newDir();
+      const logger = capturingLogger();
+      const first = new EmbeddedStore({ dataDir, layout: 'lmdb' });
+      const data = bytes(600_000);
+      const { cid } = await first.put(data, { cid: { version } });
+      const blocks = await blocksOf(first, cid);
+      assert.equal(blocks.length, 4, 'three leaves and the root');
+      await first.close();
+      for (const block of blocks) {
+        await editLmdbBlock(dataDir, block, flipMiddleByte);
+        const payloads = new EmbeddedStore({ dataDir, logger });
+        const error = await rejectsWith(payloads.get(cid), PayloadIntegrityError);
+        assert.equal(error.cid, cid);
+        assert.equal(error.problem, 'hash-mismatch');
+        assert.deepEqual(CID.parse(error.block).multihash.bytes, CID.parse(block).multihash.bytes);
+        await rejectsWith(
+          (async () => {
+            for await (const _ of payloads.exportCar()) void _;
+          })(),
+          PayloadIntegrityError,
+        );
+        await payloads.close();
+        await editLmdbBlock(dataDir, block, flipMiddleByte);
+      }
+      const payloads = store({ dataDir });
+      assert.deepEqual(await payloads.get(cid), data);
+      assert.equal(logger.lines.filter((line) => line.level === 'warn').length, 4);
+    });
+  }
+
+  it('a deleted block is a missing block; a deleted root means the payload is not there', async () => {
+    const dataDir = newDir();
+    const first = new EmbeddedStore({ dataDir, layout: 'lmdb' });
+    const { cid } = await first.put(bytes(600_000), { cid: { version: 1 } });
+    const [rootBlock, leaf] = await blocksOf(first, cid);
+    await first.close();
+    await editLmdbBlock(dataDir, leaf!, undefined);
+    const payloads = new EmbeddedStore({ dataDir });
+    assert.equal((await rejectsWith(payloads.get(cid), PayloadIntegrityError)).problem, 'missing-block');
+    assert.equal((await rejectsWith(payloads.pin(cid), PayloadIntegrityError)).problem, 'missing-block');
+    await payloads.close();
+    await editLmdbBlock(dataDir, rootBlock!, undefined);
+    const later = store({ dataDir });
+    assert.equal((await rejectsWith(later.get(cid), PayloadNotFoundError)).cid, cid);
+    assert.equal(await later.has(cid), false);
+    await rejectsWith(later.stat(cid), PayloadNotFoundError);
+  });
+
+  it('pins, unpin, gc() and exportCar() work as in the files layout', async () => {
+    const payloads = store({ layout: 'lmdb' });
+    const kept = await payloads.put(bytes(600_000, 'kept'));
+    const loose = await payloads.put(bytes(600_000, 'loose'), { pin: false });
+    const unpinned = await payloads.put(bytes(1_000, 'unpinned'));
+    const v1 = await payloads.put(bytes(1_000, 'unpinned'), { pin: false, cid: { version: 1 } });
+    await payloads.unpin(unpinned.cid);
+    await payloads.unpin(unpinned.cid);
+    assert.deepEqual(await payloads.pins(), [kept.cid]);
+    assert.deepEqual(await payloads.stat(kept.cid), { cid: kept.cid, size: 600_000, pinned: true });
+    assert.equal((await payloads.stat(unpinned.cid)).pinned, false);
+    assert.equal((await payloads.stat(v1.cid)).pinned, false, 'pins of both CID versions are kept apart');
+    await payloads.pin(v1.cid);
+    assert.deepEqual(await payloads.pins(), [kept.cid, v1.cid].sort());
+    await payloads.unpin(v1.cid);
+    // loose: 4 blocks; unpinned: 1 dag-pb block; v1: 1 raw block.
+    assert.deepEqual(await payloads.gc(), { removedBlocks: 6, keptBlocks: 4 });
+    assert.deepEqual(await payloads.get(kept.cid), bytes(600_000, 'kept'));
+    await rejectsWith(payloads.get(loose.cid), PayloadNotFoundError);
+    await rejectsWith(payloads.get(unpinned.cid), PayloadNotFoundError);
+    assert.deepEqual(await payloads.gc(), { removedBlocks: 0, keptBlocks: 4 });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of payloads.exportCar()) chunks.push(chunk);
+    const reader = await CarReader.fromBytes(Buffer.concat(chunks));
+    assert.deepEqual((await reader.getRoots()).map(String), [kept.cid]);
+    let count = 0;
+    for await (const block of reader.blocks()) {
+      assert.deepEqual((await sha256.digest(block.bytes)).bytes, block.cid.multihash.bytes);
+      count += 1;
+    }
+    assert.equal(count, 4);
+  });
+
+  it('refuses to open a directory in the other layout, and bad layout options', async () => {
+    const lmdbDir = newDir();
+    const lmdb = new EmbeddedStore({ dataDir: lmdbDir, layout: 'lmdb' });
+    await lmdb.open();
+    await lmdb.close();
+    const asFiles = new EmbeddedStore({ dataDir: lmdbDir, layout: 'files' });
+    const error = await rejectsWith(asFiles.open(), StoreUnavailableError);
+    assert.match(error.message, /'lmdb' block layout/);
+    assert.match(error.hint ?? '', /layout: 'lmdb'/);
+    await asFiles.close();
+    const filesDir = newDir();
+    const files = new EmbeddedStore({ dataDir: filesDir });
+    const { cid } = await files.put(bytes(10));
+    await files.close();
+    assert.deepEqual(JSON.parse(readFileSync(join(filesDir, 'twinledger-offchain.json'), 'utf8')), {
+      format: 'twinledger-offchain',
+      version: 1,
+    });
+    const asLmdb = new EmbeddedStore({ dataDir: filesDir, layout: 'lmdb' });
+    await rejectsWith(asLmdb.open(), StoreUnavailableError);
+    await asLmdb.close();
+    const again = store({ dataDir: filesDir, layout: 'files' });
+    assert.deepEqual(await again.get(cid), bytes(10));
+    assert.throws(() => new EmbeddedStore({ dataDir: newDir(), layout: 'sqlite' as 'lmdb' }), ValidationError);
   });
 });
 
