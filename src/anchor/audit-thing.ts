@@ -22,7 +22,7 @@ import type { AuditIndex, IndexedRecord } from './audit-index.js';
 import type { AuditThingOptions, TwinAuditReport, TwinAuditorOptions, TwinChangeRecord, TwinDivergence } from './audit-types.js';
 import type { AnchorProof, Verdict } from './types.js';
 import { verify } from './verify.js';
-import { type VerifyCall, beginCall } from './verify-call.js';
+import { type Call, beginCall } from '../core/call.js';
 
 export interface AuditContext {
   ditto: TwinAuditorOptions['ditto'];
@@ -61,7 +61,7 @@ async function checkRecord(
   context: AuditContext,
   options: AuditThingOptions,
   proofTimeoutMs: number,
-  call: VerifyCall,
+  call: Call,
 ): Promise<TwinChangeRecord | TwinDivergence> {
   const failed = (reason: string): TwinDivergence => ({ kind: 'proof-failed', revision: entry.revision, reason });
   const where = `record ${entry.stream} #${entry.seq}`;
@@ -99,7 +99,7 @@ async function readHistory(
   thingId: string,
   from: number,
   to: number,
-  call: VerifyCall,
+  call: Call,
 ): Promise<{ changes: Map<number, TwinChangeRecord>; reason: string }> {
   const changes = new Map<number, TwinChangeRecord>();
   try {

@@ -17,7 +17,7 @@ import type { PayloadStore } from '../offchain/types.js';
 import { envelopeLeafHash } from './envelope.js';
 import { readBatchMeta, recordKey, recordMetaProblem } from './meta.js';
 import type { AnchorProof, BatchProof, CheckName, CheckResult, RecordProof } from './types.js';
-import type { VerifyCall } from './verify-call.js';
+import type { Call } from '../core/call.js';
 
 export type LedgerReader = Pick<Ledger, 'getBatch' | 'getRecord'>;
 export type PayloadReader = Pick<PayloadStore, 'get'>;
@@ -39,7 +39,7 @@ function detail(error: unknown): string {
 type Read<T> = { value: T } | { failed: string } | { skipped: string };
 
 /** A ledger read: the ledger refusing the query (or reporting its own files altered) is evidence; anything else is not. */
-async function readLedger<T>(call: VerifyCall, what: string, work: (options: CallOptions) => Promise<T>): Promise<Read<T>> {
+async function readLedger<T>(call: Call, what: string, work: (options: CallOptions) => Promise<T>): Promise<Read<T>> {
   try {
     return { value: await call.run(work) };
   } catch (error) {
@@ -92,7 +92,7 @@ export interface AnchoredOutcome {
   batch?: BatchRecord;
 }
 
-async function batchAnchored(proof: BatchProof, ledger: LedgerReader, call: VerifyCall): Promise<AnchoredOutcome> {
+async function batchAnchored(proof: BatchProof, ledger: LedgerReader, call: Call): Promise<AnchoredOutcome> {
   const name = `batch ${proof.batchId} of stream ${proof.stream}`;
   const read = await readLedger(call, `GetBatch for ${name}`, (options) => ledger.getBatch(proof.stream, proof.batchId, options));
   if ('skipped' in read) return { result: skipped('anchored', read.skipped) };
@@ -129,7 +129,7 @@ async function batchAnchored(proof: BatchProof, ledger: LedgerReader, call: Veri
   };
 }
 
-async function recordAnchored(proof: RecordProof, ledger: LedgerReader, call: VerifyCall): Promise<AnchoredOutcome> {
+async function recordAnchored(proof: RecordProof, ledger: LedgerReader, call: Call): Promise<AnchoredOutcome> {
   const name = `record ${proof.key}`;
   const read = await readLedger(call, `GetRecord for ${name}`, (options) => ledger.getRecord(proof.key, options));
   if ('skipped' in read) return { result: skipped('anchored', read.skipped) };
@@ -148,7 +148,7 @@ async function recordAnchored(proof: RecordProof, ledger: LedgerReader, call: Ve
   return { result: ok('anchored', `${name} (transaction ${record.txId}) holds leaf hash ${record.sha256} and CID ${record.cid}`) };
 }
 
-export async function anchoredCheck(proof: AnchorProof, ledger: LedgerReader | undefined, call: VerifyCall): Promise<AnchoredOutcome> {
+export async function anchoredCheck(proof: AnchorProof, ledger: LedgerReader | undefined, call: Call): Promise<AnchoredOutcome> {
   if (ledger === undefined) return { result: skipped('anchored', 'no ledger given: offline verification checks inclusion only') };
   return proof.mode === 'batch' ? batchAnchored(proof, ledger, call) : recordAnchored(proof, ledger, call);
 }
@@ -157,7 +157,7 @@ export async function anchoredCheck(proof: AnchorProof, ledger: LedgerReader | u
 export async function chainCheck(
   proof: AnchorProof,
   ledger: LedgerReader | undefined,
-  call: VerifyCall,
+  call: Call,
   anchored: AnchoredOutcome,
 ): Promise<CheckResult> {
   if (proof.mode === 'record') return skipped('chain', 'records anchored on their own are not chained');
@@ -204,7 +204,7 @@ export async function chainCheck(
   );
 }
 
-export async function payloadCheck(proof: AnchorProof, store: PayloadReader | undefined, call: VerifyCall): Promise<CheckResult> {
+export async function payloadCheck(proof: AnchorProof, store: PayloadReader | undefined, call: Call): Promise<CheckResult> {
   if (store === undefined) return skipped('payload', "no payload store given: the payload's bytes were not checked");
   const { payloadCid: cid, payloadSize: size, payloadSha256: sha256 } = proof.envelope;
   if (size > MAX_PAYLOAD_READ) return skipped('payload', `the payload has ${size} bytes, more than one read can return`);

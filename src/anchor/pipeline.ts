@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
+import { ExponentialBackoff } from '../core/retry.js';
 import { ChaincodeError } from '../ledger/errors.js';
 import { GENESIS_ROOT, type Ledger } from '../ledger/types.js';
 import { MerkleTree } from '../merkle/index.js';
@@ -71,10 +72,16 @@ export class Pipeline {
   private wake: (() => void) | undefined;
   private stopping = false;
   private draining = false;
+  /** When each failed step (by key) may run again, and how often it failed in a row. */
   private delays = new Map<string, number>();
+  private attempts = new Map<string, number>();
+  private readonly backoffPolicy: ExponentialBackoff;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly options: PipelineOptions) {}
+  constructor(private readonly options: PipelineOptions) {
+    // Background work never gives up: the policy's delays, for as many attempts as it takes.
+    this.backoffPolicy = new ExponentialBackoff({ ...options.retry, maxAttempts: Number.MAX_SAFE_INTEGER, jitter: 'equal' });
+  }
 
   start(): void {
     this.running ??= Promise.all([this.loop(), this.uploadLoop()]).then(() => undefined);
@@ -157,10 +164,9 @@ export class Pipeline {
   }
 
   private failed(key: string, work: StreamWork, phase: PipelineError['phase'], error: unknown): void {
-    const previous = this.delays.get(`${key}:n`) ?? 0;
-    const attempt = previous + 1;
-    const delay = Math.min(this.options.retry.maxDelayMs, this.options.retry.initialDelayMs * 2 ** Math.min(attempt - 1, 20));
-    this.delays.set(`${key}:n`, attempt);
+    const attempt = (this.attempts.get(key) ?? 0) + 1;
+    const delay = this.backoffPolicy.nextDelayMs(attempt, error) ?? this.options.retry.maxDelayMs;
+    this.attempts.set(key, attempt);
     this.delays.set(key, Date.now() + delay);
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = { at: new Date().toISOString(), stream: work.stream, phase, message };
@@ -169,7 +175,7 @@ export class Pipeline {
 
   private succeeded(key: string): void {
     this.delays.delete(key);
-    this.delays.delete(`${key}:n`);
+    this.attempts.delete(key);
   }
 
   /**

@@ -1,5 +1,5 @@
-import { AbortError, ClientClosedError, TimeoutError } from '../core/errors.js';
-import { timerDelay } from '../core/timers.js';
+import { beginCall } from '../core/call.js';
+import { ClientClosedError } from '../core/errors.js';
 
 /**
  * Wakes everyone waiting for a change (records anchored, room in the backlog). A waiter re-checks its condition after
@@ -23,25 +23,25 @@ export class ChangeSignal {
 
   /** Waits until `ready()` returns a value (checked now and after each change). */
   async until<T>(what: string, ready: () => T | undefined, options: { signal?: AbortSignal; timeoutMs: number }): Promise<T> {
-    const deadline = Date.now() + options.timeoutMs;
-    for (;;) {
-      const value = ready();
-      if (value !== undefined) return value;
-      if (this.closedError !== undefined) throw this.closedError();
-      if (options.signal?.aborted) throw new AbortError(what, options.signal.reason);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new TimeoutError(what, options.timeoutMs);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', done);
-          this.waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timerDelay(left));
-        options.signal?.addEventListener('abort', done, { once: true });
-        this.waiters.add(done);
-      });
+    const call = beginCall(what, options);
+    try {
+      for (;;) {
+        const value = ready();
+        if (value !== undefined) return value;
+        if (this.closedError !== undefined) throw this.closedError();
+        call.throwIfEnded();
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            call.signal.removeEventListener('abort', done);
+            this.waiters.delete(done);
+            resolve();
+          };
+          call.signal.addEventListener('abort', done, { once: true });
+          this.waiters.add(done);
+        });
+      }
+    } finally {
+      call.done();
     }
   }
 }

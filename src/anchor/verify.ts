@@ -13,7 +13,7 @@ import { ledgerKey } from './fields.js';
 import { readBatchMeta } from './meta.js';
 import { parseProof } from './proof.js';
 import type { AnchorProof, CheckResult, Verdict } from './types.js';
-import { type VerifyCall, beginCall } from './verify-call.js';
+import { type Call, beginCall } from '../core/call.js';
 
 export interface VerifyOptions extends CallOptions {
   /** The ledger to check the anchoring and the chain on. Without it, `anchored` and `chain` are skipped. */
@@ -140,7 +140,7 @@ export async function verifyStream(
 async function walk(
   ledger: Pick<Ledger, 'getHead' | 'getBatch'>,
   stream: string,
-  call: VerifyCall,
+  call: Call,
   onBatch: ((batch: BatchRecord) => void) | undefined,
 ): Promise<StreamVerification> {
   const stored = await call.run((options) => ledger.getHead(stream, options));

@@ -18,7 +18,7 @@ export type NorthboundOptions = ({ transport: 'amqp' } & AmqpNorthboundOptions) 
  * ```ts
  * const app = createNorthbound({ transport: 'kafka', brokers: ['192.168.1.10:9094'], groupId: 'lamp-dashboard',
  *   credentials: { mechanism: 'plain', username: 'ditto-c2e', password } });
- * for await (const msg of app.telemetry('org.acme')) console.log(msg.deviceId, msg.json());
+ * for await (const msg of app.telemetry('org.acme')) record(msg.deviceId, msg.json());
  * ```
  */
 export function createNorthbound(options: NorthboundOptions): Northbound {

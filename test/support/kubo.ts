@@ -40,7 +40,7 @@ export function kuboProblem(): string | undefined {
   const configured = process.env.KUBO_BIN;
   if (configured !== undefined && configured !== '' && !existsSync(configured)) return `KUBO_BIN=${configured} does not exist`;
   return kuboBinary() === undefined
-    ? 'Kubo is not available: set KUBO_BIN to an ipfs binary (export KUBO_BIN="$(scripts/unpack-kubo.sh ../shared/tools/kubo/kubo-0.43.1-linux-amd64.tar.xz)") or put ipfs on PATH'
+    ? 'Kubo is not available: set KUBO_BIN to an ipfs binary (scripts/unpack-kubo.sh <kubo release tarball> prints one; .ci/run does it) or put ipfs on PATH'
     : undefined;
 }
 
