@@ -3,23 +3,28 @@
  * one), with their payloads in the payload store. `append` resolves once the record and its payload are on the local
  * disk; everything after that happens in the background (pipeline.ts) and survives crashes.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { configFromEnv } from '../core/config.js';
 import { TwinLedgerError, ValidationError } from '../core/errors.js';
 import { requireText } from '../core/ids.js';
 import type { LockFile } from '../core/lock-file.js';
 import { type CallOptions, durationMs, integerOption, validateCallOptions } from '../core/options.js';
 import type { Ledger } from '../ledger/types.js';
 import { MerkleTree } from '../merkle/index.js';
-import { computeCid } from '../offchain/compute-cid.js';
+import { cidText } from '../offchain/cid.js';
+import { computeCid, singleRawBlockCidOf } from '../offchain/compute-cid.js';
 import type { CidOptions, PayloadStore } from '../offchain/types.js';
-import { BacklogFullError, StreamHaltedError } from './errors.js';
-import { envelopeBytes, envelopeLeafHash } from './envelope.js';
+import type { ResolvedCidOptions } from '../offchain/cid.js';
+import { BacklogFullError, OutboxStateError, StreamHaltedError } from './errors.js';
+import { builtEnvelopeLeafHash, envelopeBytes, envelopeLeafHash } from './envelope.js';
 import { Outbox } from './outbox.js';
 import { payloadBytes } from './payload.js';
-import { lockDataDir, openDevLedger, openEmbeddedStore, unlockDataDir } from './data-dir.js';
+import { openLedger, openStore } from './backends.js';
+import { lockDataDir, unlockDataDir } from './data-dir.js';
 import { type AnchorerOptions, STREAM_NAME, resolveOptions } from './options.js';
-import { Pipeline, type PipelineError, type StreamWork } from './pipeline.js';
+import { type PendingRecord, Pipeline, type PipelineError, type StreamWork } from './pipeline.js';
+import { SaltPool } from './salt.js';
 import { ChangeSignal, closedError } from './signals.js';
 import {
   type AnchorMode,
@@ -58,6 +63,9 @@ export class Anchorer {
   private readonly nextSeq = new Map<string, number>();
   private readonly anchoredSignal = new ChangeSignal();
   private readonly trees = new Map<string, MerkleTree>();
+  private readonly salts = new SaltPool();
+  /** Appends with an idempotency key whose outbox write is under way, by `stream\nkey`: a second one waits for it. */
+  private readonly keyedAppends = new Map<string, Promise<Receipt>>();
   private backlog = 0;
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
@@ -70,11 +78,36 @@ export class Anchorer {
       maxBacklog: number;
       instanceId: string | undefined;
       cid: CidOptions;
+      resolvedCid: ResolvedCidOptions;
       timeoutMs: number;
     },
     private readonly owned: { ledger?: Ledger; store?: PayloadStore; lock: LockFile; dataDir: string },
+    /** The ledger the records are anchored on: the one given, or the one the anchorer opened (and closes). */
+    readonly ledger: Ledger,
+    /** The payload store the payloads go to: the one given, or the one the anchorer opened (and closes). */
+    readonly store: PayloadStore,
   ) {
     this.streams = pipeline.streams;
+  }
+
+  /**
+   * The anchorer a deployment's environment describes (`configFromEnv`, e.g. after Cloud2Edge's env script): Fabric when
+   * `TWINLEDGER_FABRIC_PEER` is set, Kubo when `TWINLEDGER_KUBO_URL` is set, the embedded dev ledger and store
+   * otherwise; the data directory from `TWINLEDGER_DATA_DIR`, the logger from `TWINLEDGER_LOG_LEVEL`. `overrides` win.
+   */
+  static async fromEnv(
+    overrides: AnchorerOptions = {},
+    env: Readonly<Record<string, string | undefined>> = process.env,
+  ): Promise<Anchorer> {
+    if (typeof overrides !== 'object' || overrides === null)
+      throw new ValidationError('overrides', 'must be an object of Anchorer options');
+    const config = configFromEnv(env);
+    const options: AnchorerOptions = { ...overrides };
+    if (options.dataDir === undefined && config.dataDir !== undefined) options.dataDir = config.dataDir;
+    if (options.logger === undefined && config.logger !== undefined) options.logger = config.logger;
+    if (options.ledger === undefined && options.fabric === undefined && config.fabric !== undefined) options.fabric = config.fabric;
+    if (options.store === undefined && options.kubo === undefined && config.kubo !== undefined) options.kubo = config.kubo;
+    return Anchorer.open(options);
   }
 
   /** Opens the outbox in `dataDir` and resumes whatever a previous run left unfinished. */
@@ -86,8 +119,8 @@ export class Anchorer {
     let outbox: Outbox | undefined;
     try {
       outbox = await Outbox.open(join(dataDir, 'outbox.mdb'), durable);
-      const ledger = options.ledger ?? (owned.ledger = await openDevLedger(join(dataDir, 'ledger'), logger));
-      const store = options.store ?? (owned.store = await openEmbeddedStore(join(dataDir, 'payloads'), logger));
+      const ledger = options.ledger ?? (owned.ledger = await openLedger(options.fabric, dataDir, logger));
+      const store = options.store ?? (owned.store = await openStore(options.kubo, dataDir, logger));
       const anchorer: Anchorer = new Anchorer(
         outbox,
         new Pipeline({
@@ -103,6 +136,8 @@ export class Anchorer {
         }),
         settings,
         owned,
+        ledger,
+        store,
       );
       anchorer.resume();
       return anchorer;
@@ -124,6 +159,8 @@ export class Anchorer {
         durable: true,
         size: record.envelope.payloadSize,
         appendedAt: Date.parse(record.envelope.ts),
+        leafHash: envelopeLeafHash(record.envelope),
+        payloadCid: record.envelope.payloadCid,
         uploaded: this.outbox.uploaded(stream, record.envelope.seq),
       }));
       const unanchored = this.outbox.unanchoredBatches(stream);
@@ -146,7 +183,9 @@ export class Anchorer {
     if (options.whenFull !== undefined && options.whenFull !== 'wait' && options.whenFull !== 'fail') {
       throw new ValidationError('options.whenFull', 'must be "wait" or "fail"');
     }
-    const { tenant, thingId, kind, mode, stream, name } = this.checkInput(input);
+    const { tenant, thingId, kind, mode, stream, name, idempotencyKey } = this.checkInput(input);
+    const earlier = idempotencyKey === undefined ? undefined : this.earlierAppend(stream, idempotencyKey);
+    if (earlier !== undefined) return earlier;
     const { bytes, contentType } = payloadBytes(input.payload, input.contentType);
     if (this.backlog >= this.settings.maxBacklog) {
       if (options.whenFull === 'fail') throw new BacklogFullError(this.backlog, this.settings.maxBacklog);
@@ -159,8 +198,13 @@ export class Anchorer {
         },
       );
     }
-    const payloadCid = await computeCid(bytes, this.settings.cid);
+    const payloadSha256 = createHash('sha256').update(bytes).digest();
+    const single = singleRawBlockCidOf(bytes.byteLength, payloadSha256, this.settings.resolvedCid);
+    const payloadCid = single !== undefined ? cidText(single) : await computeCid(bytes, this.settings.cid);
     this.assertUsable('append');
+    // Awaits are over: a record with the same key may have been appended (or begun) meanwhile.
+    const meanwhile = idempotencyKey === undefined ? undefined : this.earlierAppend(stream, idempotencyKey);
+    if (meanwhile !== undefined) return meanwhile;
     // From here to the outbox write nothing awaits: sequence numbers are given in the order the writes are queued.
     const work = this.streamWork(stream, { tenant, name, mode });
     const seq = this.nextSeq.get(stream) ?? 1;
@@ -173,16 +217,48 @@ export class Anchorer {
       seq,
       ts: new Date().toISOString(),
       payloadCid,
-      payloadSha256: createHash('sha256').update(bytes).digest('hex'),
+      payloadSha256: payloadSha256.toString('hex'),
       payloadSize: bytes.byteLength,
       contentType,
-      salt: randomBytes(16).toString('hex'),
+      salt: this.salts.next(),
     };
-    const pending = { seq, durable: false, size: bytes.byteLength, appendedAt: Date.now(), uploaded: false };
+    const leafHash = builtEnvelopeLeafHash(envelope);
+    const pending = { seq, durable: false, size: bytes.byteLength, appendedAt: Date.now(), leafHash, payloadCid, uploaded: false };
     work.pending.push(pending);
     this.backlog += 1;
+    const written = this.outbox.append(stream, { tenant, name, mode }, { envelope, mode }, bytes, idempotencyKey);
+    const receipt = this.finishAppend(written, pending, stream, mode, envelope, leafHash);
+    if (idempotencyKey !== undefined) {
+      const keyed = `${stream}\n${idempotencyKey}`;
+      this.keyedAppends.set(keyed, receipt);
+      const forget = () => this.keyedAppends.delete(keyed);
+      receipt.then(forget, forget);
+    }
+    return receipt;
+  }
+
+  /** The receipt of an earlier append with this key (`duplicate: true`), once that one is durable; undefined if none. */
+  private earlierAppend(stream: string, idempotencyKey: string): Promise<Receipt> | undefined {
+    const inFlight = this.keyedAppends.get(`${stream}\n${idempotencyKey}`);
+    if (inFlight !== undefined) return inFlight.then((receipt) => ({ ...receipt, duplicate: true }));
+    const seq = this.outbox.seqOfKey(stream, idempotencyKey);
+    if (seq === undefined) return undefined;
+    const record = this.outbox.record(stream, seq);
+    if (record === undefined)
+      throw new OutboxStateError(`idempotency key of ${stream} names record #${seq}, which the outbox does not hold`);
+    return Promise.resolve(this.receipt(stream, record.mode, record.envelope, envelopeLeafHash(record.envelope), true));
+  }
+
+  private async finishAppend(
+    written: Promise<void>,
+    pending: PendingRecord,
+    stream: string,
+    mode: AnchorMode,
+    envelope: RecordEnvelope,
+    leafHash: string,
+  ): Promise<Receipt> {
     try {
-      await this.outbox.append(stream, { tenant, name, mode }, { envelope, mode }, bytes);
+      await written;
     } catch (error) {
       // The sequence has a hole in memory now: refuse further appends; a new open() starts from what is on disk.
       this.failure = new TwinLedgerError(`the outbox could not store a record: ${error instanceof Error ? error.message : String(error)}`, {
@@ -194,7 +270,7 @@ export class Anchorer {
     }
     pending.durable = true;
     this.pipeline.notify();
-    return this.receipt(stream, mode, envelope);
+    return this.receipt(stream, mode, envelope, leafHash, false);
   }
 
   /** The proof of record `seq` of `stream`, once it is anchored (waits until then). */
@@ -276,7 +352,11 @@ export class Anchorer {
     const mode = input.anchor ?? this.settings.mode;
     if (mode !== 'batch' && mode !== 'record') throw new ValidationError('anchor', 'must be "batch" or "record"');
     const stream = `${input.tenant}/${name}${this.settings.instanceId === undefined ? '' : `@${this.settings.instanceId}`}`;
-    return { tenant: input.tenant, thingId: input.thingId, kind: input.kind, mode, stream, name };
+    const idempotencyKey = input.idempotencyKey;
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey === '' || idempotencyKey.length > 512)) {
+      throw new ValidationError('idempotencyKey', 'must be a string of 1 to 512 characters, e.g. a Kafka "topic/partition/offset"');
+    }
+    return { tenant: input.tenant, thingId: input.thingId, kind: input.kind, mode, stream, name, idempotencyKey };
   }
 
   private streamWork(stream: string, info: { tenant: string; name: string; mode: AnchorMode }): StreamWork {
@@ -295,14 +375,14 @@ export class Anchorer {
     return work;
   }
 
-  private receipt(stream: string, mode: AnchorMode, envelope: RecordEnvelope): Receipt {
-    const leafHash = envelopeLeafHash(envelope);
+  private receipt(stream: string, mode: AnchorMode, envelope: RecordEnvelope, leafHash: string, duplicate: boolean): Receipt {
     return {
       stream,
       seq: envelope.seq,
       mode,
       envelope,
       leafHash,
+      duplicate,
       proof: (options?: CallOptions) => this.proof(stream, envelope.seq, options),
     };
   }

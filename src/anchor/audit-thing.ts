@@ -20,6 +20,8 @@ import {
 } from './audit-change.js';
 import type { AuditIndex, IndexedRecord } from './audit-index.js';
 import type { AuditThingOptions, TwinAuditReport, TwinAuditorOptions, TwinChangeRecord, TwinDivergence } from './audit-types.js';
+import type { Ledger } from '../ledger/types.js';
+import type { PayloadStore } from '../offchain/types.js';
 import type { AnchorProof, Verdict } from './types.js';
 import { verify } from './verify.js';
 import { type Call, beginCall } from '../core/call.js';
@@ -33,17 +35,31 @@ export interface AuditContext {
 /** Missing revisions listed one by one, at most; the rest are summed up in one more divergence. */
 const MAX_MISSING_LISTED = 1000;
 
-function checkAuditOptions(options: AuditThingOptions): { proofTimeoutMs: number; history: boolean } {
+interface CheckedAuditOptions {
+  proofTimeoutMs: number;
+  history: boolean;
+  ledger: Pick<Ledger, 'getBatch' | 'getRecord'>;
+  store: Pick<PayloadStore, 'get'>;
+}
+
+function checkAuditOptions(options: AuditThingOptions, context: AuditContext): CheckedAuditOptions {
   validateCallOptions(options);
-  if (options === undefined || typeof options.ledger !== 'object' || options.ledger === null) {
-    throw new ValidationError('options.ledger', 'is required: the ledger the records were anchored on');
+  const ledger = options.ledger ?? context.anchorer.ledger;
+  if (typeof ledger !== 'object' || ledger === null) {
+    throw new ValidationError('options.ledger', 'is required when the anchorer has none: the ledger the records were anchored on');
   }
-  if (typeof options.store !== 'object' || options.store === null) {
-    throw new ValidationError('options.store', 'is required: the payload store of the records');
+  const store = options.store ?? context.anchorer.store;
+  if (typeof store !== 'object' || store === null) {
+    throw new ValidationError('options.store', 'is required when the anchorer has none: the payload store of the records');
   }
   if (options.history !== undefined && typeof options.history !== 'boolean')
     throw new ValidationError('options.history', 'must be a boolean');
-  return { proofTimeoutMs: durationMs('options.proofTimeoutMs', options.proofTimeoutMs, 30_000), history: options.history ?? true };
+  return {
+    proofTimeoutMs: durationMs('options.proofTimeoutMs', options.proofTimeoutMs, 30_000),
+    history: options.history ?? true,
+    ledger,
+    store,
+  };
 }
 
 /** Why a verdict does not prove the record: failed checks, and checks that could not be made (chain: only for batches). */
@@ -59,8 +75,7 @@ async function checkRecord(
   thingId: string,
   entry: IndexedRecord,
   context: AuditContext,
-  options: AuditThingOptions,
-  proofTimeoutMs: number,
+  { ledger, store, proofTimeoutMs }: CheckedAuditOptions,
   call: Call,
 ): Promise<TwinChangeRecord | TwinDivergence> {
   const failed = (reason: string): TwinDivergence => ({ kind: 'proof-failed', revision: entry.revision, reason });
@@ -72,12 +87,12 @@ async function checkRecord(
     call.throwIfEnded();
     return failed(`${where} has no proof: ${asError(error).message}`);
   }
-  const why = unproven(proof, await verify(proof, { ledger: options.ledger, store: options.store, signal: call.signal }));
+  const why = unproven(proof, await verify(proof, { ledger, store, signal: call.signal }));
   if (why !== undefined) return failed(`${where} does not verify: ${why}`);
   if (proof.envelope.thingId !== thingId) return failed(`${where} is a record of ${proof.envelope.thingId}`);
   let record: TwinChangeRecord | undefined;
   try {
-    const bytes = await call.run((callOptions) => options.store.get(proof.envelope.payloadCid, callOptions));
+    const bytes = await call.run((callOptions) => store.get(proof.envelope.payloadCid, callOptions));
     record = parseChangeRecord(JSON.parse(Buffer.from(bytes).toString('utf8')));
   } catch (error) {
     call.throwIfEnded();
@@ -130,29 +145,30 @@ function describeChange(record: TwinChangeRecord): string {
 }
 
 export async function auditThing(thingId: string, options: AuditThingOptions, context: AuditContext): Promise<TwinAuditReport> {
-  const { proofTimeoutMs, history } = checkAuditOptions(options);
+  const checked = checkAuditOptions(options, context);
+  const { history } = checked;
   const call = beginCall(`auditThing(${thingId})`, options);
   try {
     const divergences: TwinDivergence[] = [];
     const entries = context.index.records(thingId);
     const anchored = new Map<number, TwinChangeRecord>();
     for (const entry of entries) {
-      const checked = await checkRecord(thingId, entry, context, options, proofTimeoutMs, call);
-      if ('kind' in checked) {
-        divergences.push(checked);
+      const outcome = await checkRecord(thingId, entry, context, checked, call);
+      if ('kind' in outcome) {
+        divergences.push(outcome);
         continue;
       }
-      const twin = anchored.get(checked.revision);
-      if (twin !== undefined && canonical(twin) !== canonical(checked)) {
+      const twin = anchored.get(outcome.revision);
+      if (twin !== undefined && canonical(twin) !== canonical(outcome)) {
         divergences.push({
           kind: 'value-differs',
-          revision: checked.revision,
-          path: checked.path,
-          anchored: checked.value,
-          reason: `revision ${checked.revision} is anchored twice, as ${describeChange(twin)} and as ${describeChange(checked)}`,
+          revision: outcome.revision,
+          path: outcome.path,
+          anchored: outcome.value,
+          reason: `revision ${outcome.revision} is anchored twice, as ${describeChange(twin)} and as ${describeChange(outcome)}`,
         });
       }
-      if (twin === undefined) anchored.set(checked.revision, checked);
+      if (twin === undefined) anchored.set(outcome.revision, outcome);
     }
     const revisions = [...new Set(entries.map((entry) => entry.revision))].sort((a, b) => a - b);
 

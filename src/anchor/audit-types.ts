@@ -54,8 +54,11 @@ export interface TwinAuditorDitto {
 export interface TwinAuditorOptions {
   /** A `DittoClient` (or anything with its `changes.subscribe`, `things.get` and `things.history`). */
   ditto: TwinAuditorDitto;
-  /** Where the records go. The auditor does not close it. */
-  anchorer: Pick<Anchorer, 'append' | 'proof'>;
+  /**
+   * Where the records go. The auditor does not close it. `auditThing` verifies against its `ledger` and `store` unless
+   * given others.
+   */
+  anchorer: Pick<Anchorer, 'append' | 'proof'> & Partial<Pick<Anchorer, 'ledger' | 'store'>>;
   /** The tenant of the records (names the ledger stream `<tenant>/<stream>`). */
   tenant: string;
   /** Follow the things of these namespaces. Default: every thing the credentials may read. */
@@ -133,10 +136,10 @@ export interface TwinAuditorEvents {
 }
 
 export interface AuditThingOptions extends CallOptions {
-  /** The ledger the records were anchored on: each proof is verified against it. */
-  ledger: Pick<Ledger, 'getBatch' | 'getRecord'>;
-  /** The payload store: each payload is verified and read from it. */
-  store: Pick<PayloadStore, 'get'>;
+  /** The ledger the records were anchored on: each proof is verified against it. Default: the anchorer's. */
+  ledger?: Pick<Ledger, 'getBatch' | 'getRecord'>;
+  /** The payload store: each payload is verified and read from it. Default: the anchorer's. */
+  store?: Pick<PayloadStore, 'get'>;
   /** Compare each anchored revision with Ditto's history of the thing. Default true (skipped when Ditto keeps none). */
   history?: boolean;
   /** How long to wait for the proof of a record not anchored yet. Default 30 000 ms. */

@@ -124,7 +124,7 @@ export class TwinAuditor extends TypedEmitter<TwinAuditorEvents> {
    * Audits one thing: verifies the proof of each of its records, compares the anchored changes with Ditto's history
    * and the state they determine with the thing's current state and revision. See `TwinAuditReport`.
    */
-  auditThing(thingId: string, options: AuditThingOptions): Promise<TwinAuditReport> {
+  auditThing(thingId: string, options: AuditThingOptions = {}): Promise<TwinAuditReport> {
     requireText('thingId', thingId);
     return auditThing(thingId, options, { ditto: this.settings.ditto, anchorer: this.settings.anchorer, index: this.index });
   }

@@ -1,11 +1,8 @@
-/** The anchorer's data directory: one anchorer per directory, and the defaults it opens there. */
-import { access, mkdir } from 'node:fs/promises';
+/** The anchorer's data directory: one anchorer per directory. */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TwinLedgerError } from '../core/errors.js';
 import { type LockFile, acquireLockFile } from '../core/lock-file.js';
-import type { Logger } from '../core/logger.js';
-import type { Ledger } from '../ledger/types.js';
-import type { PayloadStore } from '../offchain/types.js';
 
 /** Data directories open in this process (the lock file tells processes apart, not anchorers of one process). */
 const openDirectories = new Set<string>();
@@ -45,22 +42,4 @@ function lockErrors(dataDir: string) {
       locked(`a takeover of the stale lock ${path} was interrupted`, `If no process uses ${dataDir}, delete ${path} and ${marker}.`),
     busy: (path: string) => locked(`could not lock ${path}: it keeps changing`),
   };
-}
-
-export async function openDevLedger(directory: string, logger: Logger): Promise<Ledger> {
-  const { DevLedger } = await import('../ledger/dev/index.js');
-  return DevLedger.open({ directory, logger });
-}
-
-export async function openEmbeddedStore(dataDir: string, logger: Logger): Promise<PayloadStore> {
-  const { EmbeddedStore } = await import('../offchain/embedded.js');
-  // A new store gets the lmdb layout (durable per put at little cost: the puts of an upload round share one commit);
-  // one written before keeps the layout it has.
-  const existing = await access(join(dataDir, 'twinledger-offchain.json')).then(
-    () => true,
-    () => false,
-  );
-  const store = new EmbeddedStore({ dataDir, logger, ...(existing ? {} : { layout: 'lmdb' as const }) });
-  await store.open();
-  return store;
 }

@@ -61,3 +61,8 @@ export function envelopeBytes(envelope: RecordEnvelope): Uint8Array {
 export function envelopeLeafHash(envelope: RecordEnvelope): string {
   return Buffer.from(hashLeaf(envelopeBytes(envelope))).toString('hex');
 }
+
+/** `envelopeLeafHash` of an envelope the anchorer has just built from checked parts (no second check on the hot path). */
+export function builtEnvelopeLeafHash(envelope: RecordEnvelope): string {
+  return Buffer.from(hashLeaf(Buffer.from(canonicalize(envelope) as string, 'utf8'))).toString('hex');
+}

@@ -2,8 +2,10 @@
  * The northbound tap: `anchorNorthbound()` consumes a tenant's Hono telemetry and events through a `Northbound`
  * client (Kafka or AMQP 1.0) and appends each message to an `Anchorer`. A message is acknowledged (Kafka: its offset
  * marked for the next commit; AMQP: settled `accepted`) only after `append` resolved, i.e. once the record and its
- * payload are durable in the outbox, so a crash loses nothing; it may append the messages that were in flight a
- * second time (see docs/anchoring.md, "Northbound tap").
+ * payload are durable in the outbox, so a crash loses nothing. A message delivered again after a crash is recognised by
+ * its identity in the messaging network (`sourceId`, the record's idempotency key: Kafka topic/partition/offset, an AMQP
+ * message-id) and recorded once; a message without one (AMQP without a message-id) may be recorded twice (see
+ * docs/anchoring.md, "Northbound tap").
  *
  * The northbound client is typed structurally (`TapSource`, `TapMessage`): anchor does not load the northbound
  * module (kafkajs, rhea), and any `Northbound` fits.
@@ -27,6 +29,8 @@ export interface TapMessage {
   readonly deviceId: string;
   readonly contentType: string | undefined;
   readonly payload: Uint8Array;
+  /** The message's identity in the messaging network, stable across redeliveries; becomes the idempotency key. */
+  readonly sourceId?: string | undefined;
 }
 
 /**
@@ -67,8 +71,10 @@ export interface NorthboundTapOptions<M extends TapMessage = TapMessage> {
 }
 
 export interface NorthboundTapStats {
-  /** Messages appended (durable in the outbox). */
+  /** Messages appended (durable in the outbox), duplicates included. */
   appended: number;
+  /** Of those, messages recorded before (delivered again after a crash, recognised by their `sourceId`): not stored twice. */
+  duplicates: number;
   /** Appended messages handed back to the client as processed (Kafka: marked for the next offset commit; AMQP: accepted). */
   acknowledged: number;
   /** Messages whose append (or `thingIdOf`) failed; the tap stopped on the first one, which stays unacknowledged. */
@@ -121,7 +127,7 @@ export function anchorNorthbound<M extends TapMessage>(
 ): NorthboundTap {
   const settings = resolveTapOptions(northbound, anchorer, options);
   const { tenant, logger, thingIdOf, prefetch } = settings;
-  const stats: NorthboundTapStats = { appended: 0, acknowledged: 0, failed: 0 };
+  const stats: NorthboundTapStats = { appended: 0, duplicates: 0, acknowledged: 0, failed: 0 };
   /** Aborts appends that wait for room in the backlog (nothing is written then) when the tap stops. */
   const appends = new AbortController();
   let stopping = false;
@@ -167,12 +173,14 @@ export function anchorNorthbound<M extends TapMessage>(
           const input = recordOf(message, lane, tenant, thingIdOf);
           const receipt = await anchorer.append(input, { signal: appends.signal });
           stats.appended += 1;
+          if (receipt.duplicate) stats.duplicates += 1;
           appended = true;
           logger.debug('anchored a northbound message', {
             kind: lane.kind,
             deviceId: message.deviceId,
             stream: receipt.stream,
             seq: receipt.seq,
+            duplicate: receipt.duplicate,
           });
         } catch (error) {
           // Given up while waiting for room in the backlog because the tap stops: nothing was written.
@@ -259,6 +267,7 @@ function recordOf<M extends TapMessage>(
     stream: lane.stream,
     payload: message.payload,
     ...(message.contentType === undefined ? {} : { contentType: message.contentType }),
+    ...(typeof message.sourceId === 'string' && message.sourceId !== '' ? { idempotencyKey: message.sourceId } : {}),
   };
 }
 

@@ -50,6 +50,7 @@ export class Outbox {
     private readonly payloads: Database<Buffer, RecordKey>,
     private readonly batches: Database<OutboxBatch, RecordKey>,
     private readonly streams: Database<OutboxStream, string>,
+    private readonly keys: Database<number, [string, string]>,
     readonly path: string,
   ) {}
 
@@ -63,18 +64,31 @@ export class Outbox {
       root.openDB<Buffer, RecordKey>('payloads', { encoding: 'binary' }),
       root.openDB<OutboxBatch, RecordKey>('batches', {}),
       root.openDB<OutboxStream, string>('streams', {}),
+      root.openDB<number, [string, string]>('idempotency-keys', {}),
       path,
     );
   }
 
-  /** Stores a new record and its payload in one commit; resolves once both are durable. */
-  async append(stream: string, info: Omit<OutboxStream, 'nextUnbatchedSeq'>, record: OutboxRecord, payload: Uint8Array): Promise<void> {
+  /** Stores a new record, its payload and its idempotency key (if any) in one commit; resolves once all are durable. */
+  async append(
+    stream: string,
+    info: Omit<OutboxStream, 'nextUnbatchedSeq'>,
+    record: OutboxRecord,
+    payload: Uint8Array,
+    idempotencyKey?: string,
+  ): Promise<void> {
     const key: RecordKey = [stream, record.envelope.seq];
     await this.root.transaction(() => {
       if (this.streams.get(stream) === undefined) this.streams.put(stream, { ...info, nextUnbatchedSeq: 1 });
       this.records.put(key, record);
       this.payloads.put(key, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+      if (idempotencyKey !== undefined) this.keys.put([stream, idempotencyKey], record.envelope.seq);
     });
+  }
+
+  /** The sequence number of the record a stream appended with this idempotency key, if any. */
+  seqOfKey(stream: string, idempotencyKey: string): number | undefined {
+    return this.keys.get([stream, idempotencyKey]);
   }
 
   streamNames(): string[] {

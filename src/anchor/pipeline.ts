@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import { ExponentialBackoff } from '../core/retry.js';
 import { ChaincodeError } from '../ledger/errors.js';
-import { GENESIS_ROOT, type Ledger } from '../ledger/types.js';
-import { MerkleTree } from '../merkle/index.js';
+import { type Committed, GENESIS_ROOT, type Ledger } from '../ledger/types.js';
+import { merkleRoot } from '../merkle/index.js';
 import type { CidOptions, PayloadStore } from '../offchain/types.js';
 import { OutboxStateError, PayloadCidMismatchError } from './errors.js';
-import { envelopeBytes, envelopeLeafHash } from './envelope.js';
+import { envelopeLeafHash } from './envelope.js';
 import { batchMeta, recordKey, recordMeta } from './meta.js';
 import type { Outbox, OutboxBatch, OutboxStream } from './outbox.js';
 import type { LedgerLocation } from './types.js';
@@ -43,9 +43,20 @@ export interface PendingRecord {
   durable: boolean;
   size: number;
   appendedAt: number;
+  /** The envelope's leaf hash (hex) and payload CID, kept so that uploading and closing read no envelope back. */
+  leafHash: string;
+  payloadCid: string;
   uploaded: boolean;
   /** When the store confirmed it (ms since the epoch); batches close `maxWaitMs` after their first record's upload. */
   uploadedAt?: number;
+}
+
+/** Records per upload round at most: each round ends with one store flush and one outbox commit. */
+const UPLOAD_ROUND_RECORDS = 2_048;
+
+interface UploadItem {
+  work: StreamWork;
+  record: PendingRecord;
 }
 
 export interface PipelineError {
@@ -179,9 +190,9 @@ export class Pipeline {
   }
 
   /**
-   * Uploads payloads in rounds, across streams: up to `uploadConcurrency` puts at once, then one `flush()` of the store
-   * (where it has one), then one outbox commit that drops the local copies. So a record counts as uploaded only once
-   * the store holds it durably, at the cost of one flush per round rather than per payload.
+   * Uploads payloads in rounds, across streams: up to `UPLOAD_ROUND_RECORDS` records, `uploadConcurrency` puts in
+   * flight, then one `flush()` of the store (where it has one), then one outbox commit that drops the local copies. So a
+   * record counts as uploaded only once the store holds it durably, at the cost of one flush and one commit per round.
    */
   private async uploadLoop(): Promise<void> {
     while (!this.stopping) {
@@ -195,9 +206,7 @@ export class Pipeline {
         this.uploadWake = undefined;
         continue;
       }
-      const results = await Promise.allSettled(round.map(({ work, record }) => this.put(work, record)));
-      const done = round.filter((_, index) => results[index]!.status === 'fulfilled');
-      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      const { done, failure } = await this.putAll(round);
       try {
         if (done.length > 0) {
           await this.options.store.flush?.();
@@ -208,7 +217,7 @@ export class Pipeline {
             record.uploadedAt = now;
           }
         }
-        if (failure !== undefined) throw failure.reason;
+        if (failure !== undefined) throw failure;
         this.succeeded('upload');
       } catch (error) {
         this.failed('upload', round[0]!.work, 'upload', error);
@@ -218,13 +227,34 @@ export class Pipeline {
     }
   }
 
+  /** Puts a round's payloads, `uploadConcurrency` at a time; what was stored, and the first failure. */
+  private async putAll(round: UploadItem[]): Promise<{ done: UploadItem[]; failure: unknown }> {
+    const stored = new Array<boolean>(round.length).fill(false);
+    let failure: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < round.length && failure === undefined && !this.stopping) {
+        const index = next++;
+        const { work, record } = round[index]!;
+        try {
+          await this.put(work, record);
+          stored[index] = true;
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.uploadConcurrency, round.length) }, worker));
+    return { done: round.filter((_, index) => stored[index]), failure };
+  }
+
   private uploadWake: (() => void) | undefined;
 
   /** The next uploads, shared round-robin between the streams (from a rotating start), so a busy stream never starves another. */
-  private uploadRound(): Array<{ work: StreamWork; record: PendingRecord }> {
+  private uploadRound(): UploadItem[] {
     const streams = [...this.streams.values()].filter((work) => work.halted === undefined);
     const start = streams.length === 0 ? 0 : this.roundStart++ % streams.length;
-    const limit = this.options.uploadConcurrency;
+    const limit = UPLOAD_ROUND_RECORDS;
     const queues = [...streams.slice(start), ...streams.slice(0, start)].map((work) => {
       const waiting: PendingRecord[] = [];
       for (const record of work.pending) {
@@ -233,12 +263,12 @@ export class Pipeline {
       }
       return { work, waiting };
     });
-    const round: Array<{ work: StreamWork; record: PendingRecord }> = [];
-    for (let depth = 0; round.length < this.options.uploadConcurrency; depth += 1) {
+    const round: UploadItem[] = [];
+    for (let depth = 0; round.length < limit; depth += 1) {
       let added = false;
       for (const { work, waiting } of queues) {
         const record = waiting[depth];
-        if (record === undefined || round.length >= this.options.uploadConcurrency) continue;
+        if (record === undefined || round.length >= limit) continue;
         round.push({ work, record });
         added = true;
       }
@@ -256,14 +286,10 @@ export class Pipeline {
 
   private async put(work: StreamWork, record: PendingRecord): Promise<void> {
     const { outbox, store, cid } = this.options;
-    const stored = outbox.record(work.stream, record.seq);
     const bytes = outbox.payload(work.stream, record.seq);
-    if (stored === undefined || bytes === undefined) {
-      throw new OutboxStateError(`record ${work.stream} #${record.seq} or its payload is missing from the outbox`);
-    }
+    if (bytes === undefined) throw new OutboxStateError(`the payload of record ${work.stream} #${record.seq} is missing from the outbox`);
     const put = await store.put(bytes, { cid, pin: true });
-    if (put.cid !== stored.envelope.payloadCid)
-      throw new PayloadCidMismatchError(`${work.stream} #${record.seq}`, stored.envelope.payloadCid, put.cid);
+    if (put.cid !== record.payloadCid) throw new PayloadCidMismatchError(`${work.stream} #${record.seq}`, record.payloadCid, put.cid);
   }
 
   /** Closes what is due and anchors the oldest unanchored batch or record of one stream. */
@@ -333,9 +359,7 @@ export class Pipeline {
     if (!full && !due && !this.draining) return false;
     const firstSeq = first.seq;
     const last = work.pending[count - 1]!.seq;
-    const tree = new MerkleTree();
-    for (const record of this.options.outbox.recordRange(work.stream, firstSeq, last)) tree.append(envelopeBytes(record.envelope));
-    const root = Buffer.from(tree.root()).toString('hex');
+    const root = Buffer.from(merkleRoot(work.pending.slice(0, count).map((record) => record.leafHash))).toString('hex');
     const previous = work.lastBatch ?? (await this.ledgerHead(work));
     const batch: OutboxBatch = {
       number: (work.lastBatch?.number ?? 0) + 1,
@@ -373,7 +397,7 @@ export class Pipeline {
         prevRoot: batch.prevRoot,
         meta: { ...batchMeta(batch.firstSeq, batch.lastSeq, batch.prevBatchId) },
       });
-      location = { txId: anchored.txId, timestamp: anchored.timestamp, batchSeq: anchored.seq };
+      location = { txId: anchored.txId, timestamp: anchored.timestamp, batchSeq: anchored.seq, ...blockOf(anchored) };
     } catch (error) {
       // A reply lost after the commit: the batch is on the ledger, and the head moved past it.
       if (!(error instanceof ChaincodeError && error.reason === 'CHAIN_MISMATCH')) throw error;
@@ -397,11 +421,16 @@ export class Pipeline {
       cid: stored.envelope.payloadCid,
       meta: { ...recordMeta(work.stream, record.seq) },
     });
-    await outbox.markRecordAnchored(work.stream, record.seq, { txId: anchored.txId, timestamp: anchored.timestamp });
+    await outbox.markRecordAnchored(work.stream, record.seq, { txId: anchored.txId, timestamp: anchored.timestamp, ...blockOf(anchored) });
     work.pending.shift();
     work.info = { ...work.info, nextUnbatchedSeq: record.seq + 1 };
     this.options.onAnchored(work.stream, 1);
   }
+}
+
+/** The block the ledger reported, if it did (a batch found on the ledger after a lost reply has none). */
+function blockOf(committed: Committed): { block?: string } {
+  return committed.block === undefined ? {} : { block: committed.block };
 }
 
 /** A batch ID derived from the content: the same batch closed again after a crash gets the same ID. */

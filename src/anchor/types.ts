@@ -131,6 +131,13 @@ export interface AppendInput {
   stream?: string;
   /** Override the anchorer's mode for this record. */
   anchor?: AnchorMode;
+  /**
+   * The identity of the record's source, unique within its stream (up to 512 characters): a Kafka
+   * `topic/partition/offset`, a Hono message ID, an event ID. An append whose key the stream has seen returns the
+   * receipt of the record that key made (`duplicate: true`) and stores nothing, so a source delivered twice (a
+   * consumer that crashed before acknowledging) is recorded once. Kept with the record, for as long as the outbox is.
+   */
+  idempotencyKey?: string;
 }
 
 export interface AppendOptions extends CallOptions {
@@ -150,6 +157,8 @@ export interface Receipt {
   readonly envelope: RecordEnvelope;
   /** The envelope's RFC 9162 leaf hash, lower-case hex. */
   readonly leafHash: string;
+  /** True when the append's `idempotencyKey` was seen before: this is the receipt of the record made then. */
+  readonly duplicate: boolean;
   /** Waits until the record is anchored and returns its proof. */
   proof(options?: CallOptions): Promise<AnchorProof>;
 }

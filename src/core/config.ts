@@ -3,6 +3,7 @@ import type { IdRules } from './ids.js';
 import { checkedHost, checkedHostPort, checkedHttpBaseUrl } from './endpoint.js';
 import { type LogLevel, type Logger, jsonLineLogger } from './logger.js';
 import { durationMs, integerOption } from './options.js';
+import type { Credentials } from './http.js';
 import type { RetryPolicy } from './retry.js';
 import type { TlsOptions } from './tls.js';
 
@@ -41,6 +42,35 @@ export interface HostPort {
   tlsPort?: number;
 }
 
+/** A Fabric Gateway peer and the client identity that submits to the TwinLedger chaincode (files in PEM). */
+export interface FabricGatewayEndpoint {
+  /** `host:port` of a peer running the Fabric Gateway, e.g. `peer0.org1.example.com:7051`. */
+  peerEndpoint: string;
+  /** CA certificate(s) that signed the peer's TLS certificate. */
+  tlsRootCertFile: string;
+  /** The name the peer's TLS certificate was issued for, when it differs from the host in `peerEndpoint`. */
+  hostAlias?: string;
+  mspId: string;
+  /** The identity's certificate, e.g. `msp/signcerts/cert.pem`. */
+  certificateFile: string;
+  /** The identity's private key, e.g. `msp/keystore/…_sk`. */
+  privateKeyFile: string;
+  /** Default `mychannel`. */
+  channel: string;
+  /** Default `twinledger`. */
+  chaincode: string;
+  /** Client certificate and key for mutual TLS with the peer, when it requires them. */
+  tlsClientCertFile?: string;
+  tlsClientKeyFile?: string;
+}
+
+/** A Kubo node's RPC API (not its gateway), with the credentials its `API.Authorizations` asks for, if any. */
+export interface KuboEndpoint {
+  /** e.g. `http://127.0.0.1:5001`. No `user:password@`: use `credentials`. */
+  url: string;
+  credentials?: Credentials;
+}
+
 export interface TwinLedgerConfig {
   registry?: RegistryEndpoint;
   ditto?: DittoEndpoint;
@@ -54,6 +84,12 @@ export interface TwinLedgerConfig {
   messaging?: MessagingType;
   /** TLS defaults for every endpoint that has none of its own. */
   tls?: TlsOptions;
+  /** Where records are anchored; default the embedded dev ledger in `dataDir`. */
+  fabric?: FabricGatewayEndpoint;
+  /** Where payloads are stored; default the embedded store in `dataDir`. */
+  kubo?: KuboEndpoint;
+  /** Folder of the anchorer's outbox and of the embedded ledger and store. Default `./.twinledger`. */
+  dataDir?: string;
   /** Default deadline per call. Default 10 000 ms. */
   timeoutMs?: number;
   retry?: RetryPolicy;
@@ -87,6 +123,21 @@ export const ENVIRONMENT_VARIABLES = {
   TWINLEDGER_TLS_SERVER_NAME: 'Host name to verify server certificates against (Cloud2Edge example certificates)',
   TWINLEDGER_CLIENT_CERT_FILE: 'Client certificate (PEM) for mutual TLS',
   TWINLEDGER_CLIENT_KEY_FILE: 'Client private key (PEM) for mutual TLS',
+  TWINLEDGER_DATA_DIR: "Folder of the anchorer's outbox and of the embedded ledger and store (default: ./.twinledger)",
+  TWINLEDGER_FABRIC_PEER: 'Fabric Gateway peer, host:port: anchor on Fabric instead of the embedded dev ledger',
+  TWINLEDGER_FABRIC_TLS_CA_FILE: "PEM file with the CA that signed the peer's TLS certificate (required with TWINLEDGER_FABRIC_PEER)",
+  TWINLEDGER_FABRIC_HOST_ALIAS: "Name the peer's TLS certificate was issued for, when it differs from the host in TWINLEDGER_FABRIC_PEER",
+  TWINLEDGER_FABRIC_MSP_ID: 'MSP ID of the submitting identity, e.g. Org1MSP (required with TWINLEDGER_FABRIC_PEER)',
+  TWINLEDGER_FABRIC_CERT_FILE: "The identity's certificate, PEM (required with TWINLEDGER_FABRIC_PEER)",
+  TWINLEDGER_FABRIC_KEY_FILE: "The identity's private key, PEM (required with TWINLEDGER_FABRIC_PEER)",
+  TWINLEDGER_FABRIC_CHANNEL: 'Channel of the TwinLedger chaincode (default: mychannel)',
+  TWINLEDGER_FABRIC_CHAINCODE: 'Name of the TwinLedger chaincode on the channel (default: twinledger)',
+  TWINLEDGER_FABRIC_TLS_CLIENT_CERT_FILE: 'Client certificate (PEM) for mutual TLS with the peer',
+  TWINLEDGER_FABRIC_TLS_CLIENT_KEY_FILE: 'Client private key (PEM) for mutual TLS with the peer',
+  TWINLEDGER_KUBO_URL: "Kubo's RPC API, e.g. http://127.0.0.1:5001: store payloads there instead of the embedded store",
+  TWINLEDGER_KUBO_TOKEN: "Bearer token for Kubo's API.Authorizations",
+  TWINLEDGER_KUBO_USERNAME: "Basic-auth user for Kubo's API.Authorizations (with TWINLEDGER_KUBO_PASSWORD)",
+  TWINLEDGER_KUBO_PASSWORD: "Basic-auth password for Kubo's API.Authorizations",
   TWINLEDGER_TIMEOUT_MS: 'Default deadline per call in milliseconds (default: 10000)',
   TWINLEDGER_LOG_LEVEL: 'debug, info, warn or error: log JSON lines to stderr at this level (default: no logging)',
 } as const;
@@ -222,6 +273,12 @@ export function configFromEnv(
   const keyFile = get(env, 'TWINLEDGER_CLIENT_KEY_FILE');
   if (keyFile !== undefined) tls.keyFile = keyFile;
   if (Object.keys(tls).length > 0) config.tls = tls;
+  const fabric = fabricFromEnv(env);
+  if (fabric !== undefined) config.fabric = fabric;
+  const kubo = kuboFromEnv(env);
+  if (kubo !== undefined) config.kubo = kubo;
+  const dataDir = get(env, 'TWINLEDGER_DATA_DIR');
+  if (dataDir !== undefined) config.dataDir = dataDir;
   const timeout = get(env, 'TWINLEDGER_TIMEOUT_MS');
   if (timeout !== undefined) {
     config.timeoutMs = durationMs('TWINLEDGER_TIMEOUT_MS', envNumber(timeout));
@@ -234,6 +291,80 @@ export function configFromEnv(
     config.logger = jsonLineLogger({ level: level as LogLevel });
   }
   return checkedConfigEndpoints(mergeConfig(config, overrides));
+}
+
+function fabricFromEnv(env: Env): FabricGatewayEndpoint | undefined {
+  const peer = get(env, 'TWINLEDGER_FABRIC_PEER');
+  if (peer === undefined) return undefined;
+  const credentialsIn = 'TWINLEDGER_FABRIC_CERT_FILE / TWINLEDGER_FABRIC_KEY_FILE';
+  const peerEndpoint = checkedHostPort('TWINLEDGER_FABRIC_PEER', peer, { example: 'peer0.org1.example.com:7051', credentialsIn });
+  const required = (name: EnvironmentVariable, example: string): string => {
+    const value = get(env, name);
+    if (value === undefined) throw new ValidationError(name, 'is required when TWINLEDGER_FABRIC_PEER is set', `e.g. ${name}=${example}`);
+    return value;
+  };
+  const endpoint: FabricGatewayEndpoint = {
+    peerEndpoint,
+    tlsRootCertFile: required('TWINLEDGER_FABRIC_TLS_CA_FILE', '.../peers/peer0.org1.example.com/tls/ca.crt'),
+    mspId: required('TWINLEDGER_FABRIC_MSP_ID', 'Org1MSP'),
+    certificateFile: required('TWINLEDGER_FABRIC_CERT_FILE', '.../users/User1@org1.example.com/msp/signcerts/cert.pem'),
+    privateKeyFile: required('TWINLEDGER_FABRIC_KEY_FILE', '.../users/User1@org1.example.com/msp/keystore/priv_sk'),
+    channel: get(env, 'TWINLEDGER_FABRIC_CHANNEL') ?? 'mychannel',
+    chaincode: get(env, 'TWINLEDGER_FABRIC_CHAINCODE') ?? 'twinledger',
+  };
+  const hostAlias = get(env, 'TWINLEDGER_FABRIC_HOST_ALIAS');
+  if (hostAlias !== undefined) endpoint.hostAlias = hostAlias;
+  const clientCert = get(env, 'TWINLEDGER_FABRIC_TLS_CLIENT_CERT_FILE');
+  const clientKey = get(env, 'TWINLEDGER_FABRIC_TLS_CLIENT_KEY_FILE');
+  if ((clientCert === undefined) !== (clientKey === undefined)) {
+    throw new ValidationError(
+      clientCert === undefined ? 'TWINLEDGER_FABRIC_TLS_CLIENT_CERT_FILE' : 'TWINLEDGER_FABRIC_TLS_CLIENT_KEY_FILE',
+      'a TLS client certificate and its key go together: set both or neither',
+    );
+  }
+  if (clientCert !== undefined && clientKey !== undefined) {
+    endpoint.tlsClientCertFile = clientCert;
+    endpoint.tlsClientKeyFile = clientKey;
+  }
+  return endpoint;
+}
+
+function kuboFromEnv(env: Env): KuboEndpoint | undefined {
+  const url = get(env, 'TWINLEDGER_KUBO_URL');
+  const token = get(env, 'TWINLEDGER_KUBO_TOKEN');
+  const username = get(env, 'TWINLEDGER_KUBO_USERNAME');
+  const password = get(env, 'TWINLEDGER_KUBO_PASSWORD');
+  if (url === undefined) {
+    const stray =
+      token !== undefined
+        ? 'TWINLEDGER_KUBO_TOKEN'
+        : username !== undefined
+          ? 'TWINLEDGER_KUBO_USERNAME'
+          : password !== undefined
+            ? 'TWINLEDGER_KUBO_PASSWORD'
+            : undefined;
+    if (stray !== undefined) throw new ValidationError('TWINLEDGER_KUBO_URL', `is required when ${stray} is set`);
+    return undefined;
+  }
+  const endpoint: KuboEndpoint = {
+    url: checkedHttpBaseUrl('TWINLEDGER_KUBO_URL', url, {
+      example: 'http://127.0.0.1:5001',
+      credentialsIn: 'TWINLEDGER_KUBO_TOKEN, or TWINLEDGER_KUBO_USERNAME and TWINLEDGER_KUBO_PASSWORD',
+      defaultScheme: 'http',
+    }),
+  };
+  if (token !== undefined && (username !== undefined || password !== undefined)) {
+    throw new ValidationError('TWINLEDGER_KUBO_TOKEN', 'give a token or a user and password, not both');
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ValidationError(
+      username === undefined ? 'TWINLEDGER_KUBO_USERNAME' : 'TWINLEDGER_KUBO_PASSWORD',
+      'a user and a password go together: set both',
+    );
+  }
+  if (token !== undefined) endpoint.credentials = { type: 'bearer', token };
+  if (username !== undefined && password !== undefined) endpoint.credentials = { type: 'basic', username, password };
+  return endpoint;
 }
 
 /**
@@ -251,6 +382,13 @@ export function checkedConfigEndpoints(config: TwinLedgerConfig): TwinLedgerConf
   if (config.httpAdapter !== undefined) url('httpAdapter.baseUrl', config.httpAdapter.baseUrl, DEVICE_LOGIN);
   if (config.mqttAdapter !== undefined) host('mqttAdapter.host', config.mqttAdapter.host, DEVICE_LOGIN);
   if (config.amqpNetwork !== undefined) host('amqpNetwork.host', config.amqpNetwork.host, AMQP_LOGIN);
+  if (config.kubo !== undefined) url('kubo.url', config.kubo.url, '`kubo.credentials`');
+  if (config.fabric !== undefined) {
+    checkedHostPort('fabric.peerEndpoint', config.fabric.peerEndpoint, {
+      example: 'peer0.org1.example.com:7051',
+      credentialsIn: '`fabric.certificateFile` / `fabric.privateKeyFile`',
+    });
+  }
   const servers = config.kafka?.bootstrapServers;
   if (Array.isArray(servers)) {
     servers.forEach((server, index) => {
@@ -263,7 +401,18 @@ export function checkedConfigEndpoints(config: TwinLedgerConfig): TwinLedgerConf
 /** Shallow-merges each endpoint section; values in `overrides` win. */
 export function mergeConfig(base: TwinLedgerConfig, overrides: TwinLedgerConfig): TwinLedgerConfig {
   const merged: TwinLedgerConfig = { ...base, ...overrides };
-  for (const key of ['registry', 'ditto', 'httpAdapter', 'mqttAdapter', 'amqpNetwork', 'kafka', 'tls', 'idRules'] as const) {
+  for (const key of [
+    'registry',
+    'ditto',
+    'httpAdapter',
+    'mqttAdapter',
+    'amqpNetwork',
+    'kafka',
+    'tls',
+    'idRules',
+    'fabric',
+    'kubo',
+  ] as const) {
     const a = base[key];
     const b = overrides[key];
     if (a !== undefined && b !== undefined) (merged as Record<string, unknown>)[key] = { ...a, ...b };

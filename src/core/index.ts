@@ -38,6 +38,8 @@ export {
   ENVIRONMENT_VARIABLES,
   configFromEnv,
   type DittoEndpoint,
+  type FabricGatewayEndpoint,
+  type KuboEndpoint,
   type EnvironmentVariable,
   type HostPort,
   type MessagingType,

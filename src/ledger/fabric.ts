@@ -15,6 +15,7 @@ import { isRetryable, toLedgerError } from './gateway-errors.js';
 import type { GatewayEventStream, GatewayNetwork } from './gateway-port.js';
 import type {
   AnchoredRecord,
+  Committed,
   BatchAnchor,
   BatchRecord,
   CredentialCommitment,
@@ -222,7 +223,8 @@ export class FabricLedger implements Ledger {
 
   // ---- anchoring -----------------------------------------------------------------------------------
 
-  async anchorBatch(input: BatchAnchor, options: CallOptions = {}): Promise<BatchRecord> {
+  /** Resolves with the batch as the chaincode stored it, and the block that holds the transaction. */
+  async anchorBatch(input: BatchAnchor, options: CallOptions = {}): Promise<BatchRecord & Committed> {
     const prevRoot = check.requireSha256('prevRoot', input.prevRoot);
     const args = [
       check.requireKey('stream', input.stream),
@@ -232,7 +234,7 @@ export class FabricLedger implements Ledger {
       prevRoot,
       check.optionalMeta('meta', input.meta),
     ];
-    return this.calls.submitJson<BatchRecord>('AnchorBatch', args, options);
+    return this.submitCommitted<BatchRecord>('AnchorBatch', args, options);
   }
 
   async getBatch(stream: string, batchId: string, options: CallOptions = {}): Promise<BatchRecord | undefined> {
@@ -245,14 +247,25 @@ export class FabricLedger implements Ledger {
     return JSON.parse(utf8(result)) as StreamHead;
   }
 
-  async anchorRecord(input: RecordAnchor, options: CallOptions = {}): Promise<AnchoredRecord> {
+  /** Resolves with the record as the chaincode stored it, and the block that holds the transaction. */
+  async anchorRecord(input: RecordAnchor, options: CallOptions = {}): Promise<AnchoredRecord & Committed> {
     const args = [
       check.requireKey('key', input.key),
       check.requireSha256('sha256', input.sha256),
       check.optionalCid('cid', input.cid),
       check.optionalMeta('meta', input.meta),
     ];
-    return this.calls.submitJson<AnchoredRecord>('AnchorRecord', args, options);
+    return this.submitCommitted<AnchoredRecord>('AnchorRecord', args, options);
+  }
+
+  /**
+   * Submits a write-once creation; the block is reported only when this transaction made the record (a retry, or the
+   * loser of a create race, gets the record another transaction made, in a block this one does not know).
+   */
+  private async submitCommitted<T extends { txId: string }>(name: string, args: string[], options: CallOptions): Promise<T & Committed> {
+    const { result, transactionId, blockNumber } = await this.calls.submit(name, args, {}, options);
+    const record = JSON.parse(utf8(result)) as T;
+    return record.txId === transactionId ? { ...record, block: blockNumber.toString() } : record;
   }
 
   async getRecord(key: string, options: CallOptions = {}): Promise<AnchoredRecord | undefined> {

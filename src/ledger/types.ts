@@ -89,6 +89,15 @@ export interface StreamHead {
   timestamp: string | null;
 }
 
+/**
+ * Where the transaction that created a record committed, as the ledger reported it. Not kept in the state (a later
+ * read lacks it), and absent when the call returned a record an earlier transaction had made (an idempotent retry).
+ */
+export interface Committed {
+  /** The block holding the record's transaction (`txId`), decimal text. */
+  block?: string;
+}
+
 export interface AnchoredRecord {
   docType: 'record';
   key: string;
@@ -315,10 +324,10 @@ export interface Ledger {
   /** Newest first; empty for an unknown key. */
   getHashHistory(key: string, options?: CallOptions): Promise<HashHistoryEntry[]>;
 
-  anchorBatch(input: BatchAnchor, options?: CallOptions): Promise<BatchRecord>;
+  anchorBatch(input: BatchAnchor, options?: CallOptions): Promise<BatchRecord & Committed>;
   getBatch(stream: string, batchId: string, options?: CallOptions): Promise<BatchRecord | undefined>;
   getHead(stream: string, options?: CallOptions): Promise<StreamHead>;
-  anchorRecord(input: RecordAnchor, options?: CallOptions): Promise<AnchoredRecord>;
+  anchorRecord(input: RecordAnchor, options?: CallOptions): Promise<AnchoredRecord & Committed>;
   getRecord(key: string, options?: CallOptions): Promise<AnchoredRecord | undefined>;
 
   /**

@@ -77,6 +77,7 @@ export function decodeDownstream(kind: DownstreamKind, tenantId: string, message
     payload: bodyBytes(message.body),
     creationTime: message.creation_time,
     properties,
+    sourceId: idString(message.message_id),
   });
 }
 

@@ -194,6 +194,8 @@ export interface DownstreamInput {
   creationTime: unknown;
   /** Application properties / headers, already normalised (see `toPropertyValue`). */
   properties: Readonly<Record<string, PropertyValue>>;
+  /** See `DownstreamMessage.sourceId`. */
+  sourceId: string | undefined;
 }
 
 /**
@@ -235,6 +237,7 @@ export function downstreamMessage(input: DownstreamInput): DownstreamMessage {
     origAddress: stringProperty(properties.orig_address),
     notification,
     properties,
+    sourceId: input.sourceId,
   };
 }
 

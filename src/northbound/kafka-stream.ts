@@ -253,6 +253,7 @@ export class KafkaDownstreamStream implements AsyncIterator<DownstreamMessage>, 
         payload: message.value ?? new Uint8Array(0),
         creationTime: properties[HEADER.creationTime],
         properties,
+        sourceId: `${this.topic}/${entry.partition}/${entry.offset}`,
       });
       if (this.host.options.discardExpired && isExpired(properties[HEADER.ttl], properties[HEADER.creationTime])) {
         this.host.options.logger.debug('dropping a record whose ttl has elapsed', {

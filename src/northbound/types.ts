@@ -61,6 +61,12 @@ export interface DownstreamMessage {
   notification: DeviceNotification | undefined;
   /** Every application property (AMQP) or header (Kafka), decoded. */
   properties: Readonly<Record<string, PropertyValue>>;
+  /**
+   * The message's identity in the messaging network, the same when it is delivered again (after a consumer crashed
+   * before acknowledging it): Kafka `<topic>/<partition>/<offset>`; AMQP the `message-id` the sender set, undefined
+   * when it set none (Hono's AMQP messaging network does not add one).
+   */
+  sourceId: string | undefined;
 }
 
 export interface ConsumeOptions {

@@ -24,6 +24,11 @@ export interface BlockStorage {
   delete(cid: CID, signal: AbortSignal): Promise<void>;
   /** Every stored block, as a CID with its multihash (codec and version are not kept). */
   keys(signal: AbortSignal): AsyncIterable<CID>;
+  /**
+   * Stores a payload that is a single block, with its pin when `pin`: committed like a put's blocks (durable storage:
+   * on disk when it resolves); a crash never leaves the pin without the block.
+   */
+  putRoot(cid: CID, bytes: Uint8Array, pin: boolean, signal: AbortSignal): Promise<void>;
   /** After a put's blocks are all `put()`: makes them durable (durable storage) or remembers them for `flush()`. */
   commit(written: CID[]): Promise<void>;
   /** Makes everything written so far durable. */

@@ -73,7 +73,9 @@ export async function openDataDirectory(dir: string, options: OpenDataDirectoryO
     const layout = await checkFormat(dir, options.layout);
     const modules = await loadEmbeddedModules();
     const blocks =
-      layout === 'lmdb' ? await openLmdbBlocks(join(dir, LMDB_BLOCKS_FILE)) : await openFileBlocks(dir, modules, options.durable);
+      layout === 'lmdb'
+        ? await openLmdbBlocks(join(dir, LMDB_BLOCKS_FILE), options.durable)
+        : await openFileBlocks(dir, modules, options.durable);
     return { modules, blocks, lock, key };
   } catch (error) {
     openDirectories.delete(key);

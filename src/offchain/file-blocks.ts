@@ -94,11 +94,21 @@ export async function openFileBlocks(dir: string, modules: LoadedEmbeddedModules
     },
   };
 
+  const commit = async (written: CID[]): Promise<void> => {
+    if (durable) await flushBlocks(written);
+    else unflushed.blocks.push(...written);
+  };
+
   return {
     layout: 'files',
     location: blocksDir,
     async put(cid, bytes, signal) {
       await blocks.put(cid, bytes, { signal });
+    },
+    async putRoot(cid, bytes, pin, signal) {
+      await blocks.put(cid, bytes, { signal });
+      await commit([cid]);
+      if (pin) await pins.write(cid);
     },
     /**
      * Reads a block file directly (by blockstore-fs's layout): blockstore-fs reports every read failure as "not
@@ -120,10 +130,7 @@ export async function openFileBlocks(dir: string, modules: LoadedEmbeddedModules
     async *keys(signal) {
       for await (const { cid } of blocks.getAll({ signal })) yield cid;
     },
-    async commit(written) {
-      if (durable) await flushBlocks(written);
-      else unflushed.blocks.push(...written);
-    },
+    commit,
     async flush() {
       const pending = unflushed;
       unflushed = { blocks: [], pins: new Set(), pinsFolder: false };

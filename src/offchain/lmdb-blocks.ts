@@ -1,10 +1,11 @@
 /**
  * The `lmdb` block layout: every block in one LMDB environment (`blocks.mdb`), keyed by its multihash bytes (one
  * block for CIDv0 and CIDv1 of the same bytes), and the pins in a second database of it (key: the CID's bytes,
- * value: the CID text). Commits are synchronous (`noSync: false, overlappingSync: false`): a write's promise resolves
- * once it is on disk, and the writes of concurrent puts share one commit (lmdb-js batches them into one
- * transaction), so a durable put costs a share of one fsync and `flush()` has nothing to do. LMDB is a native addon,
- * loaded on first use.
+ * value: the CID text). The writes of concurrent puts share one commit (lmdb-js batches them into one transaction),
+ * and commits reach the disk in the background (`overlappingSync`): a write is visible when its promise resolves and
+ * durable once `flushed` resolves. A durable store waits for that in `commit()` and for each pin, so a durable put
+ * costs a share of one fsync; otherwise `flush()` waits for everything written so far. LMDB is a native addon, loaded
+ * on first use.
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { CID } from 'multiformats/cid';
@@ -19,9 +20,9 @@ export const LMDB_BLOCKS_FILE = 'blocks.mdb';
 /** The codec of the CIDs `keys()` yields: the keys keep only the multihash. */
 const RAW = 0x55;
 
-export async function openLmdbBlocks(path: string): Promise<BlockStorage> {
+export async function openLmdbBlocks(path: string, durable: boolean): Promise<BlockStorage> {
   const { open } = await import('lmdb');
-  const root: RootDatabase = open({ path, overlappingSync: false, noSync: false, maxDbs: 4 });
+  const root: RootDatabase = open({ path, overlappingSync: true, noSync: false, maxDbs: 4 });
   let blocks: Database<Buffer, Buffer>;
   let pinned: Database<string, Buffer>;
   try {
@@ -41,9 +42,22 @@ export async function openLmdbBlocks(path: string): Promise<BlockStorage> {
     }
   };
 
+  /** Waits until what was committed so far is on disk, when the store is durable. */
+  const synced = async (): Promise<void> => {
+    if (durable) await root.flushed;
+  };
+
   const pins: PinStorage = {
-    write: (cid) => guarded('writing a pin', async () => void (await pinned.put(buffer(cid.bytes), cidText(cid)))),
-    remove: (cid) => guarded('removing a pin', async () => void (await pinned.remove(buffer(cid.bytes)))),
+    write: (cid) =>
+      guarded('writing a pin', async () => {
+        await pinned.put(buffer(cid.bytes), cidText(cid));
+        await synced();
+      }),
+    remove: (cid) =>
+      guarded('removing a pin', async () => {
+        await pinned.remove(buffer(cid.bytes));
+        await synced();
+      }),
     has: (cid) => guarded('reading a pin', () => pinned.doesExist(buffer(cid.bytes))),
     list: (logger: Logger) =>
       guarded('listing pins', () => {
@@ -66,6 +80,16 @@ export async function openLmdbBlocks(path: string): Promise<BlockStorage> {
       guarded('writing blocks', async () => {
         signal.throwIfAborted();
         await blocks.put(buffer(cid.multihash.bytes), buffer(bytes));
+      }),
+    putRoot: (cid, bytes, pin, signal) =>
+      guarded('writing blocks', async () => {
+        signal.throwIfAborted();
+        // One transaction: the pin is never committed without its block.
+        await root.transaction(() => {
+          blocks.put(buffer(cid.multihash.bytes), buffer(bytes));
+          if (pin) pinned.put(buffer(cid.bytes), cidText(cid));
+        });
+        await synced();
       }),
     read: (cid, signal) =>
       guarded('reading a block', () => {
@@ -90,7 +114,7 @@ export async function openLmdbBlocks(path: string): Promise<BlockStorage> {
         yield CID.createV1(RAW, Digest.decode(key));
       }
     },
-    commit: async () => undefined,
+    commit: () => guarded('flushing blocks', synced),
     flush: () => guarded('flushing blocks', async () => void (await root.flushed)),
     close: () => root.close(),
     pins,

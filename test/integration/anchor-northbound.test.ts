@@ -7,9 +7,11 @@
  * 2. run 1 is SIGKILLed in the middle of the stream, run 2 is stopped with `stop()` in the middle of the stream, run 3
  *    anchors the rest and stops;
  * 3. then every published message is in the outbox, in the stream of its kind, with its bytes, its content type and
- *    thing ID = device ID; the only duplicates are messages the killed run had appended (its acknowledgements that had
- *    not reached the broker), at most one extra copy each; the graceful stop left none; and every record's proof
- *    verifies against the ledger and the payload store.
+ *    thing ID = device ID; a message with an identity on the network (every Kafka record: topic/partition/offset; AMQP
+ *    messages with a message-id, half of them here) is recorded exactly once, its redelivery after the kill
+ *    recognised as a duplicate; the only duplicate records are of AMQP messages without a message-id that the killed
+ *    run had appended (its acknowledgements had not reached the broker), one extra copy at most; the graceful stop left
+ *    none; and every record's proof verifies against the ledger and the payload store.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
@@ -51,6 +53,8 @@ interface Published {
   /** The content type the record must carry. */
   contentType: string;
   sha: string;
+  /** It has an identity on the network (`sourceId`), so it must be recorded exactly once. */
+  identified: boolean;
 }
 
 interface Printed {
@@ -58,12 +62,20 @@ interface Printed {
   stream: string;
   seq: number;
   sha: string;
+  duplicate: boolean;
+}
+
+interface TapStats {
+  appended: number;
+  duplicates: number;
+  acknowledged: number;
+  failed: number;
 }
 
 interface TapRun {
   printed: Printed[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  outcome(): { done?: { appended: number; acknowledged: number; failed: number }; failed?: string };
+  outcome(): { done?: TapStats; failed?: string };
   stop(): void;
   stderr(): string;
 }
@@ -77,7 +89,7 @@ function startTap(config: object, killAfter?: number): TapRun {
   const printed: Printed[] = [];
   const outcome: ReturnType<TapRun['outcome']> = {};
   createInterface({ input: child.stdout }).on('line', (line) => {
-    let value: Partial<Printed> & { done?: boolean; stats?: { appended: number; acknowledged: number; failed: number }; failed?: string };
+    let value: Partial<Printed> & { done?: boolean; stats?: TapStats; failed?: string };
     try {
       value = JSON.parse(line) as typeof value;
     } catch {
@@ -98,7 +110,11 @@ function startTap(config: object, killAfter?: number): TapRun {
   return { printed, exited, outcome: () => outcome, stop: () => void child.stdin.write('stop\n'), stderr: () => stderr };
 }
 
-async function scenario(t: TestContext, env: NorthboundTestEnv, connection: object): Promise<void> {
+async function scenario(
+  t: TestContext,
+  env: NorthboundTestEnv,
+  connection: { transport: 'kafka' | 'amqp'; kafka?: object; amqp?: object },
+): Promise<void> {
   const started = Date.now();
   const tenant = `tl-tap-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'twinledger-anchor-tap-'));
@@ -116,9 +132,18 @@ async function scenario(t: TestContext, env: NorthboundTestEnv, connection: obje
         : Buffer.from(JSON.stringify({ kind, n, temp: 20 + (n % 7) / 2, at: randomBytes(4).toString('hex') }));
       // Binary ones without a content type: the record says application/octet-stream.
       const contentType = binary ? undefined : 'application/json';
-      await env.publishDownstream(kind, tenant, { deviceId, payload, qos: 1, ...(contentType === undefined ? {} : { contentType }) });
+      // AMQP: every other message carries a message-id; Kafka records always have an identity.
+      const messageId = n % 2 === 0 ? `${tenant}-${kind}-${n}` : undefined;
+      await env.publishDownstream(kind, tenant, {
+        deviceId,
+        payload,
+        qos: 1,
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(messageId === undefined ? {} : { messageId }),
+      });
       const sha = createHash('sha256').update(payload).digest('hex');
-      published.set(sha, { kind, deviceId, contentType: contentType ?? 'application/octet-stream', sha });
+      const identified = connection.transport === 'kafka' || messageId !== undefined;
+      published.set(sha, { kind, deviceId, contentType: contentType ?? 'application/octet-stream', sha, identified });
     }
   }
   const total = published.size;
@@ -192,8 +217,9 @@ async function scenario(t: TestContext, env: NorthboundTestEnv, connection: obje
     for (const entry of [...run1.printed, ...run2.printed, ...run3.printed]) {
       assert.equal(atPosition.get(`${entry.stream}#${entry.seq}`), entry.sha, `${entry.stream} #${entry.seq} as appended`);
     }
-    // Duplicates: only of messages the killed run had appended (an earlier copy from before the first record the
-    // next runs appended to that stream), one extra copy at most; the graceful stop of run 2 left none.
+    // Duplicate records: only of messages without an identity that the killed run had appended (an earlier copy from
+    // before the first record the next runs appended to that stream), one extra copy at most; the graceful stop of
+    // run 2 left none. Messages with an identity that came again were recognised (the receipt of the first record).
     const firstAfterKill = new Map<string, number>();
     for (const entry of [...run2.printed, ...run3.printed]) {
       firstAfterKill.set(entry.stream, Math.min(entry.seq, firstAfterKill.get(entry.stream) ?? Number.POSITIVE_INFINITY));
@@ -202,6 +228,7 @@ async function scenario(t: TestContext, env: NorthboundTestEnv, connection: obje
     for (const [sha, list] of copies) {
       if (list.length === 1) continue;
       duplicates += list.length - 1;
+      assert.equal(published.get(sha)?.identified, false, `message ${sha} has an identity, yet it was recorded ${list.length} times`);
       assert.equal(list.length, 2, `message ${sha} is in the outbox ${list.length} times`);
       const [first, second] = list.sort((a, b) => a.seq - b.seq) as [{ stream: string; seq: number }, { stream: string; seq: number }];
       assert.equal(first.stream, second.stream);
@@ -211,8 +238,17 @@ async function scenario(t: TestContext, env: NorthboundTestEnv, connection: obje
     }
     const run2Shas = new Set(run2.printed.map((entry) => entry.sha));
     for (const entry of run3.printed) assert.ok(!run2Shas.has(entry.sha), `run 3 appended ${entry.sha} again after a graceful stop`);
+    const recognised = [...run2.printed, ...run3.printed].filter((entry) => entry.duplicate);
+    for (const entry of recognised) {
+      assert.equal(published.get(entry.sha)?.identified, true, `${entry.sha} was recognised by an identity it has`);
+      assert.ok(
+        run1.printed.some((first) => first.sha === entry.sha && first.seq === entry.seq),
+        `the duplicate ${entry.sha} is the record the killed run made (${entry.stream} #${entry.seq})`,
+      );
+    }
     t.diagnostic(
-      `outbox: ${copies.size} distinct messages, ${duplicates} duplicate record(s) after the SIGKILL; ${Date.now() - started} ms`,
+      `outbox: ${copies.size} distinct messages, ${duplicates} duplicate record(s) after the SIGKILL, ` +
+        `${recognised.length} redelivered message(s) recognised; ${Date.now() - started} ms`,
     );
   } finally {
     await anchorer.close();
@@ -249,7 +285,7 @@ async function failureScenario(env: NorthboundTestEnv): Promise<void> {
     const tap = anchorNorthbound(first, failing, { tenant, kinds: ['event'] });
     await assert.rejects(settlesWithin(tap.done, 30_000, 'the failing tap to stop'), (error) => error === broken);
     assert.deepEqual(appended, ['m0', 'm1']);
-    assert.deepEqual(tap.stats(), { appended: 2, acknowledged: 2, failed: 1 });
+    assert.deepEqual(tap.stats(), { appended: 2, duplicates: 0, acknowledged: 2, failed: 1 });
 
     const again: string[] = [];
     const collecting: TapAnchorer = {
@@ -266,7 +302,7 @@ async function failureScenario(env: NorthboundTestEnv): Promise<void> {
     controller.abort();
     await settlesWithin(next.done, 15_000, 'the second tap to stop on its signal');
     assert.deepEqual(again.sort(), ['m2', 'm3', 'm4'], 'the refused message came again, the acknowledged ones did not');
-    assert.deepEqual(next.stats(), { appended: 3, acknowledged: 3, failed: 0 });
+    assert.deepEqual(next.stats(), { appended: 3, duplicates: 0, acknowledged: 3, failed: 0 });
   } finally {
     await first.close();
     await second.close();
@@ -287,7 +323,7 @@ describe('northbound tap over Kafka', { skip: skipUnlessAvailable(kafka.problem)
   });
 
   it(
-    'anchors every message across a SIGKILL and a stop(); duplicates only from the killed run; every proof verifies',
+    'anchors every message across a SIGKILL and a stop(); redeliveries recognised by message identity; every proof verifies',
     { timeout: 90_000 },
     async (t) => {
       await scenario(t, env!, {
@@ -318,7 +354,7 @@ describe('northbound tap over AMQP 1.0 (RabbitMQ)', { skip: skipUnlessAvailable(
   });
 
   it(
-    'anchors every message across a SIGKILL and a stop(); duplicates only from the killed run; every proof verifies',
+    'anchors every message across a SIGKILL and a stop(); redeliveries recognised by message identity; every proof verifies',
     { timeout: 90_000 },
     async (t) => {
       const { host, port, username, password, amqpHostname } = broker!;

@@ -1,7 +1,8 @@
 // The anchoring pipeline on real components: a Fabric 2.5 network with the TwinLedger chaincode as a service (one
 // organisation) through FabricLedger, and a real Kubo daemon through KuboStore. The same Anchorer code as on the
 // embedded defaults: records appended, batches and single records anchored, every proof passing all four checks, the
-// stream's chain walked on the peer, a payload changed behind the store's back caught.
+// stream's chain walked on the peer, a payload changed behind the store's back caught. The anchorer is configured the
+// way a deployment configures it, from TWINLEDGER_FABRIC_* and TWINLEDGER_KUBO_URL (Anchorer.fromEnv).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,9 +29,22 @@ describe('Anchorer on Fabric 2.5 and Kubo', { skip: skipUnlessAvailable(problem)
   before(async () => {
     if (problem !== undefined) throw new Error(problem);
     [network, kubo] = await Promise.all([startTestNetwork({ orgs: 1, batchTimeout: '100ms' }), startKubo()]);
-    ledger = FabricLedger.connect(gatewayOptions(network.state, 'Org1MSP'));
+    const gateway = gatewayOptions(network.state, 'Org1MSP');
+    ledger = FabricLedger.connect(gateway);
     store = new KuboStore({ url: kubo.url, offline: true });
-    anchorer = await Anchorer.open({ dataDir, ledger, store, batch: { maxLeaves: 16, maxWaitMs: 100 } });
+    const env = {
+      TWINLEDGER_DATA_DIR: dataDir,
+      TWINLEDGER_FABRIC_PEER: gateway.peerEndpoint,
+      TWINLEDGER_FABRIC_HOST_ALIAS: gateway.hostAlias,
+      TWINLEDGER_FABRIC_TLS_CA_FILE: gateway.tlsRootCertFile,
+      TWINLEDGER_FABRIC_MSP_ID: gateway.mspId,
+      TWINLEDGER_FABRIC_CERT_FILE: gateway.certificateFile,
+      TWINLEDGER_FABRIC_KEY_FILE: gateway.privateKeyFile,
+      TWINLEDGER_FABRIC_CHANNEL: gateway.channel,
+      TWINLEDGER_FABRIC_CHAINCODE: gateway.chaincode,
+      TWINLEDGER_KUBO_URL: kubo.url,
+    };
+    anchorer = await Anchorer.fromEnv({ batch: { maxLeaves: 16, maxWaitMs: 100 } }, env);
   });
 
   after(async () => {
@@ -73,6 +87,7 @@ describe('Anchorer on Fabric 2.5 and Kubo', { skip: skipUnlessAvailable(problem)
           JSON.stringify(verdict.checks),
         );
         assert.equal(verdict.ok, true);
+        assert.match(proof.ledger.block ?? '', /^\d+$/, 'the block the peer reported for the transaction');
       }
       const batches = new Set(proofs.filter((proof): proof is BatchProof => proof.mode === 'batch').map((proof) => proof.batchId));
       assert.ok(batches.size >= 3, `40 records at most 16 per batch: ${batches.size}`);

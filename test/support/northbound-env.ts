@@ -14,6 +14,8 @@ export interface DownstreamTestMessage {
   qos?: 0 | 1;
   /** Leave out `device_id` (malformed-input tests). */
   omitDeviceId?: boolean;
+  /** AMQP: the message's `message-id`. Kafka has no such field: a record's identity is its topic, partition and offset. */
+  messageId?: string;
 }
 
 export interface ReceivedTestCommand {

@@ -421,6 +421,7 @@ export async function rabbitMqNorthboundEnv(broker: RabbitMq): Promise<Northboun
         application_properties: properties,
         body: rhea.message.data_section(message.payload),
         ...(message.contentType === undefined ? {} : { content_type: message.contentType }),
+        ...(message.messageId === undefined ? {} : { message_id: message.messageId }),
       };
       await publisher.send(address, amqp, { durable: addressing.terminusDurability });
     },

@@ -129,6 +129,13 @@ describe('Anchorer: records, batches and proofs', () => {
       const ordered = [...batches.values()].sort((a, b) => (a.ledger.batchSeq ?? 0) - (b.ledger.batchSeq ?? 0));
       assert.equal(ordered[0]?.prevRoot, GENESIS_ROOT);
       for (let i = 1; i < ordered.length; i += 1) assert.equal(ordered[i]?.prevRoot, ordered[i - 1]?.root);
+      // The block of each anchoring transaction, as the ledger reported it; later batches in later (or the same) blocks.
+      const blocks = ordered.map((proof) => proof.ledger.block);
+      assert.ok(
+        blocks.every((block) => block !== undefined && /^\d+$/.test(block)),
+        JSON.stringify(blocks),
+      );
+      for (let i = 1; i < blocks.length; i += 1) assert.ok(Number(blocks[i]) >= Number(blocks[i - 1]), JSON.stringify(blocks));
     } finally {
       await anchorer.close();
     }
@@ -145,6 +152,7 @@ describe('Anchorer: records, batches and proofs', () => {
       assert.equal(proof.mode, 'record');
       assert.equal(proof.key, 't1/default/1');
       assert.equal(proof.leafHash, receipt.leafHash);
+      assert.match(proof.ledger.block ?? '', /^\d+$/);
       leafHash = receipt.leafHash;
       payloadCid = receipt.envelope.payloadCid;
       await rejectsWith(
@@ -307,6 +315,10 @@ describe('Anchorer: records, batches and proofs', () => {
         ['payload', { tenant: 't1', thingId: 'x', kind: 'event' }],
         ['stream', { tenant: 't1', thingId: 'x', kind: 'event', payload: 'x', stream: '../x' }],
         ['contentType', { tenant: 't1', thingId: 'x', kind: 'event', payload: 'x', contentType: '' }],
+        ['contentType', { tenant: 't1', thingId: 'x', kind: 'event', payload: 'x', contentType: 'text/\ud800plain' }],
+        ['idempotencyKey', { tenant: 't1', thingId: 'x', kind: 'event', payload: 'x', idempotencyKey: '' }],
+        ['idempotencyKey', { tenant: 't1', thingId: 'x', kind: 'event', payload: 'x', idempotencyKey: 'k'.repeat(513) }],
+        ['idempotencyKey', { tenant: 't1', thingId: 'x', kind: 'event', payload: 'x', idempotencyKey: 42 }],
       ];
       for (const [field, input] of bad) {
         const error = await rejectsWith(anchorer.append(input as never), ValidationError);
@@ -317,5 +329,71 @@ describe('Anchorer: records, batches and proofs', () => {
     }
     await rejectsWith(Anchorer.open({ dataDir: newDir(), batch: { maxLeaves: 0 } }), ValidationError);
     await rejectsWith(Anchorer.open({ dataDir: newDir(), mode: 'each' as never }), ValidationError);
+    const ledger = await DevLedger.open({ directory: join(newDir(), 'ledger') });
+    try {
+      const both = await rejectsWith(Anchorer.open({ dataDir: newDir(), ledger, fabric: {} as never }), ValidationError);
+      assert.equal(both.field, 'fabric');
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+describe('Anchorer: idempotency keys', () => {
+  const input = (key: string, payload: unknown = { key }) => ({
+    tenant: 't1',
+    thingId: 'org.acme:x',
+    kind: 'event' as const,
+    payload,
+    idempotencyKey: key,
+  });
+
+  it("records a key once: a second append gets the first record's receipt, marked duplicate, and stores nothing", async () => {
+    const anchorer = await open();
+    try {
+      const first = await anchorer.append(input('topic/0/7'));
+      assert.equal(first.duplicate, false);
+      const again = await anchorer.append(input('topic/0/7', 'different bytes: the key decides'));
+      assert.equal(again.duplicate, true);
+      assert.equal(again.seq, first.seq);
+      assert.deepEqual(again.envelope, first.envelope);
+      assert.equal(again.leafHash, first.leafHash);
+      const other = await anchorer.append(input('topic/0/8'));
+      assert.equal(other.seq, first.seq + 1);
+      // Keys belong to a stream: the same key in another stream is another record.
+      const elsewhere = await anchorer.append({ ...input('topic/0/7'), stream: 'other' });
+      assert.equal(elsewhere.duplicate, false);
+      assert.equal(elsewhere.seq, 1);
+      assert.equal(anchorer.status().streams.find((entry) => entry.stream === 't1/default')?.lastSeq, 2);
+      const proof = await again.proof();
+      assert.equal(proof.envelope.seq, first.seq);
+    } finally {
+      await anchorer.close();
+    }
+  });
+
+  it('concurrent appends with one key make one record; the key is kept across a restart', async () => {
+    const dataDir = newDir();
+    const first = await Anchorer.open({ dataDir, batch: { maxWaitMs: 20 } });
+    let seq: number;
+    try {
+      const receipts = await Promise.all(Array.from({ length: 8 }, () => first.append(input('msg-1'))));
+      assert.equal(new Set(receipts.map((receipt) => receipt.seq)).size, 1);
+      assert.deepEqual(receipts.map((receipt) => receipt.duplicate).sort(), [false, true, true, true, true, true, true, true]);
+      seq = receipts[0]!.seq;
+      assert.equal(first.status().streams[0]?.lastSeq, 1);
+    } finally {
+      await first.close();
+    }
+    const second = await Anchorer.open({ dataDir, batch: { maxWaitMs: 20 } });
+    try {
+      const again = await second.append(input('msg-1'));
+      assert.equal(again.duplicate, true);
+      assert.equal(again.seq, seq);
+      assert.equal((await second.append(input('msg-2'))).seq, 2);
+      assert.equal((await again.proof()).envelope.seq, seq);
+    } finally {
+      await second.close();
+    }
   });
 });

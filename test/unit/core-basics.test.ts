@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import {
@@ -10,8 +11,10 @@ import {
   idRules,
   jsonLineLogger,
   AbortError,
+  TimeoutError,
 } from '../../src/core/index.js';
 import { raceAbort } from '../../src/core/abort.js';
+import { beginCall } from '../../src/core/call.js';
 import {
   jsonPointerPath,
   pathSegment,
@@ -330,6 +333,49 @@ describe('raceAbort', () => {
   });
 });
 
+describe('beginCall', () => {
+  it('ends on the caller’s signal, on a further signal (endedBy) or at its deadline, each with its own error', async () => {
+    const caller = new AbortController();
+    const byCaller = beginCall('read x', { signal: caller.signal });
+    const pending = byCaller.run(() => new Promise(() => undefined));
+    caller.abort(new Error('user gave up'));
+    await assert.rejects(pending, (error: unknown) => error instanceof AbortError);
+    byCaller.done();
+
+    const closing = new AbortController();
+    const closed = new Error('closed');
+    const byClose = beginCall('read y', {}, { alsoOn: closing.signal, endedBy: () => closed });
+    const waiting = byClose.run(() => new Promise(() => undefined));
+    closing.abort();
+    await assert.rejects(waiting, (error: unknown) => error === closed);
+    byClose.done();
+
+    const late = beginCall('read z', { timeoutMs: 20 });
+    await assert.rejects(
+      late.run(() => new Promise(() => undefined)),
+      (error: unknown) => error instanceof TimeoutError && /read z/.test(error.message),
+    );
+    late.done();
+
+    const already = beginCall('read w', { signal: AbortSignal.abort() });
+    assert.equal(already.signal.aborted, true);
+    assert.throws(() => already.throwIfEnded(), AbortError);
+    already.done();
+  });
+
+  it('leaves no listener on long-lived signals once done(): thousands of calls on one client', async () => {
+    const client = new AbortController();
+    const caller = new AbortController();
+    for (let i = 0; i < 5_000; i += 1) {
+      const call = beginCall('put', { signal: caller.signal, timeoutMs: 60_000 }, { alsoOn: client.signal });
+      assert.equal(await call.run(async () => i), i);
+      call.done();
+    }
+    assert.equal(getEventListeners(client.signal, 'abort').length, 0);
+    assert.equal(getEventListeners(caller.signal, 'abort').length, 0);
+  });
+});
+
 describe('configFromEnv', () => {
   const c2eEnv = {
     REGISTRY_BASE_URL: 'http://10.0.0.5:28080',
@@ -406,6 +452,68 @@ describe('configFromEnv', () => {
     assert.equal(config.ditto?.baseUrl, 'http://other');
     assert.equal(config.ditto?.password, 'pw2');
     assert.equal(config.ditto?.devopsPassword, 'devops-secret');
+  });
+
+  it('reads where records are anchored and payloads stored: a Fabric peer and identity, a Kubo node, the data folder', () => {
+    const fabricEnv = {
+      TWINLEDGER_FABRIC_PEER: 'peer0.org1.example.com:7051',
+      TWINLEDGER_FABRIC_TLS_CA_FILE: '/crypto/peer0/tls/ca.crt',
+      TWINLEDGER_FABRIC_MSP_ID: 'Org1MSP',
+      TWINLEDGER_FABRIC_CERT_FILE: '/crypto/user1/signcerts/cert.pem',
+      TWINLEDGER_FABRIC_KEY_FILE: '/crypto/user1/keystore/priv_sk',
+    };
+    const config = configFromEnv({ ...fabricEnv, TWINLEDGER_KUBO_URL: '127.0.0.1:5001', TWINLEDGER_DATA_DIR: '/var/lib/tl' });
+    assert.deepEqual(config.fabric, {
+      peerEndpoint: 'peer0.org1.example.com:7051',
+      tlsRootCertFile: '/crypto/peer0/tls/ca.crt',
+      mspId: 'Org1MSP',
+      certificateFile: '/crypto/user1/signcerts/cert.pem',
+      privateKeyFile: '/crypto/user1/keystore/priv_sk',
+      channel: 'mychannel',
+      chaincode: 'twinledger',
+    });
+    assert.deepEqual(config.kubo, { url: 'http://127.0.0.1:5001' });
+    assert.equal(config.dataDir, '/var/lib/tl');
+    const full = configFromEnv({
+      ...fabricEnv,
+      TWINLEDGER_FABRIC_HOST_ALIAS: 'peer0.org1.example.com',
+      TWINLEDGER_FABRIC_CHANNEL: 'twins',
+      TWINLEDGER_FABRIC_CHAINCODE: 'tl',
+      TWINLEDGER_FABRIC_TLS_CLIENT_CERT_FILE: '/c.pem',
+      TWINLEDGER_FABRIC_TLS_CLIENT_KEY_FILE: '/k.pem',
+      TWINLEDGER_KUBO_URL: 'https://ipfs.example.com:5001',
+      TWINLEDGER_KUBO_TOKEN: 'kubo-secret-token',
+    });
+    assert.equal(full.fabric?.hostAlias, 'peer0.org1.example.com');
+    assert.equal(full.fabric?.channel, 'twins');
+    assert.equal(full.fabric?.chaincode, 'tl');
+    assert.equal(full.fabric?.tlsClientKeyFile, '/k.pem');
+    assert.deepEqual(full.kubo?.credentials, { type: 'bearer', token: 'kubo-secret-token' });
+    assert.deepEqual(
+      configFromEnv({ TWINLEDGER_KUBO_URL: 'http://k:5001', TWINLEDGER_KUBO_USERNAME: 'u', TWINLEDGER_KUBO_PASSWORD: 'p' }).kubo
+        ?.credentials,
+      { type: 'basic', username: 'u', password: 'p' },
+    );
+    const refused: Array<[Record<string, string>, string]> = [
+      [{ ...fabricEnv, TWINLEDGER_FABRIC_MSP_ID: '' }, 'TWINLEDGER_FABRIC_MSP_ID'],
+      [{ ...fabricEnv, TWINLEDGER_FABRIC_TLS_CA_FILE: '' }, 'TWINLEDGER_FABRIC_TLS_CA_FILE'],
+      [{ ...fabricEnv, TWINLEDGER_FABRIC_PEER: 'grpcs://peer0:7051' }, 'TWINLEDGER_FABRIC_PEER'],
+      [{ ...fabricEnv, TWINLEDGER_FABRIC_TLS_CLIENT_CERT_FILE: '/c.pem' }, 'TWINLEDGER_FABRIC_TLS_CLIENT_KEY_FILE'],
+      [{ TWINLEDGER_KUBO_TOKEN: 't' }, 'TWINLEDGER_KUBO_URL'],
+      [{ TWINLEDGER_KUBO_URL: 'http://k:5001', TWINLEDGER_KUBO_USERNAME: 'u' }, 'TWINLEDGER_KUBO_PASSWORD'],
+      [
+        { TWINLEDGER_KUBO_URL: 'http://k:5001', TWINLEDGER_KUBO_TOKEN: 't', TWINLEDGER_KUBO_PASSWORD: 'p', TWINLEDGER_KUBO_USERNAME: 'u' },
+        'TWINLEDGER_KUBO_TOKEN',
+      ],
+      [{ TWINLEDGER_KUBO_URL: 'http://user:pw-in-url@k:5001' }, 'TWINLEDGER_KUBO_URL'],
+    ];
+    for (const [env, field] of refused) {
+      assert.throws(
+        () => configFromEnv(env),
+        (error: unknown) => error instanceof ValidationError && error.field === field && !error.message.includes('pw-in-url'),
+        field,
+      );
+    }
   });
 
   it('documents every variable it reads', () => {

@@ -89,7 +89,13 @@ describe('DevLedger storage', () => {
     const second = await DevLedger.open({ directory });
     assert.deepEqual(second.verification, before, 'the same chain, transactions and rows after the restart');
     assert.deepEqual(await second.getHashHistory(key), history);
-    assert.deepEqual(await second.getBatch('Org1MSP/kept', 'b1'), head);
+    const { block, ...stored } = head;
+    assert.deepEqual(await second.getBatch('Org1MSP/kept', 'b1'), stored);
+    const holding = await second.getBlock(BigInt(block ?? -1));
+    assert.ok(
+      holding?.transactions.some((tx) => tx.transactionId === head.txId),
+      `block ${block}, as anchorBatch reported it, holds the transaction`,
+    );
     assert.equal((await second.getCredentials(TENANT, deviceId))?.password, password);
     assert.equal((await second.getBlock(5n))?.hash, before.lastBlockHash);
     assert.equal((await second.updateHash({ key, sha256: hex('v2') })).version, 2, 'and it goes on from there');

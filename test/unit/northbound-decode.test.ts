@@ -121,6 +121,7 @@ describe('downstreamMessage', () => {
     payload: Buffer.from('{"temp":21.5}'),
     creationTime: created,
     properties: { device_id: 'org.acme:lamp-1', qos: 1, orig_adapter: 'hono-mqtt', orig_address: 'telemetry', x: 'y' },
+    sourceId: 'hono.telemetry.t1/0/42',
   };
 
   it('decodes every field', () => {
@@ -133,6 +134,7 @@ describe('downstreamMessage', () => {
     assert.deepEqual(m.json(), { temp: 21.5 });
     assert.equal(m.creationTime?.toISOString(), created.toISOString());
     assert.equal(m.qos, 1);
+    assert.equal(m.sourceId, 'hono.telemetry.t1/0/42');
     assert.equal(m.origAdapter, 'hono-mqtt');
     assert.equal(m.origAddress, 'telemetry');
     assert.equal(m.ttd, undefined);

@@ -495,7 +495,7 @@ describe("EmbeddedStore with layout: 'lmdb'", () => {
       }
     }
     const concurrent = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((n) => lmdb.put(bytes(n * 1_000, `concurrent-${n}`))));
-    await lmdb.flush(); // nothing to do
+    await lmdb.flush(); // durable: every put was on disk already
     await lmdb.close();
     assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'twinledger-offchain.json'), 'utf8')), {
       format: 'twinledger-offchain',
@@ -510,6 +510,27 @@ describe("EmbeddedStore with layout: 'lmdb'", () => {
     for (const [index, put] of concurrent.entries())
       assert.deepEqual(await reopened.get(put.cid), bytes((index + 1) * 1_000, `concurrent-${index + 1}`));
     assert.deepEqual(await reopened.pins(), [...new Set([...cids, ...concurrent.map((put) => put.cid)])].sort());
+  });
+
+  it('durable: false leaves the syncing to flush(); one-block payloads skip the importer with the same CIDs', async () => {
+    const dataDir = newDir();
+    const lmdb = new EmbeddedStore({ dataDir, layout: 'lmdb', durable: false });
+    const files = store({ durable: false });
+    const small = Array.from({ length: 64 }, (_, n) => bytes(1 + n * 97, `small-${n}`));
+    // CIDv1 with raw leaves: each payload is one raw block, stored with its pin in one transaction.
+    const puts = await Promise.all(small.map((data) => lmdb.put(data, { cid: { version: 1 } })));
+    for (const [index, put] of puts.entries()) {
+      assert.equal(put.cid, await computeCid(small[index]!, { version: 1 }));
+      assert.equal(put.cid, (await files.put(small[index]!, { cid: { version: 1 } })).cid);
+      assert.equal(put.size, small[index]!.byteLength);
+    }
+    const unpinned = await lmdb.put(bytes(10, 'unpinned'), { cid: { version: 1 }, pin: false });
+    await lmdb.flush();
+    await lmdb.close();
+    const reopened = store({ dataDir });
+    for (const [index, put] of puts.entries()) assert.deepEqual(await reopened.get(put.cid), small[index]);
+    assert.deepEqual(await reopened.pins(), puts.map((put) => put.cid).sort());
+    assert.equal((await reopened.stat(unpinned.cid)).pinned, false);
   });
 
   for (const version of [0, 1] as const) {

@@ -12,6 +12,7 @@ export {
   GENESIS_ROOT,
   LEDGER_EVENTS,
   type AnchoredRecord,
+  type Committed,
   type BatchAnchor,
   type BatchAnchored,
   type BatchRecord,

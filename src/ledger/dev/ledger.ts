@@ -8,6 +8,7 @@ import type { FabricDeadlines } from '../gateway-calls.js';
 import { abortReason } from '../gateway-errors.js';
 import type {
   AnchoredRecord,
+  Committed,
   BatchAnchor,
   BatchRecord,
   CredentialCommitment,
@@ -316,7 +317,7 @@ export class DevLedger implements DevLedgerView {
   getHashHistory(key: string, options?: CallOptions): Promise<HashHistoryEntry[]> {
     return this.client.getHashHistory(key, options);
   }
-  anchorBatch(input: BatchAnchor, options?: CallOptions): Promise<BatchRecord> {
+  anchorBatch(input: BatchAnchor, options?: CallOptions): Promise<BatchRecord & Committed> {
     return this.client.anchorBatch(input, options);
   }
   getBatch(stream: string, batchId: string, options?: CallOptions): Promise<BatchRecord | undefined> {
@@ -325,7 +326,7 @@ export class DevLedger implements DevLedgerView {
   getHead(stream: string, options?: CallOptions): Promise<StreamHead> {
     return this.client.getHead(stream, options);
   }
-  anchorRecord(input: RecordAnchor, options?: CallOptions): Promise<AnchoredRecord> {
+  anchorRecord(input: RecordAnchor, options?: CallOptions): Promise<AnchoredRecord & Committed> {
     return this.client.anchorRecord(input, options);
   }
   getRecord(key: string, options?: CallOptions): Promise<AnchoredRecord | undefined> {
