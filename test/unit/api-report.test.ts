@@ -61,6 +61,7 @@ describe('the public API', () => {
       'twinledger/offchain',
       'twinledger/protocol',
       'twinledger/registry',
+      'twinledger/sandbox',
     ]);
     for (const entry of entries) assert.ok(existsSync(join(root, entry.source)), `${entry.specifier}: ${entry.source} is missing`);
     for (const module of WITH_ENTRY_POINT.filter((name) => existsSync(join(root, 'src', name)))) {

@@ -39,6 +39,8 @@ const DIRECT_PACKAGES: Record<string, string[]> = {
   'twinledger/northbound': ['kafkajs', 'rhea'],
   'twinledger/protocol': [],
   'twinledger/registry': ['axios', 'bcryptjs'],
+  // LMDB only with a data directory (loaded by Sandbox.start()).
+  'twinledger/sandbox': ['bcryptjs'],
 };
 
 /** The chaincode runtime: only DevLedger (`twinledger/ledger/dev`) loads it, and only when a ledger is opened. */
@@ -78,6 +80,7 @@ const NEVER_LOADED: Record<string, string[]> = {
     ...IPFS_RUNTIME,
   ],
   'twinledger/anchor': ['kafkajs', 'rhea', 'mqtt', 'lmdb', ...CHAINCODE_RUNTIME, ...IPFS_RUNTIME],
+  'twinledger/sandbox': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', 'kafkajs', 'lmdb', ...CHAINCODE_RUNTIME, ...IPFS_RUNTIME],
   'twinledger/c2e': ['@grpc/grpc-js', '@hyperledger/fabric-gateway', ...CHAINCODE_RUNTIME],
 };
 

@@ -157,6 +157,8 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   StreamHaltedError: ['t1/default', 'CONFLICT: batch taken'],
   PayloadCidMismatchError: ['t1/default #3', 'bafkqaaa', 'bafkqaab'],
   OutboxStateError: ['record t1/default #3 is missing'],
+  SandboxStartError: ['device registry', 'listen EADDRINUSE 127.0.0.1:28080', 'Choose another port.'],
+  SandboxRefusalError: [404, { error: 'tenant t1 not found' }],
 };
 
 type ErrorClass = new (...args: unknown[]) => TwinLedgerError;

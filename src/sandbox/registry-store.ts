@@ -1,0 +1,235 @@
+/**
+ * The device registry's data: tenants, devices and their credentials, each with a version (its ETag), in the
+ * sandbox's state. Every operation answers as Hono's management API does (the status codes and `{ "error" }` bodies
+ * of the spec); the HTTP layer (registry-server.ts) only routes. Also what the protocol adapters ask of a registry:
+ * the device behind an auth-id and password.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { compare } from 'bcryptjs';
+import {
+  type JsonObject,
+  type StoredCredential,
+  checkCredentials,
+  checkDevice,
+  checkTenant,
+  patchCredentials,
+  publicCredentials,
+  registryError,
+} from './registry-model.js';
+import { type SearchQuery, search } from './registry-search.js';
+import type { Collection, SandboxState } from './state.js';
+
+interface Versioned<T> {
+  value: T;
+  version: string;
+}
+
+interface StoredDevice {
+  device: JsonObject;
+  created: string;
+  updated?: string;
+}
+
+const key = (tenantId: string, deviceId: string) => `${tenantId}\n${deviceId}`;
+const newVersion = (): string => randomUUID();
+
+/** Compares `If-Match` with the current version: absent or `*` always matches; quotes are optional. */
+function checkVersion(ifMatch: string | undefined, version: string): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const wanted = ifMatch.split(',').map((tag) =>
+    tag
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1'),
+  );
+  if (!wanted.includes(version)) throw registryError(412, 'resource version mismatch');
+}
+
+export class RegistryStore {
+  private readonly tenants: Collection<Versioned<JsonObject>>;
+  private readonly devices: Collection<Versioned<StoredDevice>>;
+  private readonly credentials: Collection<Versioned<StoredCredential[]>>;
+
+  constructor(state: SandboxState) {
+    this.tenants = state.collection('registry-tenants');
+    this.devices = state.collection('registry-devices');
+    this.credentials = state.collection('registry-credentials');
+  }
+
+  // ---- tenants -----------------------------------------------------------------------------------
+
+  async createTenant(tenantId: string | undefined, body: unknown): Promise<{ id: string; version: string }> {
+    const tenant = checkTenant(body);
+    const id = tenantId ?? randomUUID();
+    if (this.tenants.has(id)) throw registryError(409, 'tenant with given identifier already exists');
+    const version = newVersion();
+    await this.tenants.put(id, { value: tenant, version });
+    return { id, version };
+  }
+
+  getTenant(tenantId: string): Versioned<JsonObject> {
+    const found = this.tenants.get(tenantId);
+    if (found === undefined) throw registryError(404, `tenant ${tenantId} not found`);
+    return found;
+  }
+
+  /** The tenant, if it exists and is enabled (what an adapter asks before it lets a device in). */
+  enabledTenant(tenantId: string): JsonObject | undefined {
+    const tenant = this.tenants.get(tenantId)?.value;
+    return tenant !== undefined && tenant.enabled !== false ? tenant : undefined;
+  }
+
+  async updateTenant(tenantId: string, body: unknown, ifMatch: string | undefined): Promise<string> {
+    const current = this.getTenant(tenantId);
+    checkVersion(ifMatch, current.version);
+    const version = newVersion();
+    await this.tenants.put(tenantId, { value: checkTenant(body), version });
+    return version;
+  }
+
+  async deleteTenant(tenantId: string, ifMatch: string | undefined): Promise<void> {
+    checkVersion(ifMatch, this.getTenant(tenantId).version);
+    await this.deleteDevicesOf(tenantId);
+    await this.tenants.delete(tenantId);
+  }
+
+  searchTenants(query: SearchQuery): { total: number; result: JsonObject[] } {
+    return search(
+      [...this.tenants.entriesWith()].map(([id, { value }]) => ({ id, ...value })),
+      query,
+    );
+  }
+
+  // ---- devices -----------------------------------------------------------------------------------
+
+  async createDevice(tenantId: string, deviceId: string | undefined, body: unknown): Promise<{ id: string; version: string }> {
+    if (!this.tenants.has(tenantId)) throw registryError(404, `tenant ${tenantId} not found`);
+    const device = checkDevice(body);
+    const id = deviceId ?? randomUUID();
+    if (this.devices.has(key(tenantId, id))) throw registryError(409, 'device with given identifier already exists');
+    const version = newVersion();
+    await this.devices.put(key(tenantId, id), { value: { device, created: new Date().toISOString() }, version });
+    // Hono creates an empty set of credentials with the device.
+    await this.credentials.put(key(tenantId, id), { value: [], version: newVersion() });
+    return { id, version };
+  }
+
+  getDevice(tenantId: string, deviceId: string): { device: JsonObject; version: string } {
+    const found = this.devices.get(key(tenantId, deviceId));
+    if (found === undefined || !this.tenants.has(tenantId)) throw registryError(404, `device ${deviceId} of tenant ${tenantId} not found`);
+    const { device, created, updated } = found.value;
+    return { device: { ...device, status: { created, ...(updated ? { updated } : {}) } }, version: found.version };
+  }
+
+  async updateDevice(tenantId: string, deviceId: string, body: unknown, ifMatch: string | undefined): Promise<string> {
+    const found = this.devices.get(key(tenantId, deviceId));
+    if (found === undefined) throw registryError(404, `device ${deviceId} of tenant ${tenantId} not found`);
+    checkVersion(ifMatch, found.version);
+    const version = newVersion();
+    await this.devices.put(key(tenantId, deviceId), {
+      value: { device: checkDevice(body), created: found.value.created, updated: new Date().toISOString() },
+      version,
+    });
+    return version;
+  }
+
+  async deleteDevice(tenantId: string, deviceId: string, ifMatch: string | undefined): Promise<void> {
+    const found = this.devices.get(key(tenantId, deviceId));
+    if (found === undefined) throw registryError(404, `device ${deviceId} of tenant ${tenantId} not found`);
+    checkVersion(ifMatch, found.version);
+    await this.devices.delete(key(tenantId, deviceId));
+    await this.credentials.delete(key(tenantId, deviceId));
+  }
+
+  async deleteDevicesOf(tenantId: string): Promise<void> {
+    for (const [entry] of [...this.devices.entriesWith(`${tenantId}\n`)]) {
+      await this.devices.delete(entry);
+      await this.credentials.delete(entry);
+    }
+  }
+
+  searchDevices(tenantId: string, query: SearchQuery, isGateway: boolean | undefined): { total: number; result: JsonObject[] } {
+    const devices: Array<JsonObject & { id: string }> = [...this.devices.entriesWith(`${tenantId}\n`)].map(([entry, { value }]) => ({
+      ...value.device,
+      id: entry.slice(tenantId.length + 1),
+      status: { created: value.created, ...(value.updated ? { updated: value.updated } : {}) },
+    }));
+    // A gateway: a device that others name in `via`, or that belongs to a gateway group.
+    const gateways = new Set(devices.flatMap((device) => (Array.isArray(device.via) ? (device.via as string[]) : [])));
+    const chosen =
+      isGateway === undefined
+        ? devices
+        : devices.filter((device) => (gateways.has(device.id) || Array.isArray(device.memberOf)) === isGateway);
+    return search(chosen, isGateway === undefined ? query : { ...query, filters: [] });
+  }
+
+  // ---- credentials -------------------------------------------------------------------------------
+
+  getCredentials(tenantId: string, deviceId: string): { credentials: JsonObject[]; version: string } {
+    this.getDevice(tenantId, deviceId);
+    const found = this.credentials.get(key(tenantId, deviceId)) ?? { value: [], version: newVersion() };
+    return { credentials: publicCredentials(found.value), version: found.version };
+  }
+
+  async setCredentials(tenantId: string, deviceId: string, body: unknown, ifMatch: string | undefined): Promise<string> {
+    this.getDevice(tenantId, deviceId);
+    const current = this.credentials.get(key(tenantId, deviceId)) ?? { value: [], version: newVersion() };
+    checkVersion(ifMatch, current.version);
+    const updated = patchCredentials(current.value, checkCredentials(body));
+    for (const credential of updated) {
+      const owner = this.deviceOfAuthId(tenantId, credential.type, credential['auth-id']);
+      if (owner !== undefined && owner !== deviceId) {
+        throw registryError(409, `the ${credential.type} credentials of auth-id ${credential['auth-id']} belong to another device`);
+      }
+    }
+    const version = newVersion();
+    await this.credentials.put(key(tenantId, deviceId), { value: updated, version });
+    return version;
+  }
+
+  private deviceOfAuthId(tenantId: string, type: string, authId: string): string | undefined {
+    for (const [entry, { value }] of this.credentials.entriesWith(`${tenantId}\n`)) {
+      if (value.some((credential) => credential.type === type && credential['auth-id'] === authId)) return entry.slice(tenantId.length + 1);
+    }
+    return undefined;
+  }
+
+  /**
+   * The device that `authId@tenantId` with this password logs in as, or undefined: the tenant and the device enabled,
+   * a hashed-password credential enabled, and an enabled secret, valid now, whose hash matches.
+   */
+  async authenticate(tenantId: string, authId: string, password: string): Promise<{ deviceId: string; device: JsonObject } | undefined> {
+    if (this.enabledTenant(tenantId) === undefined) return undefined;
+    const deviceId = this.deviceOfAuthId(tenantId, 'hashed-password', authId);
+    if (deviceId === undefined) return undefined;
+    const device = this.devices.get(key(tenantId, deviceId))?.value.device;
+    if (device === undefined || device.enabled === false) return undefined;
+    const credential = this.credentials
+      .get(key(tenantId, deviceId))
+      ?.value.find((entry) => entry.type === 'hashed-password' && entry['auth-id'] === authId);
+    if (credential === undefined || credential.enabled === false) return undefined;
+    const now = Date.now();
+    for (const secret of credential.secrets) {
+      if (secret.enabled === false) continue;
+      if (typeof secret['not-before'] === 'string' && Date.parse(secret['not-before']) > now) continue;
+      if (typeof secret['not-after'] === 'string' && Date.parse(secret['not-after']) < now) continue;
+      if (await passwordMatches(secret, password)) return { deviceId, device };
+    }
+    return undefined;
+  }
+}
+
+async function passwordMatches(secret: JsonObject, password: string): Promise<boolean> {
+  const hash = secret['pwd-hash'];
+  if (typeof hash !== 'string') return false;
+  const hashFunction = secret['hash-function'];
+  if (hashFunction === 'bcrypt') return compare(password, hash);
+  if (hashFunction !== 'sha-256' && hashFunction !== 'sha-512') return false;
+  const salt = typeof secret.salt === 'string' ? Buffer.from(secret.salt, 'base64') : Buffer.alloc(0);
+  const computed = createHash(hashFunction === 'sha-256' ? 'sha256' : 'sha512')
+    .update(salt)
+    .update(Buffer.from(password, 'utf8'))
+    .digest();
+  const expected = Buffer.from(hash, 'base64');
+  return expected.byteLength === computed.byteLength && timingSafeEqual(expected, computed);
+}
