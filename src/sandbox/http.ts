@@ -84,9 +84,15 @@ export function parseJsonBody(body: Buffer, malformed: (reason: string) => Error
   }
 }
 
+/** A string body goes as `text/plain` (Hono's adapters answer errors so); anything else as JSON. */
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  const plain = typeof body === 'string';
+  const text = plain ? body : JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': plain ? 'text/plain; charset=utf-8' : 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   response.end(text);
 }
 

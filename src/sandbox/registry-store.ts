@@ -121,6 +121,11 @@ export class RegistryStore {
     return { device: { ...device, status: { created, ...(updated ? { updated } : {}) } }, version: found.version };
   }
 
+  /** The device as registered, or undefined (the adapters' lookup). */
+  device(tenantId: string, deviceId: string): JsonObject | undefined {
+    return this.devices.get(key(tenantId, deviceId))?.value.device;
+  }
+
   async updateDevice(tenantId: string, deviceId: string, body: unknown, ifMatch: string | undefined): Promise<string> {
     const found = this.devices.get(key(tenantId, deviceId));
     if (found === undefined) throw registryError(404, `device ${deviceId} of tenant ${tenantId} not found`);

@@ -10,18 +10,27 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { integerOption } from '../core/options.js';
 import { SandboxStartError } from './errors.js';
 import type { RunningServer } from './http.js';
+import { startHttpAdapter } from './http-adapter.js';
+import { type NorthboundUser, type RunningMessaging, startMessaging } from './messaging.js';
 import { startRegistryServer } from './registry-server.js';
 import { RegistryStore } from './registry-store.js';
 import { SandboxState } from './state.js';
 
+/** Each service's port; 0 (the default of each) picks a free one. */
 export interface SandboxPorts {
-  /** Hono device registry (`/v1`). Default 0: a free port. */
+  /** Hono device registry (`/v1`). */
   registry?: number;
+  /** Hono HTTP adapter. */
+  httpAdapter?: number;
+  /** The AMQP 1.0 messaging network (northbound). */
+  amqp?: number;
 }
 
 export interface SandboxLimits {
   /** Largest request body the device registry accepts (413 beyond). Default 65,536 bytes. */
   registryMaxBodyBytes?: number;
+  /** Largest payload the protocol adapters accept (HTTP 413 beyond). Default 2,048 bytes, as Hono's. */
+  maxPayloadBytes?: number;
 }
 
 export interface SandboxOptions {
@@ -31,9 +40,17 @@ export interface SandboxOptions {
   host?: string;
   ports?: SandboxPorts;
   limits?: SandboxLimits;
+  /**
+   * Who may log in to the AMQP messaging network (SASL PLAIN). Default `[{ username: 'consumer@HONO', password:
+   * 'verysecret' }]`, the consumer of Hono's example deployment.
+   */
+  northboundUsers?: NorthboundUser[];
   /** Each service logs through it (requests that fail, start and stop). Default silent. */
   logger?: Logger;
 }
+
+/** The AMQP network's user when none are given: the consumer of Hono's example deployment. */
+export const DEFAULT_NORTHBOUND_USER: Readonly<NorthboundUser> = Object.freeze({ username: 'consumer@HONO', password: 'verysecret' });
 
 /** What the sandbox's device registry answers in-process: the check its protocol adapters make at a device's login. */
 export interface SandboxRegistryAccess {
@@ -49,15 +66,22 @@ export type SandboxEnv = Readonly<Record<string, string>>;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+interface Services {
+  registry: RunningServer;
+  messaging: RunningMessaging;
+  httpAdapter: RunningServer;
+}
+
 export class Sandbox {
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly host: string,
-    private readonly services: { registry: RunningServer },
+    private readonly services: Services,
     private readonly state: SandboxState,
     private readonly registryStore: RegistryStore,
     private readonly logger: Logger,
+    private readonly closingSignal: AbortController,
   ) {}
 
   /** Starts every service; resolves once all listen. Fails with `SandboxStartError` (nothing left running). */
@@ -71,13 +95,24 @@ export class Sandbox {
         'The sandbox has no authentication worth the name: keep it off the network.',
       );
     }
-    const registryPort = integerOption('ports.registry', options.ports?.registry, { min: 0, max: 65_535 }, 0);
+    const port = (name: keyof SandboxPorts) => integerOption(`ports.${name}`, options.ports?.[name], { min: 0, max: 65_535 }, 0);
+    const ports = { registry: port('registry'), httpAdapter: port('httpAdapter'), amqp: port('amqp') };
     const maxBodyBytes = integerOption(
       'limits.registryMaxBodyBytes',
       options.limits?.registryMaxBodyBytes,
       { min: 1024, max: 64 * 1024 * 1024 },
       65_536,
     );
+    const maxPayloadBytes = integerOption(
+      'limits.maxPayloadBytes',
+      options.limits?.maxPayloadBytes,
+      { min: 1, max: 64 * 1024 * 1024 },
+      2048,
+    );
+    const users = options.northboundUsers ?? [DEFAULT_NORTHBOUND_USER];
+    if (!Array.isArray(users) || users.some((user) => typeof user?.username !== 'string' || typeof user.password !== 'string')) {
+      throw new ValidationError('northboundUsers', 'must be an array of { username, password }');
+    }
     const logger = options.logger ?? silentLogger;
     let state: SandboxState;
     try {
@@ -91,22 +126,42 @@ export class Sandbox {
       );
     }
     const registry = new RegistryStore(state);
-    let registryServer: RunningServer;
-    try {
-      registryServer = await startRegistryServer(registry, { host, port: registryPort, maxBodyBytes, logger });
-    } catch (error) {
-      await state.close();
-      throw new SandboxStartError(
-        'device registry',
-        (error as Error).message,
-        (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? `Port ${registryPort} is taken: choose another, or 0 for a free one.`
-          : 'Check the host and port.',
-        error,
-      );
-    }
-    logger.info('sandbox started', { host, registry: registryServer.port, persistent: state.persistent });
-    return new Sandbox(host, { registry: registryServer }, state, registry, logger);
+    const closing = new AbortController();
+    const started: Array<{ close(): Promise<void> }> = [];
+    const begin = async <T extends { close(): Promise<void> }>(service: string, portUsed: number, run: () => Promise<T>): Promise<T> => {
+      try {
+        const running = await run();
+        started.push(running);
+        return running;
+      } catch (error) {
+        closing.abort();
+        for (const running of started.reverse()) await running.close();
+        await state.close();
+        const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        throw new SandboxStartError(
+          service,
+          (error as Error).message,
+          taken ? `Port ${portUsed} is taken: choose another, or 0 for a free one.` : 'Check the host and port.',
+          error,
+        );
+      }
+    };
+    const registryServer = await begin('device registry', ports.registry, () =>
+      startRegistryServer(registry, { host, port: ports.registry, maxBodyBytes, logger }),
+    );
+    const messaging = await begin('AMQP messaging network', ports.amqp, () => startMessaging({ host, port: ports.amqp, users, logger }));
+    const httpAdapter = await begin('HTTP adapter', ports.httpAdapter, () =>
+      startHttpAdapter(registry, messaging, { host, port: ports.httpAdapter, maxPayloadBytes, logger }, closing.signal),
+    );
+    const services: Services = { registry: registryServer, messaging, httpAdapter };
+    logger.info('sandbox started', {
+      host,
+      registry: registryServer.port,
+      httpAdapter: httpAdapter.port,
+      amqp: messaging.port,
+      persistent: state.persistent,
+    });
+    return new Sandbox(host, services, state, registry, logger, closing);
   }
 
   /** The device registry, in-process. */
@@ -117,14 +172,25 @@ export class Sandbox {
   /** The variables Cloud2Edge's env script prints, pointing at this sandbox: pass them to `Cloud2Edge.fromEnv()`. */
   env(): SandboxEnv {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    const { registry, httpAdapter, messaging } = this.services;
     return {
-      REGISTRY_BASE_URL: `http://${host}:${this.services.registry.port}`,
+      REGISTRY_BASE_URL: `http://${host}:${registry.port}`,
+      HTTP_ADAPTER_BASE_URL: `http://${host}:${httpAdapter.port}`,
+      HTTP_ADAPTER_IP: this.host,
+      HTTP_ADAPTER_PORT_HTTP: String(httpAdapter.port),
+      AMQP_NETWORK_IP: this.host,
+      AMQP_NETWORK_PORT_AMQP: String(messaging.port),
+      // TwinLedger's own: the sandbox's messaging network is AMQP 1.0 (Cloud2Edge's AMQP profile).
+      TWINLEDGER_MESSAGING: 'amqp',
     };
   }
 
   /** Stops every service and closes the state. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.closingSignal.abort();
+      await this.services.httpAdapter.close();
+      await this.services.messaging.close();
       await this.services.registry.close();
       await this.state.close();
       this.logger.info('sandbox stopped');
