@@ -3,14 +3,18 @@
  * (`auth-id@tenant` and the password the registry holds), forwarded to the messaging network. Routes, headers and
  * status codes as Hono 2.6 documents them: `POST /telemetry|/event` for the device itself, `PUT
  * /telemetry|/event/{tenant}/{device}` for a device behind a gateway (the authenticated device must be in its
- * `via`), `QoS-Level`, `hono-ttd` (the request is held that long: commands come with a later part of the sandbox),
- * empty notifications, the payload limit (413), 400/401/403/404, and 503 when no consumer takes the message.
+ * `via`), `QoS-Level`, empty notifications, the payload limit (413), 400/401/403/404, and 503 when no consumer takes
+ * the message. Commands: a request with `hono-ttd` waits that long for a command for its device, answered with 200,
+ * `hono-command`, `hono-cmd-req-id` (request/response commands) and `hono-cmd-target-device` (behind a gateway);
+ * the device answers on `POST /command/res/{reqId}` or `PUT /command/res/{tenant}/{device}/{reqId}` with
+ * `hono-cmd-status`.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.js';
 import { refused } from './errors.js';
 import { type RunningServer, pathSegments, readBody, sendEmpty, startHttpServer } from './http.js';
-import type { RunningMessaging } from './messaging.js';
+import type { DeviceCommand, RunningMessaging } from './messaging.js';
 import type { RegistryStore } from './registry-store.js';
 
 export const EMPTY_NOTIFICATION = 'application/vnd.eclipse-hono-empty-notification';
@@ -62,34 +66,48 @@ function ttdOf(request: IncomingMessage): number | undefined {
   return Math.min(Number(text), 60);
 }
 
+/** A command a device received and has not answered yet, by its `hono-cmd-req-id`. */
+interface OpenRequest {
+  tenant: string;
+  deviceId: string;
+  correlationId: string;
+  replyTo: string;
+  expires: number;
+}
+
+/** How long a device may take to answer a command it received (Hono's adapters keep far less; the application times out itself). */
+const RESPONSE_WINDOW_MS = 10 * 60_000;
+
 export function startHttpAdapter(
   registry: RegistryStore,
   messaging: RunningMessaging,
   options: HttpAdapterOptions,
   closing: AbortSignal,
 ): Promise<RunningServer> {
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', 'http://adapter');
-    const segments = pathSegments(url.pathname, (reason) => fail(400, reason));
-    const kind = segments[0];
-    if (kind !== 'telemetry' && kind !== 'event') throw fail(404, `no resource at ${url.pathname}`);
-    if (segments.length !== 1 && segments.length !== 3) throw fail(404, `no resource at ${url.pathname}`);
-    const expected = segments.length === 1 ? 'POST' : 'PUT';
-    if (request.method !== expected) throw fail(405, `${request.method} is not allowed on ${url.pathname}`);
-    const device = await authenticate(request, registry);
-    let target = device;
-    if (segments.length === 3) {
-      const tenant = segments[1] === '' ? device.tenant : segments[1]!;
-      const deviceId = segments[2]!;
-      if (tenant !== device.tenant) throw fail(403, 'a device may not send for another tenant');
-      if (deviceId !== device.deviceId) {
-        const behind = registry.device(tenant, deviceId);
-        if (behind === undefined || behind.enabled === false) throw fail(404, `device ${deviceId} is unknown or disabled`);
-        const via = Array.isArray(behind.via) ? behind.via : [];
-        if (!via.includes(device.deviceId)) throw fail(403, `${device.deviceId} is not a gateway of ${deviceId}`);
-      }
-      target = { tenant, deviceId };
+  const openRequests = new Map<string, OpenRequest>();
+
+  /** The device this login may act for: itself, or a device that names it in `via`. */
+  const actingFor = (device: Authenticated, tenantSegment: string, deviceId: string): Authenticated => {
+    const tenant = tenantSegment === '' ? device.tenant : tenantSegment;
+    if (tenant !== device.tenant) throw fail(403, 'a device may not act for another tenant');
+    if (deviceId !== device.deviceId) {
+      const behind = registry.device(tenant, deviceId);
+      if (behind === undefined || behind.enabled === false) throw fail(404, `device ${deviceId} is unknown or disabled`);
+      const via = Array.isArray(behind.via) ? behind.via : [];
+      if (!via.includes(device.deviceId)) throw fail(403, `${device.deviceId} is not a gateway of ${deviceId}`);
     }
+    return { tenant, deviceId };
+  };
+
+  const downstream = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    kind: 'telemetry' | 'event',
+    segments: string[],
+    url: URL,
+  ) => {
+    const device = await authenticate(request, registry);
+    const target = segments.length === 3 ? actingFor(device, segments[1]!, segments[2]!) : device;
     const qos = qosOf(request, kind);
     const ttd = ttdOf(request);
     const contentType = request.headers['content-type'];
@@ -112,23 +130,93 @@ export function startHttpAdapter(
     });
     if (outcome === 'no-consumer') throw fail(503, 'no consumer for the message; try again later');
     if (outcome === 'rejected') throw fail(400, 'the consumer rejected the message');
-    if (ttd !== undefined && ttd > 0) await holdFor(ttd * 1000, closing, request);
+    const command = ttd !== undefined && ttd > 0 ? await commandWithin(ttd * 1000, target, request) : undefined;
+    if (command === undefined) {
+      sendEmpty(response, 202);
+      return;
+    }
+    const headers: Record<string, string> = { 'hono-command': command.name };
+    if (command.reply !== undefined) {
+      const reqId = randomUUID().replace(/-/g, '');
+      openRequests.set(reqId, {
+        tenant: command.tenant,
+        deviceId: command.deviceId,
+        ...command.reply,
+        expires: Date.now() + RESPONSE_WINDOW_MS,
+      });
+      headers['hono-cmd-req-id'] = reqId;
+    }
+    if (command.deviceId !== device.deviceId) headers['hono-cmd-target-device'] = command.deviceId;
+    if (command.contentType !== undefined) headers['content-type'] = command.contentType;
+    response.writeHead(200, { ...headers, 'content-length': command.payload.byteLength });
+    response.end(command.payload);
+  };
+
+  /** Waits up to `ms` for a command for `target`; undefined when none came (or the device left, or the sandbox closes). */
+  const commandWithin = (ms: number, target: Authenticated, request: IncomingMessage): Promise<DeviceCommand | undefined> =>
+    new Promise((resolve) => {
+      let settled = false;
+      const finish = (command: DeviceCommand | undefined) => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        stop();
+        closing.removeEventListener('abort', leave);
+        request.socket.off('close', leave);
+        resolve(command);
+        return true;
+      };
+      const leave = () => finish(undefined);
+      const stop = messaging.waitForCommands(target.tenant, target.deviceId, (command) => !request.socket.destroyed && finish(command));
+      const timer = setTimeout(leave, ms);
+      closing.addEventListener('abort', leave, { once: true });
+      request.socket.once('close', leave);
+    });
+
+  const commandResponse = async (request: IncomingMessage, response: ServerResponse, segments: string[], url: URL) => {
+    const device = await authenticate(request, registry);
+    const reqId = segments.at(-1)!;
+    const target = segments.length === 5 ? actingFor(device, segments[2]!, segments[3]!) : device;
+    const statusText = url.searchParams.get('hono-cmd-status');
+    if (statusText === null || !/^[1-5]\d\d$/.test(statusText)) throw fail(400, 'hono-cmd-status must be an HTTP status code');
+    for (const [id, open] of openRequests) if (open.expires < Date.now()) openRequests.delete(id);
+    const open = openRequests.get(reqId);
+    if (open === undefined || open.tenant !== target.tenant || open.deviceId !== target.deviceId) {
+      throw fail(400, 'no command with this request ID is waiting for a response from this device');
+    }
+    const payload = await readBody(request, options.maxPayloadBytes, () =>
+      fail(413, `the payload exceeds ${options.maxPayloadBytes} bytes`),
+    );
+    const contentType = request.headers['content-type'];
+    const delivered = messaging.respond({
+      tenant: open.tenant,
+      deviceId: open.deviceId,
+      status: Number(statusText),
+      contentType: contentType === undefined || contentType === '' ? undefined : contentType,
+      payload,
+      correlationId: open.correlationId,
+      replyTo: open.replyTo,
+    });
+    if (!delivered) throw fail(503, 'the application that sent the command no longer listens for its response');
+    openRequests.delete(reqId);
     sendEmpty(response, 202);
   };
-  return startHttpServer('HTTP adapter', handle, { ...options, internalError: (message) => message });
-}
 
-/** Keeps a request with `hono-ttd` open for the device's wait (no command comes yet), until the sandbox closes or the device gives up. */
-function holdFor(ms: number, closing: AbortSignal, request: IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      closing.removeEventListener('abort', done);
-      request.socket.off('close', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    closing.addEventListener('abort', done, { once: true });
-    request.socket.once('close', done);
-  });
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://adapter');
+    const segments = pathSegments(url.pathname, (reason) => fail(400, reason));
+    const kind = segments[0];
+    if (kind === 'command' && segments[1] === 'res' && (segments.length === 3 || segments.length === 5)) {
+      const expected = segments.length === 3 ? 'POST' : 'PUT';
+      if (request.method !== expected) throw fail(405, `${request.method} is not allowed on ${url.pathname}`);
+      await commandResponse(request, response, segments, url);
+      return;
+    }
+    if (kind !== 'telemetry' && kind !== 'event') throw fail(404, `no resource at ${url.pathname}`);
+    if (segments.length !== 1 && segments.length !== 3) throw fail(404, `no resource at ${url.pathname}`);
+    const expected = segments.length === 1 ? 'POST' : 'PUT';
+    if (request.method !== expected) throw fail(405, `${request.method} is not allowed on ${url.pathname}`);
+    await downstream(request, response, kind, segments, url);
+  };
+  return startHttpServer('HTTP adapter', handle, { ...options, internalError: (message) => message });
 }

@@ -4,6 +4,12 @@
  * consumers, round-robin over those with credit). Telemetry with QoS 0 goes pre-settled (at most once); telemetry
  * with QoS 1 and every event wait for the consumer's disposition (at least once). With no consumer holding credit the
  * adapter's answer is 503, as Hono's. Applications log in with SASL PLAIN (`consumer@HONO` / `verysecret` by default).
+ *
+ * Command & control: an application's sender on `command/{tenant}` gets credit; each command (`to` =
+ * `command/{tenant}/{device}`) goes to the adapter where that device waits for commands and is accepted, or is
+ * released when the device is not connected. Responses go to the application's receiver on the command's `reply-to`
+ * (`command_response/{tenant}/{replyId}`), with `correlation-id` and the application properties `status`,
+ * `device_id` and `tenant_id`.
  */
 import type { AddressInfo } from 'node:net';
 import rhea, { type Connection, type Container, type Delivery, type EventContext, type Message, type Sender } from 'rhea';
@@ -32,9 +38,38 @@ export interface DownstreamMessage {
 /** How a publish ended: taken by a consumer, refused by it, or nobody to take it (the adapter answers 503). */
 export type PublishOutcome = 'accepted' | 'rejected' | 'no-consumer';
 
+/** A command on its way to a device, as an adapter hands it over. */
+export interface DeviceCommand {
+  tenant: string;
+  deviceId: string;
+  name: string;
+  contentType: string | undefined;
+  payload: Buffer;
+  /** Set for request/response commands: where the device's response goes. */
+  reply?: { correlationId: string; replyTo: string };
+}
+
+/** A device's response to a command. */
+export interface DeviceCommandResponse {
+  tenant: string;
+  deviceId: string;
+  status: number;
+  contentType: string | undefined;
+  payload: Buffer;
+  correlationId: string;
+  replyTo: string;
+}
+
+/** Takes a command for a waiting device; false when it cannot (then the next waiter, or `released`). */
+export type CommandWaiter = (command: DeviceCommand) => boolean;
+
 export interface RunningMessaging {
   readonly port: number;
   publish(message: DownstreamMessage): Promise<PublishOutcome>;
+  /** Registers an adapter's device as ready for commands until the returned function is called. */
+  waitForCommands(tenant: string, deviceId: string, waiter: CommandWaiter): () => void;
+  /** Sends a device's response to the application that asked; false when no receiver is attached for it. */
+  respond(response: DeviceCommandResponse): boolean;
   close(): Promise<void>;
 }
 
@@ -45,12 +80,14 @@ export async function startMessaging(options: {
   logger: Logger;
 }): Promise<RunningMessaging> {
   const { logger } = options;
-  const container: Container = rhea.create_container({ id: 'twinledger-sandbox-amqp' });
+  const container: Container = rhea.create_container({ id: 'twinledger-sandbox-amqp', autoaccept: false });
   // SASL PLAIN only: an application that cannot log in is refused, as by Cloud2Edge's router.
   (container.sasl_server_mechanisms as { enable_plain(check: (username: string, password: string) => boolean): void }).enable_plain(
     (username, password) => options.users.some((user) => user.username === username && user.password === password),
   );
   const consumers = new Map<string, Sender[]>();
+  const waiters = new Map<string, CommandWaiter[]>();
+  const deviceKey = (tenant: string, deviceId: string) => `${tenant}\n${deviceId}`;
   const connections = new Set<Connection>();
   const pending = new Map<Delivery, (outcome: PublishOutcome) => void>();
   let turn = 0;
@@ -71,7 +108,7 @@ export async function startMessaging(options: {
   container.on('sender_open', (context: EventContext) => {
     const sender = context.sender!;
     const address = sender.source?.address;
-    if (typeof address !== 'string' || !/^(telemetry|event)\/[^/]+$/.test(address)) {
+    if (typeof address !== 'string' || !/^((telemetry|event)\/[^/]+|command_response\/[^/]+\/[^/]+)$/.test(address)) {
       sender.close({ condition: 'amqp:not-found', description: `no such address: ${String(address)}` });
       return;
     }
@@ -87,6 +124,42 @@ export async function startMessaging(options: {
         (consumers.get(address) ?? []).filter((entry) => entry !== sender),
       );
   });
+  container.on('receiver_open', (context: EventContext) => {
+    const receiver = context.receiver!;
+    const address = receiver.target?.address;
+    if (typeof address !== 'string' || !/^command\/[^/]+$/.test(address)) {
+      receiver.close({ condition: 'amqp:not-found', description: `no such address: ${String(address)}` });
+      return;
+    }
+    logger.debug('sandbox messaging: command sender attached', { address });
+  });
+  container.on('message', (context: EventContext) => {
+    const message = context.message!;
+    const delivery = context.delivery!;
+    const tenant = context.receiver?.target?.address?.slice('command/'.length) ?? '';
+    const to = typeof message.to === 'string' ? message.to : '';
+    const prefix = `command/${tenant}/`;
+    const name = typeof message.subject === 'string' ? message.subject : '';
+    if (!to.startsWith(prefix) || name === '') {
+      delivery.reject({ condition: 'amqp:invalid-field', description: 'a command needs to = command/{tenant}/{device} and a subject' });
+      return;
+    }
+    const deviceId = to.slice(prefix.length);
+    const correlation = message.correlation_id ?? message.message_id;
+    const replyTo = typeof message.reply_to === 'string' ? message.reply_to : undefined;
+    const command: DeviceCommand = {
+      tenant,
+      deviceId,
+      name,
+      contentType: typeof message.content_type === 'string' ? message.content_type : undefined,
+      payload: bodyBytes(message.body),
+      ...(replyTo !== undefined && correlation !== undefined ? { reply: { correlationId: String(correlation), replyTo } } : {}),
+    };
+    const ready = waiters.get(deviceKey(tenant, deviceId)) ?? [];
+    if (ready.some((waiter) => waiter(command))) delivery.accept();
+    else delivery.release({ delivery_failed: true });
+  });
+
   const settle = (outcome: PublishOutcome) => (context: EventContext) => {
     const resolve = context.delivery === undefined ? undefined : pending.get(context.delivery);
     if (resolve === undefined || context.delivery === undefined) return;
@@ -133,6 +206,26 @@ export async function startMessaging(options: {
       }
       return new Promise<PublishOutcome>((resolve) => pending.set(sender.send(amqp), resolve));
     },
+    waitForCommands(tenant, deviceId, waiter) {
+      const key = deviceKey(tenant, deviceId);
+      waiters.set(key, [...(waiters.get(key) ?? []), waiter]);
+      return () => {
+        const left = (waiters.get(key) ?? []).filter((entry) => entry !== waiter);
+        if (left.length === 0) waiters.delete(key);
+        else waiters.set(key, left);
+      };
+    },
+    respond(response) {
+      const sender = (consumers.get(response.replyTo) ?? []).find((candidate) => candidate.sendable());
+      if (sender === undefined) return false;
+      sender.send({
+        correlation_id: response.correlationId,
+        ...(response.contentType === undefined ? {} : { content_type: response.contentType }),
+        application_properties: { status: response.status, device_id: response.deviceId, tenant_id: response.tenant },
+        body: rhea.message.data_section(response.payload),
+      });
+      return true;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const resolvePending of pending.values()) resolvePending('no-consumer');
@@ -142,4 +235,14 @@ export async function startMessaging(options: {
         for (const connection of connections) connection.socket?.destroy?.();
       }),
   };
+}
+
+/** A message body as bytes: a Data section, a string, or nothing. */
+function bodyBytes(body: unknown): Buffer {
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  const section = body as { typecode?: number; content?: unknown };
+  if (section.typecode === 0x75 && Buffer.isBuffer(section.content)) return section.content;
+  if (Buffer.isBuffer(body)) return body;
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  return Buffer.from(JSON.stringify(body), 'utf8');
 }

@@ -139,10 +139,73 @@ describe('sandbox: HTTP adapter and AMQP messaging network', () => {
       (await send(`/telemetry/${TENANT}/${encodeURIComponent(`${TENANT}:unknown`)}`, { ...json, authorization: lamp }, '{}', 'PUT')).status,
       404,
     );
+    assert.equal(
+      (await send('/command/res/0123abcd?hono-cmd-status=200', { authorization: lamp }, Buffer.alloc(0))).status,
+      400,
+      'an unknown request ID',
+    );
+    assert.equal((await send('/command/res/0123abcd', { authorization: lamp }, Buffer.alloc(0))).status, 400, 'no hono-cmd-status');
+    assert.equal((await send('/command/res/0123abcd?hono-cmd-status=200', {}, Buffer.alloc(0))).status, 401);
     // Nobody consumes telemetry of this tenant now: the adapter cannot hand it over.
     const unconsumed = await send('/telemetry', { ...json, authorization: lamp }, '{}');
     assert.equal(unconsumed.status, 503);
     assert.match(await unconsumed.text(), /no consumer/);
+  });
+
+  it('command & control: a command reaches the device waiting with hono-ttd, its response reaches the application; a device not waiting is "not connected"', async () => {
+    // Empty notifications (the device's "ready for commands") are events: Ditto consumes them in Cloud2Edge, a consumer here.
+    const eventsDone = new AbortController();
+    const draining = (async () => {
+      for await (const _ of app.events(TENANT, { signal: eventsDone.signal })) void _;
+    })();
+    const device = c2e.device({
+      transport: 'http',
+      tenant: TENANT,
+      authId: 'lamp-1',
+      password: 'lamp-password',
+      commandPollSeconds: 5,
+    } as never);
+    await device.connect();
+    const seen: string[] = [];
+    const stopCommands = device.onCommand(async (command) => {
+      seen.push(`${command.name}:${command.text()}`);
+      if (!command.oneWay) await command.respond(200, { switched: command.json<{ on: boolean }>().on });
+    });
+    try {
+      let response;
+      for (let attempt = 0; attempt < 40 && response === undefined; attempt += 1) {
+        try {
+          response = await app.sendCommand(TENANT, LAMP, 'switch', { on: true }, { timeoutMs: 5_000 });
+        } catch (error) {
+          if (!(error instanceof Error) || error.name !== 'DeviceNotConnectedError') throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100)); // the device's poll is not open yet
+        }
+      }
+      assert.ok(response, 'the command was answered');
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.json(), { switched: true });
+      // Between two polls an HTTP device is not connected (as with Hono): the application tries again.
+      for (let attempt = 0; attempt < 40; attempt += 1) {
+        try {
+          await app.sendOneWayCommand(TENANT, LAMP, 'blink', { times: 2 }, { timeoutMs: 5_000 });
+          break;
+        } catch (error) {
+          if (!(error instanceof Error) || error.name !== 'DeviceNotConnectedError') throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(seen, ['switch:{"on":true}', 'blink:{"times":2}']);
+    } finally {
+      stopCommands();
+      await device.close();
+    }
+    await assert.rejects(
+      app.sendCommand(TENANT, `${TENANT}:lamp-nobody`, 'switch', { on: true }, { timeoutMs: 3_000 }),
+      (error: unknown) => error instanceof Error && error.name === 'DeviceNotConnectedError',
+    );
+    eventsDone.abort();
+    await draining;
   });
 
   it('an application with wrong credentials is refused by the messaging network', async () => {
