@@ -9,12 +9,12 @@
  * the device answers on `POST /command/res/{reqId}` or `PUT /command/res/{tenant}/{device}/{reqId}` with
  * `hono-cmd-status`.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.js';
+import type { CommandRequests } from './command-requests.js';
 import { refused } from './errors.js';
 import { type RunningServer, pathSegments, readBody, sendEmpty, startHttpServer } from './http.js';
-import type { DeviceCommand, RunningMessaging } from './messaging.js';
+import { type DeviceCommand, type RunningMessaging, refusalOf } from './messaging.js';
 import type { RegistryStore } from './registry-store.js';
 
 export const EMPTY_NOTIFICATION = 'application/vnd.eclipse-hono-empty-notification';
@@ -66,26 +66,13 @@ function ttdOf(request: IncomingMessage): number | undefined {
   return Math.min(Number(text), 60);
 }
 
-/** A command a device received and has not answered yet, by its `hono-cmd-req-id`. */
-interface OpenRequest {
-  tenant: string;
-  deviceId: string;
-  correlationId: string;
-  replyTo: string;
-  expires: number;
-}
-
-/** How long a device may take to answer a command it received (Hono's adapters keep far less; the application times out itself). */
-const RESPONSE_WINDOW_MS = 10 * 60_000;
-
 export function startHttpAdapter(
   registry: RegistryStore,
   messaging: RunningMessaging,
   options: HttpAdapterOptions,
   closing: AbortSignal,
+  requests: CommandRequests,
 ): Promise<RunningServer> {
-  const openRequests = new Map<string, OpenRequest>();
-
   /** The device this login may act for: itself, or a device that names it in `via`. */
   const actingFor = (device: Authenticated, tenantSegment: string, deviceId: string): Authenticated => {
     const tenant = tenantSegment === '' ? device.tenant : tenantSegment;
@@ -128,24 +115,16 @@ export function startHttpAdapter(
       origAddress: url.pathname,
       ...(ttd === undefined ? {} : { ttd }),
     });
-    if (outcome === 'no-consumer') throw fail(503, 'no consumer for the message; try again later');
-    if (outcome === 'rejected') throw fail(400, 'the consumer rejected the message');
+    const refusal = refusalOf(outcome);
+    if (refusal !== undefined) throw fail(refusal.status, refusal.message);
     const command = ttd !== undefined && ttd > 0 ? await commandWithin(ttd * 1000, target, request) : undefined;
     if (command === undefined) {
       sendEmpty(response, 202);
       return;
     }
     const headers: Record<string, string> = { 'hono-command': command.name };
-    if (command.reply !== undefined) {
-      const reqId = randomUUID().replace(/-/g, '');
-      openRequests.set(reqId, {
-        tenant: command.tenant,
-        deviceId: command.deviceId,
-        ...command.reply,
-        expires: Date.now() + RESPONSE_WINDOW_MS,
-      });
-      headers['hono-cmd-req-id'] = reqId;
-    }
+    const reqId = requests.add(command);
+    if (reqId !== undefined) headers['hono-cmd-req-id'] = reqId;
     if (command.deviceId !== device.deviceId) headers['hono-cmd-target-device'] = command.deviceId;
     if (command.contentType !== undefined) headers['content-type'] = command.contentType;
     response.writeHead(200, { ...headers, 'content-length': command.payload.byteLength });
@@ -179,9 +158,8 @@ export function startHttpAdapter(
     const target = segments.length === 5 ? actingFor(device, segments[2]!, segments[3]!) : device;
     const statusText = url.searchParams.get('hono-cmd-status');
     if (statusText === null || !/^[1-5]\d\d$/.test(statusText)) throw fail(400, 'hono-cmd-status must be an HTTP status code');
-    for (const [id, open] of openRequests) if (open.expires < Date.now()) openRequests.delete(id);
-    const open = openRequests.get(reqId);
-    if (open === undefined || open.tenant !== target.tenant || open.deviceId !== target.deviceId) {
+    const open = requests.find(reqId, target.tenant, target.deviceId);
+    if (open === undefined) {
       throw fail(400, 'no command with this request ID is waiting for a response from this device');
     }
     const payload = await readBody(request, options.maxPayloadBytes, () =>
@@ -198,7 +176,7 @@ export function startHttpAdapter(
       replyTo: open.replyTo,
     });
     if (!delivered) throw fail(503, 'the application that sent the command no longer listens for its response');
-    openRequests.delete(reqId);
+    requests.close(reqId);
     sendEmpty(response, 202);
   };
 

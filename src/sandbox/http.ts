@@ -3,7 +3,7 @@
  * read under a size limit, JSON responses; a handler throws `refused(…)` for any answer other than success.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from '../core/logger.js';
 import { SandboxRefusalError } from './errors.js';
 
@@ -35,14 +35,7 @@ export async function startHttpServer(
       else response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOn(server, options.host, options.port);
   options.logger.info(`sandbox ${name} listening`, { host: options.host, port });
   return {
     port,
@@ -52,6 +45,18 @@ export async function startHttpServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Starts `server` listening on `host:port` (0: a free port); resolves with the port, rejects with the listen error. */
+export async function listenOn(server: NetServer, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /** The request body, refused with `tooLarge()` (a refusal) beyond `maxBytes`. */

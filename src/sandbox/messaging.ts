@@ -38,6 +38,13 @@ export interface DownstreamMessage {
 /** How a publish ended: taken by a consumer, refused by it, or nobody to take it (the adapter answers 503). */
 export type PublishOutcome = 'accepted' | 'rejected' | 'no-consumer';
 
+/** What an adapter answers the device for a publish that did not go through (Hono's status codes); undefined when it did. */
+export function refusalOf(outcome: PublishOutcome): { status: number; message: string } | undefined {
+  if (outcome === 'no-consumer') return { status: 503, message: 'no consumer for the message; try again later' };
+  if (outcome === 'rejected') return { status: 400, message: 'the consumer rejected the message' };
+  return undefined;
+}
+
 /** A command on its way to a device, as an adapter hands it over. */
 export interface DeviceCommand {
   tenant: string;

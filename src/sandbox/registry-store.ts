@@ -126,6 +126,13 @@ export class RegistryStore {
     return this.devices.get(key(tenantId, deviceId))?.value.device;
   }
 
+  /** The devices of a tenant that name `gatewayId` in their `via`. */
+  devicesVia(tenantId: string, gatewayId: string): string[] {
+    return [...this.devices.entriesWith(`${tenantId}\n`)]
+      .filter(([, { value }]) => Array.isArray(value.device.via) && value.device.via.includes(gatewayId))
+      .map(([entry]) => entry.slice(tenantId.length + 1));
+  }
+
   async updateDevice(tenantId: string, deviceId: string, body: unknown, ifMatch: string | undefined): Promise<string> {
     const found = this.devices.get(key(tenantId, deviceId));
     if (found === undefined) throw registryError(404, `device ${deviceId} of tenant ${tenantId} not found`);

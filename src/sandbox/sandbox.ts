@@ -10,7 +10,9 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { integerOption } from '../core/options.js';
 import { SandboxStartError } from './errors.js';
 import type { RunningServer } from './http.js';
+import { CommandRequests } from './command-requests.js';
 import { startHttpAdapter } from './http-adapter.js';
+import { type RunningMqttAdapter, startMqttAdapter } from './mqtt-adapter.js';
 import { type NorthboundUser, type RunningMessaging, startMessaging } from './messaging.js';
 import { startRegistryServer } from './registry-server.js';
 import { RegistryStore } from './registry-store.js';
@@ -22,6 +24,8 @@ export interface SandboxPorts {
   registry?: number;
   /** Hono HTTP adapter. */
   httpAdapter?: number;
+  /** Hono MQTT adapter. */
+  mqttAdapter?: number;
   /** The AMQP 1.0 messaging network (northbound). */
   amqp?: number;
 }
@@ -29,7 +33,7 @@ export interface SandboxPorts {
 export interface SandboxLimits {
   /** Largest request body the device registry accepts (413 beyond). Default 65,536 bytes. */
   registryMaxBodyBytes?: number;
-  /** Largest payload the protocol adapters accept (HTTP 413 beyond). Default 2,048 bytes, as Hono's. */
+  /** Largest payload the protocol adapters accept (HTTP 413; MQTT: refused). Default 2,048 bytes, as Hono's. */
   maxPayloadBytes?: number;
 }
 
@@ -70,6 +74,7 @@ interface Services {
   registry: RunningServer;
   messaging: RunningMessaging;
   httpAdapter: RunningServer;
+  mqttAdapter: RunningMqttAdapter;
 }
 
 export class Sandbox {
@@ -96,7 +101,7 @@ export class Sandbox {
       );
     }
     const port = (name: keyof SandboxPorts) => integerOption(`ports.${name}`, options.ports?.[name], { min: 0, max: 65_535 }, 0);
-    const ports = { registry: port('registry'), httpAdapter: port('httpAdapter'), amqp: port('amqp') };
+    const ports = { registry: port('registry'), httpAdapter: port('httpAdapter'), mqttAdapter: port('mqttAdapter'), amqp: port('amqp') };
     const maxBodyBytes = integerOption(
       'limits.registryMaxBodyBytes',
       options.limits?.registryMaxBodyBytes,
@@ -126,6 +131,7 @@ export class Sandbox {
       );
     }
     const registry = new RegistryStore(state);
+    const requests = new CommandRequests();
     const closing = new AbortController();
     const started: Array<{ close(): Promise<void> }> = [];
     const begin = async <T extends { close(): Promise<void> }>(service: string, portUsed: number, run: () => Promise<T>): Promise<T> => {
@@ -151,13 +157,17 @@ export class Sandbox {
     );
     const messaging = await begin('AMQP messaging network', ports.amqp, () => startMessaging({ host, port: ports.amqp, users, logger }));
     const httpAdapter = await begin('HTTP adapter', ports.httpAdapter, () =>
-      startHttpAdapter(registry, messaging, { host, port: ports.httpAdapter, maxPayloadBytes, logger }, closing.signal),
+      startHttpAdapter(registry, messaging, { host, port: ports.httpAdapter, maxPayloadBytes, logger }, closing.signal, requests),
     );
-    const services: Services = { registry: registryServer, messaging, httpAdapter };
+    const mqttAdapter = await begin('MQTT adapter', ports.mqttAdapter, () =>
+      startMqttAdapter(registry, messaging, requests, { host, port: ports.mqttAdapter, maxPayloadBytes, logger }),
+    );
+    const services: Services = { registry: registryServer, messaging, httpAdapter, mqttAdapter };
     logger.info('sandbox started', {
       host,
       registry: registryServer.port,
       httpAdapter: httpAdapter.port,
+      mqttAdapter: mqttAdapter.port,
       amqp: messaging.port,
       persistent: state.persistent,
     });
@@ -172,12 +182,14 @@ export class Sandbox {
   /** The variables Cloud2Edge's env script prints, pointing at this sandbox: pass them to `Cloud2Edge.fromEnv()`. */
   env(): SandboxEnv {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    const { registry, httpAdapter, messaging } = this.services;
+    const { registry, httpAdapter, mqttAdapter, messaging } = this.services;
     return {
       REGISTRY_BASE_URL: `http://${host}:${registry.port}`,
       HTTP_ADAPTER_BASE_URL: `http://${host}:${httpAdapter.port}`,
       HTTP_ADAPTER_IP: this.host,
       HTTP_ADAPTER_PORT_HTTP: String(httpAdapter.port),
+      MQTT_ADAPTER_IP: this.host,
+      MQTT_ADAPTER_PORT_MQTT: String(mqttAdapter.port),
       AMQP_NETWORK_IP: this.host,
       AMQP_NETWORK_PORT_AMQP: String(messaging.port),
       // TwinLedger's own: the sandbox's messaging network is AMQP 1.0 (Cloud2Edge's AMQP profile).
@@ -190,6 +202,7 @@ export class Sandbox {
     this.closing ??= (async () => {
       this.closingSignal.abort();
       await this.services.httpAdapter.close();
+      await this.services.mqttAdapter.close();
       await this.services.messaging.close();
       await this.services.registry.close();
       await this.state.close();

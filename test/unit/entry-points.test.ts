@@ -40,7 +40,7 @@ const DIRECT_PACKAGES: Record<string, string[]> = {
   'twinledger/protocol': [],
   'twinledger/registry': ['axios', 'bcryptjs'],
   // LMDB only with a data directory (loaded by Sandbox.start()).
-  'twinledger/sandbox': ['bcryptjs', 'rhea'],
+  'twinledger/sandbox': ['aedes', 'bcryptjs', 'rhea'],
 };
 
 /** The chaincode runtime: only DevLedger (`twinledger/ledger/dev`) loads it, and only when a ledger is opened. */
