@@ -11,6 +11,8 @@ import { integerOption } from '../core/options.js';
 import { SandboxStartError } from './errors.js';
 import type { RunningServer } from './http.js';
 import { CommandRequests } from './command-requests.js';
+import { startDittoServer } from './ditto-server.js';
+import { DittoStore } from './ditto-store.js';
 import { startHttpAdapter } from './http-adapter.js';
 import { type RunningMqttAdapter, startMqttAdapter } from './mqtt-adapter.js';
 import { type NorthboundUser, type RunningMessaging, startMessaging } from './messaging.js';
@@ -28,11 +30,15 @@ export interface SandboxPorts {
   mqttAdapter?: number;
   /** The AMQP 1.0 messaging network (northbound). */
   amqp?: number;
+  /** Ditto's HTTP API. */
+  ditto?: number;
 }
 
 export interface SandboxLimits {
   /** Largest request body the device registry accepts (413 beyond). Default 65,536 bytes. */
   registryMaxBodyBytes?: number;
+  /** Largest request body Ditto accepts (413 beyond). Default 102,400 bytes (Ditto's default thing size limit). */
+  dittoMaxBodyBytes?: number;
   /** Largest payload the protocol adapters accept (HTTP 413; MQTT: refused). Default 2,048 bytes, as Hono's. */
   maxPayloadBytes?: number;
 }
@@ -49,6 +55,8 @@ export interface SandboxOptions {
    * 'verysecret' }]`, the consumer of Hono's example deployment.
    */
   northboundUsers?: NorthboundUser[];
+  /** The password of Ditto's `devops` user (printed as `DITTO_DEVOPS_PWD`). Default `foobar`, Ditto's own default. */
+  dittoDevopsPassword?: string;
   /** Each service logs through it (requests that fail, start and stop). Default silent. */
   logger?: Logger;
 }
@@ -75,6 +83,7 @@ interface Services {
   messaging: RunningMessaging;
   httpAdapter: RunningServer;
   mqttAdapter: RunningMqttAdapter;
+  ditto: RunningServer;
 }
 
 export class Sandbox {
@@ -87,6 +96,7 @@ export class Sandbox {
     private readonly registryStore: RegistryStore,
     private readonly logger: Logger,
     private readonly closingSignal: AbortController,
+    private readonly devopsPassword: string,
   ) {}
 
   /** Starts every service; resolves once all listen. Fails with `SandboxStartError` (nothing left running). */
@@ -101,7 +111,22 @@ export class Sandbox {
       );
     }
     const port = (name: keyof SandboxPorts) => integerOption(`ports.${name}`, options.ports?.[name], { min: 0, max: 65_535 }, 0);
-    const ports = { registry: port('registry'), httpAdapter: port('httpAdapter'), mqttAdapter: port('mqttAdapter'), amqp: port('amqp') };
+    const ports = {
+      registry: port('registry'),
+      httpAdapter: port('httpAdapter'),
+      mqttAdapter: port('mqttAdapter'),
+      amqp: port('amqp'),
+      ditto: port('ditto'),
+    };
+    const dittoMaxBodyBytes = integerOption(
+      'limits.dittoMaxBodyBytes',
+      options.limits?.dittoMaxBodyBytes,
+      { min: 1024, max: 64 * 1024 * 1024 },
+      102_400,
+    );
+    const devopsPassword = options.dittoDevopsPassword ?? 'foobar';
+    if (typeof devopsPassword !== 'string' || devopsPassword === '')
+      throw new ValidationError('dittoDevopsPassword', 'must be a non-empty string');
     const maxBodyBytes = integerOption(
       'limits.registryMaxBodyBytes',
       options.limits?.registryMaxBodyBytes,
@@ -162,16 +187,24 @@ export class Sandbox {
     const mqttAdapter = await begin('MQTT adapter', ports.mqttAdapter, () =>
       startMqttAdapter(registry, messaging, requests, { host, port: ports.mqttAdapter, maxPayloadBytes, logger }),
     );
-    const services: Services = { registry: registryServer, messaging, httpAdapter, mqttAdapter };
+    const dittoUsers = [
+      { username: 'ditto', password: 'ditto', subjects: ['nginx:ditto'] },
+      { username: 'devops', password: devopsPassword, subjects: ['nginx:devops'] },
+    ];
+    const dittoServer = await begin('Ditto', ports.ditto, () =>
+      startDittoServer(new DittoStore(state), { host, port: ports.ditto, maxBodyBytes: dittoMaxBodyBytes, users: dittoUsers, logger }),
+    );
+    const services: Services = { registry: registryServer, messaging, httpAdapter, mqttAdapter, ditto: dittoServer };
     logger.info('sandbox started', {
       host,
       registry: registryServer.port,
       httpAdapter: httpAdapter.port,
       mqttAdapter: mqttAdapter.port,
       amqp: messaging.port,
+      ditto: dittoServer.port,
       persistent: state.persistent,
     });
-    return new Sandbox(host, services, state, registry, logger, closing);
+    return new Sandbox(host, services, state, registry, logger, closing, devopsPassword);
   }
 
   /** The device registry, in-process. */
@@ -182,7 +215,7 @@ export class Sandbox {
   /** The variables Cloud2Edge's env script prints, pointing at this sandbox: pass them to `Cloud2Edge.fromEnv()`. */
   env(): SandboxEnv {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    const { registry, httpAdapter, mqttAdapter, messaging } = this.services;
+    const { registry, httpAdapter, mqttAdapter, messaging, ditto } = this.services;
     return {
       REGISTRY_BASE_URL: `http://${host}:${registry.port}`,
       HTTP_ADAPTER_BASE_URL: `http://${host}:${httpAdapter.port}`,
@@ -190,6 +223,8 @@ export class Sandbox {
       HTTP_ADAPTER_PORT_HTTP: String(httpAdapter.port),
       MQTT_ADAPTER_IP: this.host,
       MQTT_ADAPTER_PORT_MQTT: String(mqttAdapter.port),
+      DITTO_API_BASE_URL: `http://${host}:${ditto.port}`,
+      DITTO_DEVOPS_PWD: this.devopsPassword,
       AMQP_NETWORK_IP: this.host,
       AMQP_NETWORK_PORT_AMQP: String(messaging.port),
       // TwinLedger's own: the sandbox's messaging network is AMQP 1.0 (Cloud2Edge's AMQP profile).
@@ -201,6 +236,7 @@ export class Sandbox {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closingSignal.abort();
+      await this.services.ditto.close();
       await this.services.httpAdapter.close();
       await this.services.mqttAdapter.close();
       await this.services.messaging.close();

@@ -11,7 +11,8 @@ import { Cloud2Edge } from '../../src/c2e/index.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../src/core/index.js';
 import { Sandbox } from '../../src/sandbox/index.js';
 import { type Contract, honoRegistryContract, skipReason } from '../support/openapi.js';
-import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.js';
+import type { RecordingProxy } from '../support/recording-proxy.js';
+import { type ProxiedSandbox, proxiedSandbox, rejectsWith } from '../support/sandbox.js';
 
 const TENANT = 'org.acme';
 const dirs: string[] = [];
@@ -33,33 +34,21 @@ function withPskKeys(body: unknown): unknown {
   );
 }
 
-async function rejects<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`expected ${type.name}`);
-}
-
 describe('sandbox: Hono device registry', { skip: skipReason() }, () => {
   let sandbox: Sandbox;
   let proxy: RecordingProxy;
   let contract: Contract;
   let c2e: Cloud2Edge;
+  let running: ProxiedSandbox | undefined;
 
   before(async () => {
     contract = await honoRegistryContract();
-    sandbox = await Sandbox.start();
-    proxy = await startRecordingProxy(sandbox.env().REGISTRY_BASE_URL!);
-    c2e = Cloud2Edge.fromEnv({}, { ...sandbox.env(), REGISTRY_BASE_URL: proxy.url });
+    running = await proxiedSandbox('REGISTRY_BASE_URL');
+    ({ sandbox, proxy, c2e } = running);
   });
 
   after(async () => {
-    await c2e?.close();
-    await proxy?.close();
-    await sandbox?.close();
+    await running?.close();
   });
 
   it('serves the SDK client: tenants, devices, credentials in patch mode, search, ETags; every exchange as the spec says', async () => {
@@ -72,8 +61,8 @@ describe('sandbox: Hono device registry', { skip: skipReason() }, () => {
     assert.ok(tenant.etag);
     const { etag: tenantEtag } = await tenants.update(TENANT, { enabled: true, ext: { plan: 'gold' } }, { ifMatch: tenant.etag });
     assert.notEqual(tenantEtag, tenant.etag);
-    await rejects(tenants.update(TENANT, { enabled: false }, { ifMatch: tenant.etag }), PreconditionFailedError);
-    await rejects(tenants.create({}, { tenantId: TENANT }), ConflictError);
+    await rejectsWith(tenants.update(TENANT, { enabled: false }, { ifMatch: tenant.etag }), PreconditionFailedError);
+    await rejectsWith(tenants.create({}, { tenantId: TENANT }), ConflictError);
     const found = await tenants.search({ filter: [{ field: '/ext/plan', value: 'g*' }] });
     assert.deepEqual(
       found.result.map((entry) => entry.id),
@@ -107,7 +96,7 @@ describe('sandbox: Hono device registry', { skip: skipReason() }, () => {
     assert.equal((await devices.search(TENANT, { filter: [{ field: '/ext/name', value: 'nothing*' }] })).total, 0);
     assert.ok(proxy.exchanges.some((exchange) => exchange.status === 404 && exchange.request.path === `/v1/devices/${TENANT}`));
     await devices.update(TENANT, `${TENANT}:lamp-2`, { enabled: false }, { ifMatch: (await devices.get(TENANT, `${TENANT}:lamp-2`)).etag });
-    await rejects(devices.create('no-such-tenant', {}, { deviceId: 'x' }), NotFoundError);
+    await rejectsWith(devices.create('no-such-tenant', {}, { deviceId: 'x' }), NotFoundError);
 
     const device = `${TENANT}:lamp-1`;
     assert.deepEqual((await credentials.get(TENANT, device)).value, [], 'a new device has an empty set of credentials');
@@ -130,7 +119,7 @@ describe('sandbox: Hono device registry', { skip: skipReason() }, () => {
     assert.equal((await sandbox.registry.authenticate(TENANT, 'lamp-4', 'bcrypt-password'))?.deviceId, `${TENANT}:lamp-4`);
     assert.equal((await sandbox.registry.authenticate(TENANT, 'lamp-0', 'sha-password'))?.deviceId, `${TENANT}:lamp-0`);
     // Another device cannot take the auth-id.
-    await rejects(credentials.setPassword(TENANT, `${TENANT}:lamp-2`, 'lamp-1', 'x'), ConflictError);
+    await rejectsWith(credentials.setPassword(TENANT, `${TENANT}:lamp-2`, 'lamp-1', 'x'), ConflictError);
     // A second password next to the first (rollover), then the first removed.
     await credentials.setPassword(TENANT, device, 'lamp-1', 'second-password', { mode: 'add' });
     assert.ok(await sandbox.registry.authenticate(TENANT, 'lamp-1', 'first-password'));
@@ -143,10 +132,10 @@ describe('sandbox: Hono device registry', { skip: skipReason() }, () => {
     assert.equal(await sandbox.registry.authenticate(TENANT, 'lamp-3', 'pw'), undefined);
 
     await devices.delete(TENANT, `${TENANT}:lamp-4`);
-    await rejects(devices.get(TENANT, `${TENANT}:lamp-4`), NotFoundError);
-    await rejects(credentials.get(TENANT, `${TENANT}:lamp-4`), NotFoundError);
+    await rejectsWith(devices.get(TENANT, `${TENANT}:lamp-4`), NotFoundError);
+    await rejectsWith(credentials.get(TENANT, `${TENANT}:lamp-4`), NotFoundError);
     await tenants.delete(generated.id);
-    await rejects(tenants.get(generated.id), NotFoundError);
+    await rejectsWith(tenants.get(generated.id), NotFoundError);
 
     // Every exchange, as the spec defines it.
     assert.ok(proxy.exchanges.length > 30, `${proxy.exchanges.length} exchanges`);

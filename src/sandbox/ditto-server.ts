@@ -1,0 +1,182 @@
+/**
+ * Ditto's HTTP API v2 for the sandbox (this part: things and their parts, policies, whoami): basic authentication of
+ * the sandbox's users, routing, `fields`, `If-Match` / `If-None-Match` with `"rev:N"` ETags, and the status codes
+ * and error bodies of Ditto. What each operation does is in ditto-store.ts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../core/logger.js';
+import { type Json, type JsonObject, pointerTokens, selectFields } from './ditto-json.js';
+import { type Conditions, type DittoStore, ENTITY_ID, type Stored, dittoError, etagOf } from './ditto-store.js';
+import { type RunningServer, parseJsonBody, pathSegments, readBody, sendEmpty, sendJson, startHttpServer } from './http.js';
+
+/** A user of the sandbox's Ditto and the subjects it authenticates as. */
+export interface DittoUser {
+  username: string;
+  password: string;
+  subjects: string[];
+}
+
+export interface DittoServerOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  users: readonly DittoUser[];
+  logger: Logger;
+}
+
+function authenticate(request: IncomingMessage, users: readonly DittoUser[]): string[] {
+  const header = request.headers.authorization;
+  const unauthorized = () =>
+    dittoError(
+      401,
+      'gateway:authentication.failed',
+      'The credentials are missing or wrong.',
+      'Log in with HTTP Basic, e.g. ditto / ditto.',
+      {
+        'www-authenticate': 'Basic realm="DITTO"',
+      },
+    );
+  if (header === undefined || !/^Basic /i.test(header)) throw unauthorized();
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = users.find((candidate) => candidate.username === decoded.slice(0, colon) && candidate.password === decoded.slice(colon + 1));
+  if (colon < 0 || user === undefined) throw unauthorized();
+  return user.subjects;
+}
+
+function conditionsOf(request: IncomingMessage): Conditions {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(',') : value;
+  };
+  return { ifMatch: header('if-match'), ifNoneMatch: header('if-none-match') };
+}
+
+/** The document with `_revision`, `_created`, `_modified` when `fields` asks for them, then only the fields asked for. */
+function shaped(value: Json, stored: Stored, fields: string | null, root: boolean): Json {
+  if (!root || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const meta = { _revision: stored.revision, _created: stored.created, _modified: stored.modified };
+  return fields === null ? value : selectFields({ ...value, ...meta } as JsonObject, fields);
+}
+
+export function startDittoServer(store: DittoStore, options: DittoServerOptions): Promise<RunningServer> {
+  const body = async (request: IncomingMessage): Promise<Json> => {
+    const raw = await readBody(request, options.maxBodyBytes, () =>
+      dittoError(413, 'things:thing.toolarge', `The size of the request exceeds the limit of ${options.maxBodyBytes} bytes.`),
+    );
+    const value = parseJsonBody(raw, (reason) => dittoError(400, 'json.invalid', 'Failed to parse JSON string.', reason));
+    if (value === undefined) throw dittoError(400, 'json.invalid', 'The request has no JSON body.');
+    return value as Json;
+  };
+
+  const things = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    subjects: string[],
+    thingId: string,
+    path: string[],
+    url: URL,
+  ) => {
+    const conditions = conditionsOf(request);
+    switch (request.method) {
+      case 'GET': {
+        const { value, stored } = store.getThing(thingId, path, subjects, conditions);
+        sendJson(response, 200, shaped(value, stored, url.searchParams.get('fields'), path.length === 0), {
+          etag: etagOf(stored.revision),
+        });
+        return;
+      }
+      case 'PUT': {
+        const { created, stored } = await store.putThing(thingId, path, await body(request), subjects, conditions);
+        const etag = etagOf(stored.revision);
+        if (!created) {
+          sendEmpty(response, 204, { etag });
+          return;
+        }
+        const location = `/api/2/things/${encodeURIComponent(thingId)}${path.map((token) => `/${encodeURIComponent(token)}`).join('')}`;
+        sendJson(
+          response,
+          201,
+          path.length === 0
+            ? stored.value
+            : (await store.getThing(thingId, path, subjects, { ifMatch: undefined, ifNoneMatch: undefined })).value,
+          { etag, location },
+        );
+        return;
+      }
+      case 'PATCH': {
+        const type = request.headers['content-type'] ?? '';
+        if (!/^application\/merge-patch\+json\b/i.test(type)) {
+          throw dittoError(
+            415,
+            'mediatype.unsupported',
+            `The media type '${type}' is not supported for PATCH: use application/merge-patch+json.`,
+          );
+        }
+        const stored = await store.mergeThing(thingId, path, await body(request), subjects, conditions);
+        sendEmpty(response, 204, { etag: etagOf(stored.revision) });
+        return;
+      }
+      case 'DELETE':
+        await store.deleteThing(thingId, path, subjects, conditions);
+        sendEmpty(response, 204);
+        return;
+      default:
+        throw dittoError(405, 'method.notallowed', `${request.method} is not allowed here.`);
+    }
+  };
+
+  const policies = async (request: IncomingMessage, response: ServerResponse, subjects: string[], policyId: string, path: string[]) => {
+    if (path.length > 0) throw dittoError(404, 'policies:resource.notfound', 'This part of the sandbox serves whole policies only.');
+    const conditions = conditionsOf(request);
+    switch (request.method) {
+      case 'GET': {
+        const stored = store.getPolicy(policyId, subjects, conditions);
+        sendJson(response, 200, stored.value, { etag: etagOf(stored.revision) });
+        return;
+      }
+      case 'PUT': {
+        const { created, stored } = await store.putPolicy(policyId, await body(request), subjects, conditions);
+        const etag = etagOf(stored.revision);
+        if (created) sendJson(response, 201, stored.value, { etag, location: `/api/2/policies/${encodeURIComponent(policyId)}` });
+        else sendEmpty(response, 204, { etag });
+        return;
+      }
+      case 'DELETE':
+        await store.deletePolicy(policyId, subjects, conditions);
+        sendEmpty(response, 204);
+        return;
+      default:
+        throw dittoError(405, 'method.notallowed', `${request.method} is not allowed here.`);
+    }
+  };
+
+  return startHttpServer(
+    'Ditto',
+    async (request, response) => {
+      const url = new URL(request.url ?? '/', 'http://ditto');
+      const segments = pathSegments(url.pathname, (reason) => dittoError(400, 'uri.invalid', reason));
+      if (segments[0] !== 'api' || segments[1] !== '2') throw dittoError(404, 'not.found', `no resource at ${url.pathname}`);
+      const subjects = authenticate(request, options.users);
+      const [resource, id, ...rest] = segments.slice(2);
+      if (resource === 'whoami' && id === undefined && request.method === 'GET') {
+        sendJson(response, 200, { defaultSubject: subjects[0] ?? null, subjects });
+        return;
+      }
+      if ((resource !== 'things' && resource !== 'policies') || id === undefined || id === '') {
+        throw dittoError(404, 'not.found', `The sandbox does not serve ${url.pathname} (yet): see docs/sandbox.md.`);
+      }
+      if (!ENTITY_ID.test(id)) {
+        throw dittoError(
+          400,
+          resource === 'things' ? 'things:id.invalid' : 'policies:id.invalid',
+          `The ID '${id}' is not valid: it must be 'namespace:name'.`,
+        );
+      }
+      const path = pointerTokens(rest.map((token) => token.replace(/~/g, '~0').replace(/\//g, '~1')).join('/'));
+      if (resource === 'things') await things(request, response, subjects, id, path, url);
+      else await policies(request, response, subjects, id, path);
+    },
+    { ...options, internalError: (message) => ({ status: 500, error: 'internal.error', message }) },
+  );
+}

@@ -1,0 +1,309 @@
+/**
+ * The sandbox's Ditto state: things and policies with their revisions and timestamps, every operation checked
+ * against the policy of the resource (READ to see it, WRITE to change it) for the calling subjects. Operations
+ * answer as Ditto's HTTP API does: the status, and an error body `{ status, error, message, description }` with
+ * Ditto's error codes; a thing the caller may not read is "not found".
+ */
+import { type Json, type JsonObject, deleteAt, getAt, mergePatch, setAt } from './ditto-json.js';
+import { allowed, defaultPolicy } from './ditto-policy.js';
+import { SandboxRefusalError } from './errors.js';
+import { isObject } from './registry-model.js';
+import type { Collection, SandboxState } from './state.js';
+
+export interface Stored {
+  value: JsonObject;
+  revision: number;
+  created: string;
+  modified: string;
+}
+
+export const ENTITY_ID = /^[a-zA-Z]\w*(?:\.[a-zA-Z]\w*)*:[^\s/?#]+$/u;
+
+export function dittoError(
+  status: number,
+  error: string,
+  message: string,
+  description?: string,
+  headers: Record<string, string> = {},
+): SandboxRefusalError {
+  return new SandboxRefusalError(status, { status, error, message, ...(description === undefined ? {} : { description }) }, headers);
+}
+
+/** The error codes of a thing's parts, by the first level of the path (`attributes` → `things:attribute.*`). */
+function partCode(path: readonly string[]): string {
+  if (path.length === 0) return 'things:thing';
+  switch (path[0]) {
+    case 'attributes':
+      return path.length === 1 ? 'things:attributes' : 'things:attribute';
+    case 'features':
+      if (path.length <= 2) return path.length === 1 ? 'things:features' : 'things:feature';
+      if (path[2] === 'properties') return path.length === 3 ? 'things:feature.properties' : 'things:feature.property';
+      if (path[2] === 'desiredProperties') return path.length === 3 ? 'things:feature.desiredProperties' : 'things:feature.desiredProperty';
+      return 'things:feature.definition';
+    case 'definition':
+      return 'things:definition';
+    case 'policyId':
+      return 'things:policyId';
+    default:
+      return 'things:thing';
+  }
+}
+
+/** What a conditional request asked for (`If-Match`, `If-None-Match`: `*` or `"rev:N"` tags). */
+export interface Conditions {
+  ifMatch: string | undefined;
+  ifNoneMatch: string | undefined;
+}
+
+function tags(header: string): string[] {
+  return header.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+}
+
+export const etagOf = (revision: number): string => `"rev:${revision}"`;
+
+function checkConditions(conditions: Conditions, current: Stored | undefined, resource: 'things' | 'policies', read: boolean): void {
+  const etag = current === undefined ? undefined : etagOf(current.revision);
+  const failed = () => dittoError(412, `${resource}:precondition.failed`, 'The comparison of precondition header failed.');
+  if (conditions.ifMatch !== undefined) {
+    const wanted = tags(conditions.ifMatch);
+    if (etag === undefined || !(wanted.includes('*') || wanted.includes(etag))) throw failed();
+  }
+  if (conditions.ifNoneMatch !== undefined && etag !== undefined) {
+    const unwanted = tags(conditions.ifNoneMatch);
+    if (unwanted.includes('*') || unwanted.includes(etag)) {
+      if (read) throw new SandboxRefusalError(304, '', { etag });
+      throw failed();
+    }
+  }
+}
+
+export class DittoStore {
+  private readonly things: Collection<Stored>;
+  private readonly policies: Collection<Stored>;
+
+  constructor(state: SandboxState) {
+    this.things = state.collection('ditto-things');
+    this.policies = state.collection('ditto-policies');
+  }
+
+  // ---- things ------------------------------------------------------------------------------------
+
+  thingNotFound(thingId: string): SandboxRefusalError {
+    return dittoError(
+      404,
+      'things:thing.notfound',
+      `The Thing with ID '${thingId}' could not be found or requester had insufficient permissions to access it.`,
+    );
+  }
+
+  private readable(thingId: string, subjects: readonly string[], path: readonly string[]): Stored {
+    const stored = this.things.get(thingId);
+    if (stored === undefined) throw this.thingNotFound(thingId);
+    const policy = this.policies.get(String(stored.value.policyId))?.value;
+    if (!allowed(policy, subjects, 'thing', path, 'READ')) {
+      // Readable somewhere above (the thing exists for the caller) but not here: the part is "not found" too.
+      throw path.length === 0 || !allowed(policy, subjects, 'thing', [], 'READ')
+        ? this.thingNotFound(thingId)
+        : this.partNotFound(thingId, path);
+    }
+    return stored;
+  }
+
+  private partNotFound(thingId: string, path: readonly string[]): SandboxRefusalError {
+    return dittoError(
+      404,
+      `${partCode(path)}.notfound`,
+      `The ${path.join('/')} of the Thing with ID '${thingId}' could not be found or requester had insufficient permissions to access it.`,
+    );
+  }
+
+  /** The thing (or a part of it) with its revision; 404 when missing or not readable, 304/412 for conditions. */
+  getThing(thingId: string, path: readonly string[], subjects: readonly string[], conditions: Conditions): { value: Json; stored: Stored } {
+    const stored = this.readable(thingId, subjects, path);
+    checkConditions(conditions, stored, 'things', true);
+    const value = path.length === 0 ? stored.value : getAt(stored.value, path);
+    if (value === undefined) throw this.partNotFound(thingId, path);
+    return { value, stored };
+  }
+
+  /**
+   * Creates or replaces the thing, or a part of it (`path`); resolves with whether it was created and the new state.
+   * A new thing without a policy gets Ditto's default policy (its creator may do everything), under its own ID.
+   */
+  async putThing(
+    thingId: string,
+    path: readonly string[],
+    value: Json,
+    subjects: readonly string[],
+    conditions: Conditions,
+  ): Promise<{ created: boolean; stored: Stored }> {
+    const current = this.things.get(thingId);
+    checkConditions(conditions, current, 'things', false);
+    const now = new Date().toISOString();
+    if (current === undefined) {
+      if (path.length > 0) throw this.thingNotFound(thingId);
+      const thing = this.checkedThing(thingId, value);
+      let policyId = typeof thing.policyId === 'string' ? thing.policyId : thingId;
+      const inline = isObject(thing._policy) ? thing._policy : undefined;
+      delete thing._policy;
+      if (!this.policies.has(policyId)) {
+        await this.policies.put(policyId, {
+          value: { ...(inline ?? defaultPolicy(policyId, subjects)), policyId },
+          revision: 1,
+          created: now,
+          modified: now,
+        });
+      } else if (!allowed(this.policies.get(policyId)!.value, subjects, 'thing', [], 'WRITE')) {
+        throw dittoError(
+          403,
+          'things:thing.notcreatable',
+          `The Thing with ID '${thingId}' could not be created as the policy '${policyId}' does not allow it.`,
+        );
+      }
+      policyId = String(policyId);
+      const stored: Stored = { value: { thingId, policyId, ...thing }, revision: 1, created: now, modified: now };
+      await this.things.put(thingId, stored);
+      return { created: true, stored };
+    }
+    this.writable(thingId, current, subjects, path);
+    const existed = path.length === 0 || getAt(current.value, path) !== undefined;
+    const next = path.length === 0 ? { ...this.checkedThing(thingId, value), thingId } : setAt(current.value, path, value);
+    if (path.length === 0 && next.policyId === undefined) next.policyId = current.value.policyId as Json;
+    const stored: Stored = { value: next, revision: current.revision + 1, created: current.created, modified: now };
+    await this.things.put(thingId, stored);
+    return { created: !existed, stored };
+  }
+
+  async mergeThing(
+    thingId: string,
+    path: readonly string[],
+    patch: Json,
+    subjects: readonly string[],
+    conditions: Conditions,
+  ): Promise<Stored> {
+    const current = this.things.get(thingId);
+    if (current === undefined) throw this.thingNotFound(thingId);
+    checkConditions(conditions, current, 'things', false);
+    this.writable(thingId, current, subjects, path);
+    const merged = mergePatch(path.length === 0 ? current.value : getAt(current.value, path), patch);
+    const next =
+      path.length === 0
+        ? (merged as JsonObject)
+        : merged === undefined
+          ? deleteAt(current.value, path)
+          : setAt(current.value, path, merged as Json);
+    if (next.thingId !== thingId) throw dittoError(400, 'things:id.notsettable', 'The Thing ID in the body must match the one in the URL.');
+    const stored: Stored = { value: next, revision: current.revision + 1, created: current.created, modified: new Date().toISOString() };
+    await this.things.put(thingId, stored);
+    return stored;
+  }
+
+  async deleteThing(thingId: string, path: readonly string[], subjects: readonly string[], conditions: Conditions): Promise<void> {
+    const current = this.things.get(thingId);
+    if (current === undefined) throw this.thingNotFound(thingId);
+    checkConditions(conditions, current, 'things', false);
+    this.writable(thingId, current, subjects, path);
+    if (path.length === 0) {
+      await this.things.delete(thingId);
+      return;
+    }
+    if (getAt(current.value, path) === undefined) throw this.partNotFound(thingId, path);
+    await this.things.put(thingId, {
+      value: deleteAt(current.value, path),
+      revision: current.revision + 1,
+      created: current.created,
+      modified: new Date().toISOString(),
+    });
+  }
+
+  private writable(thingId: string, current: Stored, subjects: readonly string[], path: readonly string[]): void {
+    const policy = this.policies.get(String(current.value.policyId))?.value;
+    if (allowed(policy, subjects, 'thing', path, 'WRITE')) return;
+    if (!allowed(policy, subjects, 'thing', path, 'READ') && !allowed(policy, subjects, 'thing', [], 'READ'))
+      throw this.thingNotFound(thingId);
+    throw dittoError(
+      403,
+      `${partCode(path)}.notmodifiable`,
+      `The ${path.length === 0 ? 'Thing' : path.join('/')} of '${thingId}' could not be modified as the requester had insufficient permissions.`,
+    );
+  }
+
+  private checkedThing(thingId: string, value: Json): JsonObject {
+    if (!isObject(value)) throw dittoError(400, 'json.invalid', 'The Thing must be a JSON object.');
+    if (value.thingId !== undefined && value.thingId !== thingId) {
+      throw dittoError(400, 'things:id.notsettable', 'The Thing ID in the body must match the one in the URL.');
+    }
+    for (const key of ['attributes', 'features'] as const) {
+      if (value[key] !== undefined && !isObject(value[key])) throw dittoError(400, 'json.field.invalid', `${key} must be a JSON object.`);
+    }
+    if (value.policyId !== undefined && (typeof value.policyId !== 'string' || !ENTITY_ID.test(value.policyId))) {
+      throw dittoError(400, 'policies:id.invalid', "The policyId must be 'namespace:name'.");
+    }
+    const { thingId: _id, _revision: _r, _created: _c, _modified: _m, ...thing } = value;
+    return thing;
+  }
+
+  // ---- policies ----------------------------------------------------------------------------------
+
+  policyNotFound(policyId: string): SandboxRefusalError {
+    return dittoError(
+      404,
+      'policies:policy.notfound',
+      `The Policy with ID '${policyId}' could not be found or requester had insufficient permissions to access it.`,
+    );
+  }
+
+  getPolicy(policyId: string, subjects: readonly string[], conditions: Conditions): Stored {
+    const stored = this.policies.get(policyId);
+    if (stored === undefined || !allowed(stored.value, subjects, 'policy', [], 'READ')) throw this.policyNotFound(policyId);
+    checkConditions(conditions, stored, 'policies', true);
+    return stored;
+  }
+
+  async putPolicy(
+    policyId: string,
+    value: Json,
+    subjects: readonly string[],
+    conditions: Conditions,
+  ): Promise<{ created: boolean; stored: Stored }> {
+    const current = this.policies.get(policyId);
+    checkConditions(conditions, current, 'policies', false);
+    if (!isObject(value) || !isObject(value.entries)) throw dittoError(400, 'policies:entry.invalid', 'A policy needs entries.');
+    if (value.policyId !== undefined && value.policyId !== policyId)
+      throw dittoError(400, 'policies:id.notsettable', 'The Policy ID in the body must match the one in the URL.');
+    if (current !== undefined && !allowed(current.value, subjects, 'policy', [], 'WRITE')) {
+      if (!allowed(current.value, subjects, 'policy', [], 'READ')) throw this.policyNotFound(policyId);
+      throw dittoError(
+        403,
+        'policies:policy.notmodifiable',
+        `The Policy with ID '${policyId}' could not be modified as the requester had insufficient permissions.`,
+      );
+    }
+    const policy = { ...value, policyId };
+    if (!allowed(policy, subjects, 'policy', [], 'WRITE')) {
+      throw dittoError(
+        403,
+        'policies:policy.modificationinvalid',
+        'The policy would take WRITE on policy:/ from its author: nobody could change it any more.',
+      );
+    }
+    const now = new Date().toISOString();
+    const stored: Stored = { value: policy, revision: (current?.revision ?? 0) + 1, created: current?.created ?? now, modified: now };
+    await this.policies.put(policyId, stored);
+    return { created: current === undefined, stored };
+  }
+
+  async deletePolicy(policyId: string, subjects: readonly string[], conditions: Conditions): Promise<void> {
+    const current = this.policies.get(policyId);
+    if (current === undefined || !allowed(current.value, subjects, 'policy', [], 'READ')) throw this.policyNotFound(policyId);
+    checkConditions(conditions, current, 'policies', false);
+    if (!allowed(current.value, subjects, 'policy', [], 'WRITE')) {
+      throw dittoError(
+        403,
+        'policies:policy.notmodifiable',
+        `The Policy with ID '${policyId}' could not be deleted as the requester had insufficient permissions.`,
+      );
+    }
+    await this.policies.delete(policyId);
+  }
+}

@@ -1,0 +1,43 @@
+// What the sandbox's contract tests share: a sandbox with a recording proxy in front of one of its services, a
+// Cloud2Edge facade that goes through the proxy (so every exchange can be checked against the official spec), and a
+// typed rejection check.
+import assert from 'node:assert/strict';
+import { Cloud2Edge } from '../../src/c2e/index.js';
+import { Sandbox } from '../../src/sandbox/index.js';
+import { type RecordingProxy, startRecordingProxy } from './recording-proxy.js';
+
+export interface ProxiedSandbox {
+  sandbox: Sandbox;
+  proxy: RecordingProxy;
+  /** Reaches `variable`'s service through the proxy, everything else directly. */
+  c2e: Cloud2Edge;
+  close(): Promise<void>;
+}
+
+/** Starts a sandbox and a recording proxy in front of the service at `variable` (e.g. `DITTO_API_BASE_URL`). */
+export async function proxiedSandbox(variable: 'REGISTRY_BASE_URL' | 'DITTO_API_BASE_URL'): Promise<ProxiedSandbox> {
+  const sandbox = await Sandbox.start();
+  const proxy = await startRecordingProxy(sandbox.env()[variable]!);
+  const c2e = Cloud2Edge.fromEnv({}, { ...sandbox.env(), [variable]: proxy.url });
+  return {
+    sandbox,
+    proxy,
+    c2e,
+    async close() {
+      await c2e.close();
+      await proxy.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** Resolves with the error `promise` rejects with, after checking its class. */
+export async function rejectsWith<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`expected ${type.name}`);
+}
