@@ -127,8 +127,11 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
   };
 
   const policies = async (request: IncomingMessage, response: ServerResponse, subjects: string[], policyId: string, path: string[]) => {
-    if (path.length > 0) throw dittoError(404, 'policies:resource.notfound', 'This part of the sandbox serves whole policies only.');
     const conditions = conditionsOf(request);
+    if (path.length > 0) {
+      await policyPart(request, response, subjects, policyId, path, conditions);
+      return;
+    }
     switch (request.method) {
       case 'GET': {
         const stored = store.getPolicy(policyId, subjects, conditions);
@@ -151,6 +154,78 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
     }
   };
 
+  const policyPart = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    subjects: string[],
+    policyId: string,
+    path: string[],
+    conditions: Conditions,
+  ) => {
+    switch (request.method) {
+      case 'GET': {
+        const { value, stored } = store.getPolicyPart(policyId, path, subjects, conditions);
+        sendJson(response, 200, value, { etag: etagOf(stored.revision) });
+        return;
+      }
+      case 'PUT': {
+        const value = await body(request);
+        const { created, stored } = await store.putPolicyPart(policyId, path, value, subjects, conditions);
+        if (created) sendJson(response, 201, value, { etag: etagOf(stored.revision) });
+        else sendEmpty(response, 204, { etag: etagOf(stored.revision) });
+        return;
+      }
+      case 'DELETE':
+        await store.deletePolicyPart(policyId, path, subjects, conditions);
+        sendEmpty(response, 204);
+        return;
+      default:
+        throw dittoError(405, 'method.notallowed', `${request.method} is not allowed here.`);
+    }
+  };
+
+  /** Connections are the devops user's: anyone else gets 403, as from Ditto's devops route. */
+  const connections = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    subjects: string[],
+    connectionId: string,
+    path: string[],
+  ) => {
+    if (!subjects.includes('nginx:devops')) {
+      throw dittoError(
+        403,
+        'gateway:authentication.forbidden',
+        'Connections are managed by the devops user.',
+        'Use devops / DITTO_DEVOPS_PWD.',
+      );
+    }
+    if (path.length > 0) throw dittoError(404, 'not.found', 'The sandbox stores connections as whole resources only.');
+    switch (request.method) {
+      case 'GET': {
+        const stored = store.getConnection(connectionId);
+        sendJson(response, 200, stored.value, { etag: etagOf(stored.revision) });
+        return;
+      }
+      case 'PUT': {
+        const { created, stored } = await store.putConnection(connectionId, await body(request));
+        if (created)
+          sendJson(response, 201, stored.value, {
+            etag: etagOf(stored.revision),
+            location: `/api/2/connections/${encodeURIComponent(connectionId)}`,
+          });
+        else sendEmpty(response, 204, { etag: etagOf(stored.revision) });
+        return;
+      }
+      case 'DELETE':
+        await store.deleteConnection(connectionId);
+        sendEmpty(response, 204);
+        return;
+      default:
+        throw dittoError(405, 'method.notallowed', `${request.method} is not allowed here.`);
+    }
+  };
+
   return startHttpServer(
     'Ditto',
     async (request, response) => {
@@ -161,6 +236,10 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
       const [resource, id, ...rest] = segments.slice(2);
       if (resource === 'whoami' && id === undefined && request.method === 'GET') {
         sendJson(response, 200, { defaultSubject: subjects[0] ?? null, subjects });
+        return;
+      }
+      if (resource === 'connections' && id !== undefined && id !== '') {
+        await connections(request, response, subjects, id, rest);
         return;
       }
       if ((resource !== 'things' && resource !== 'policies') || id === undefined || id === '') {

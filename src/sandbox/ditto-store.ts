@@ -80,10 +80,46 @@ function checkConditions(conditions: Conditions, current: Stored | undefined, re
 export class DittoStore {
   private readonly things: Collection<Stored>;
   private readonly policies: Collection<Stored>;
+  private readonly connections: Collection<Stored>;
 
   constructor(state: SandboxState) {
     this.things = state.collection('ditto-things');
     this.policies = state.collection('ditto-policies');
+    this.connections = state.collection('ditto-connections');
+  }
+
+  // ---- connections (devops only; stored, not run: the sandbox's wiring does not read them yet) ----
+
+  getConnection(connectionId: string): Stored {
+    const stored = this.connections.get(connectionId);
+    if (stored === undefined)
+      throw dittoError(404, 'connectivity:connection.notfound', `The Connection with ID '${connectionId}' could not be found.`);
+    return stored;
+  }
+
+  async putConnection(connectionId: string, value: Json): Promise<{ created: boolean; stored: Stored }> {
+    if (!isObject(value)) throw dittoError(400, 'json.invalid', 'The connection must be a JSON object.');
+    for (const field of ['connectionType', 'connectionStatus', 'uri'] as const) {
+      if (typeof value[field] !== 'string')
+        throw dittoError(400, 'connectivity:connection.configuration.invalid', `The connection needs '${field}'.`);
+    }
+    if (value.id !== undefined && value.id !== connectionId)
+      throw dittoError(400, 'connectivity:connection.id.notsettable', 'The connection ID in the body must match the one in the URL.');
+    const current = this.connections.get(connectionId);
+    const now = new Date().toISOString();
+    const stored: Stored = {
+      value: { ...value, id: connectionId },
+      revision: (current?.revision ?? 0) + 1,
+      created: current?.created ?? now,
+      modified: now,
+    };
+    await this.connections.put(connectionId, stored);
+    return { created: current === undefined, stored };
+  }
+
+  async deleteConnection(connectionId: string): Promise<void> {
+    this.getConnection(connectionId);
+    await this.connections.delete(connectionId);
   }
 
   // ---- things ------------------------------------------------------------------------------------
@@ -291,6 +327,45 @@ export class DittoStore {
     const stored: Stored = { value: policy, revision: (current?.revision ?? 0) + 1, created: current?.created ?? now, modified: now };
     await this.policies.put(policyId, stored);
     return { created: current === undefined, stored };
+  }
+
+  /** A part of a policy (`/entries`, `/entries/{label}`, …) under the same rules as the whole policy. */
+  getPolicyPart(
+    policyId: string,
+    path: readonly string[],
+    subjects: readonly string[],
+    conditions: Conditions,
+  ): { value: Json; stored: Stored } {
+    const stored = this.getPolicy(policyId, subjects, conditions);
+    const value = getAt(stored.value, path);
+    if (value === undefined)
+      throw dittoError(
+        404,
+        path[0] === 'entries' && path.length === 2 ? 'policies:entry.notfound' : 'policies:resource.notfound',
+        `The ${path.join('/')} of the Policy with ID '${policyId}' could not be found.`,
+      );
+    return { value, stored };
+  }
+
+  /** Replaces (or creates) a part of an existing policy; the result must still leave its author WRITE on `policy:/`. */
+  async putPolicyPart(
+    policyId: string,
+    path: readonly string[],
+    value: Json,
+    subjects: readonly string[],
+    conditions: Conditions,
+  ): Promise<{ created: boolean; stored: Stored }> {
+    const current = this.policies.get(policyId);
+    if (current === undefined) throw this.policyNotFound(policyId);
+    const existed = getAt(current.value, path) !== undefined;
+    const { stored } = await this.putPolicy(policyId, setAt(current.value, path, value), subjects, conditions);
+    return { created: !existed, stored };
+  }
+
+  async deletePolicyPart(policyId: string, path: readonly string[], subjects: readonly string[], conditions: Conditions): Promise<void> {
+    this.getPolicyPart(policyId, path, subjects, conditions);
+    const current = this.policies.get(policyId)!;
+    await this.putPolicy(policyId, deleteAt(current.value, path), subjects, conditions);
   }
 
   async deletePolicy(policyId: string, subjects: readonly string[], conditions: Conditions): Promise<void> {

@@ -1,0 +1,85 @@
+// Cloud2Edge's one-call provisioning against the sandbox: provisionDevice() creates tenant, device, credentials, the
+// tenant's Ditto connection (as devops), the policy with the HONO entry and the thing, exactly as on a real
+// Cloud2Edge; the device then logs in over MQTT; a second run finds everything in place; deprovisionDevice() removes it.
+// Every exchange with Ditto (as the ditto and the devops user) is validated against the official Ditto 3.5.12 spec.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Cloud2Edge } from '../../src/c2e/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { type Contract, dittoContract, skipReason } from '../support/openapi.js';
+import { type ProxiedSandbox, proxiedSandbox } from '../support/sandbox.js';
+
+describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
+  let running: ProxiedSandbox | undefined;
+  let sandbox: Sandbox;
+  let c2e: Cloud2Edge;
+  let contract: Contract;
+
+  before(async () => {
+    contract = await dittoContract();
+    running = await proxiedSandbox('DITTO_API_BASE_URL');
+    ({ sandbox, c2e } = running);
+  });
+
+  after(async () => {
+    await running?.close();
+  });
+
+  it('provisions a device and its twin in one call, idempotently, and removes them again', async () => {
+    const request = {
+      tenant: 'org.acme',
+      thingId: 'org.acme:lamp-7',
+      password: 'lamp-7-password',
+      thing: { attributes: { room: 'hall' } },
+    };
+    const first = await c2e.provisionDevice(request);
+    assert.equal(first.deviceId, 'org.acme:lamp-7');
+    assert.equal(first.username, 'lamp-7@org.acme');
+    // The credentials are "updated": a new device comes with an empty set of credentials, as on Hono.
+    assert.deepEqual(first.steps, {
+      tenant: 'created',
+      device: 'created',
+      credentials: 'updated',
+      connection: 'created',
+      policy: 'created',
+      thing: 'created',
+    });
+    assert.ok(first.connectionId, 'the tenant got its Ditto connection');
+
+    const policy = await c2e.ditto.policies.get(first.policyId);
+    assert.ok(policy.entries?.HONO?.subjects?.['pre-authenticated:hono-connection-org.acme'], JSON.stringify(policy.entries));
+    assert.deepEqual((await c2e.ditto.things.get(first.thingId)).attributes, { room: 'hall' });
+    assert.equal((await sandbox.registry.authenticate('org.acme', 'lamp-7', 'lamp-7-password'))?.deviceId, 'org.acme:lamp-7');
+
+    const device = c2e.device({ transport: 'mqtt', tenant: 'org.acme', authId: 'lamp-7', password: 'lamp-7-password' });
+    await device.connect();
+    await device.close();
+
+    const again = await c2e.provisionDevice(request);
+    assert.equal(again.steps.thing, 'existing');
+    assert.equal(again.steps.connection, 'existing');
+
+    const removed = await c2e.deprovisionDevice({ tenant: 'org.acme', thingId: 'org.acme:lamp-7' });
+    assert.equal(removed.thing, 'deleted');
+    assert.equal(removed.device, 'deleted');
+    assert.equal(await sandbox.registry.authenticate('org.acme', 'lamp-7', 'lamp-7-password'), undefined);
+
+    const exchanges = running!.proxy.exchanges;
+    assert.ok(
+      exchanges.some((exchange) => exchange.request.path.startsWith('/api/2/connections/')),
+      'the connection went through Ditto',
+    );
+    for (const exchange of exchanges) {
+      contract.assertRequest(exchange.request);
+      if (exchange.request.query.fields === undefined) contract.assertResponse(exchange.request, exchange.status, exchange.body ?? null);
+    }
+  });
+
+  it('keeps connections to the devops user', async () => {
+    const base = sandbox.env().DITTO_API_BASE_URL!;
+    const answer = await fetch(`${base}/api/2/connections/some-connection`, {
+      headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}` },
+    });
+    assert.equal(answer.status, 403);
+  });
+});
