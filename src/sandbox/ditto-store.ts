@@ -90,6 +90,11 @@ export class DittoStore {
 
   // ---- connections (devops only; stored, not run: the sandbox's wiring does not read them yet) ----
 
+  /** Every stored connection (for the wiring). */
+  connectionValues(): JsonObject[] {
+    return [...this.connections.entriesWith()].map(([, stored]) => stored.value);
+  }
+
   getConnection(connectionId: string): Stored {
     const stored = this.connections.get(connectionId);
     if (stored === undefined)

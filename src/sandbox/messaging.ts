@@ -70,8 +70,15 @@ export interface DeviceCommandResponse {
 /** Takes a command for a waiting device; false when it cannot (then the next waiter, or `released`). */
 export type CommandWaiter = (command: DeviceCommand) => boolean;
 
+/** A consumer inside the sandbox (Ditto's connection of a tenant): takes a message, or answers undefined for "not mine". */
+export type LocalConsumer = (message: DownstreamMessage) => Promise<PublishOutcome> | undefined;
+
 export interface RunningMessaging {
   readonly port: number;
+  /** Adds a consumer inside the sandbox; it competes with the AMQP consumers of the tenants it takes. */
+  addLocalConsumer(consumer: LocalConsumer): void;
+  /** Hands a one-way command to the device if it waits for commands now; false otherwise (nothing is queued). */
+  commandDevice(command: DeviceCommand): boolean;
   publish(message: DownstreamMessage): Promise<PublishOutcome>;
   /** Registers an adapter's device as ready for commands until the returned function is called. */
   waitForCommands(tenant: string, deviceId: string, waiter: CommandWaiter): () => void;
@@ -94,6 +101,7 @@ export async function startMessaging(options: {
   );
   const consumers = new Map<string, Sender[]>();
   const waiters = new Map<string, CommandWaiter[]>();
+  const localConsumers: LocalConsumer[] = [];
   const deviceKey = (tenant: string, deviceId: string) => `${tenant}\n${deviceId}`;
   const connections = new Set<Connection>();
   const pending = new Map<Delivery, (outcome: PublishOutcome) => void>();
@@ -189,9 +197,25 @@ export async function startMessaging(options: {
 
   return {
     port,
+    addLocalConsumer(consumer) {
+      localConsumers.push(consumer);
+    },
+    commandDevice(command) {
+      return (waiters.get(deviceKey(command.tenant, command.deviceId)) ?? []).some((waiter) => waiter(command));
+    },
     publish(message) {
       const address = `${message.kind}/${message.tenant}`;
       const ready = (consumers.get(address) ?? []).filter((sender) => sender.sendable());
+      // Local consumers compete with the AMQP ones in the same round-robin (as Ditto's receivers do on Hono's router).
+      const slots = ready.length + localConsumers.length;
+      if (slots === 0) return Promise.resolve('no-consumer');
+      for (let tried = 0; tried < localConsumers.length; tried += 1) {
+        const slot = turn % slots;
+        if (slot < ready.length) break;
+        turn += 1;
+        const taken = localConsumers[slot - ready.length]!(message);
+        if (taken !== undefined) return taken;
+      }
       if (ready.length === 0) return Promise.resolve('no-consumer');
       const sender = ready[turn++ % ready.length]!;
       const amqp: Message = {

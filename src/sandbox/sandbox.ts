@@ -17,6 +17,7 @@ import { startHttpAdapter } from './http-adapter.js';
 import { type RunningMqttAdapter, startMqttAdapter } from './mqtt-adapter.js';
 import { type NorthboundUser, type RunningMessaging, startMessaging } from './messaging.js';
 import { startRegistryServer } from './registry-server.js';
+import { startWiring } from './wiring.js';
 import { RegistryStore } from './registry-store.js';
 import { SandboxState } from './state.js';
 
@@ -191,9 +192,11 @@ export class Sandbox {
       { username: 'ditto', password: 'ditto', subjects: ['nginx:ditto'] },
       { username: 'devops', password: devopsPassword, subjects: ['nginx:devops'] },
     ];
+    const dittoStore = new DittoStore(state);
     const dittoServer = await begin('Ditto', ports.ditto, () =>
-      startDittoServer(new DittoStore(state), { host, port: ports.ditto, maxBodyBytes: dittoMaxBodyBytes, users: dittoUsers, logger }),
+      startDittoServer(dittoStore, { host, port: ports.ditto, maxBodyBytes: dittoMaxBodyBytes, users: dittoUsers, logger }),
     );
+    startWiring(dittoStore, messaging, logger);
     const services: Services = { registry: registryServer, messaging, httpAdapter, mqttAdapter, ditto: dittoServer };
     logger.info('sandbox started', {
       host,

@@ -51,9 +51,51 @@ describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
     assert.deepEqual((await c2e.ditto.things.get(first.thingId)).attributes, { room: 'hall' });
     assert.equal((await sandbox.registry.authenticate('org.acme', 'lamp-7', 'lamp-7-password'))?.deviceId, 'org.acme:lamp-7');
 
-    const device = c2e.device({ transport: 'mqtt', tenant: 'org.acme', authId: 'lamp-7', password: 'lamp-7-password' });
+    // The wiring: the device's Ditto Protocol telemetry updates its twin; asked for, Ditto's response comes back.
+    const device = c2e.device({
+      transport: 'mqtt',
+      tenant: 'org.acme',
+      thingId: 'org.acme:lamp-7',
+      authId: 'lamp-7',
+      password: 'lamp-7-password',
+    });
     await device.connect();
-    await device.close();
+    const responses: string[] = [];
+    const stop = device.onCommand((command) => void responses.push(`${command.name}:${command.json<{ status: number }>().status}`));
+    try {
+      await device.twin.updateProperty('lamp', 'on', true);
+      await device.twin.updateAttribute('room', 'attic', { responseRequired: true, correlationId: 'c-1' });
+      for (let attempt = 0; attempt < 50; attempt += 1) {
+        const thing = await c2e.ditto.things.get(first.thingId);
+        if (
+          (thing.features?.lamp?.properties as { on?: boolean } | undefined)?.on === true &&
+          thing.attributes?.room === 'attic' &&
+          responses.length === 1
+        )
+          break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const thing = await c2e.ditto.things.get(first.thingId);
+      assert.deepEqual(thing.features?.lamp?.properties, { on: true });
+      assert.equal(thing.attributes?.room, 'attic');
+      assert.deepEqual(responses, ['modify-response:204']);
+      // A device may not change another device's twin (device ID = thing ID): the command is dropped.
+      await c2e.provisionDevice({ tenant: 'org.acme', thingId: 'org.acme:lamp-8', thing: { attributes: { room: 'hall' } } });
+      await device.telemetry(
+        {
+          topic: 'org.acme/lamp-8/things/twin/commands/modify',
+          headers: { 'response-required': false },
+          path: '/attributes/room',
+          value: 'cellar',
+        },
+        { qos: 1 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await c2e.ditto.things.get('org.acme:lamp-8')).attributes?.room, 'hall');
+    } finally {
+      stop();
+      await device.close();
+    }
 
     const again = await c2e.provisionDevice(request);
     assert.equal(again.steps.thing, 'existing');
