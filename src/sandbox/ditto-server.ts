@@ -3,11 +3,13 @@
  * the sandbox's users, routing, `fields`, `If-Match` / `If-None-Match` with `"rev:N"` ETags, and the status codes
  * and error bodies of Ditto. What each operation does is in ditto-store.ts.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.js';
 import { type Json, type JsonObject, pointerTokens, selectFields } from './ditto-json.js';
 import { type Conditions, type DittoStore, ENTITY_ID, type Stored, dittoError, etagOf } from './ditto-store.js';
 import { type RunningServer, parseJsonBody, pathSegments, readBody, sendEmpty, sendJson, startHttpServer } from './http.js';
+import type { RunningMessaging } from './messaging.js';
 
 /** A user of the sandbox's Ditto and the subjects it authenticates as. */
 export interface DittoUser {
@@ -22,6 +24,25 @@ export interface DittoServerOptions {
   maxBodyBytes: number;
   users: readonly DittoUser[];
   logger: Logger;
+  /** Where messages to things go as Hono commands (the Cloud2Edge wiring). */
+  messaging: RunningMessaging;
+}
+
+/** One request on a thing or a part of it. */
+interface ThingCall {
+  request: IncomingMessage;
+  response: ServerResponse;
+  subjects: string[];
+  thingId: string;
+  path: string[];
+  url: URL;
+}
+
+/** `[/features/{id}]/inbox/messages/{subject…}`: a message to the thing or one of its features. */
+function messagePath(path: readonly string[]): { subject: string } | undefined {
+  const at = path[0] === 'features' ? 2 : 0;
+  if (path[at] !== 'inbox' || path[at + 1] !== 'messages' || path.length <= at + 2) return undefined;
+  return { subject: path.slice(at + 2).join('/') };
 }
 
 function authenticate(request: IncomingMessage, users: readonly DittoUser[]): string[] {
@@ -69,14 +90,95 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
     return value as Json;
   };
 
-  const things = async (
-    request: IncomingMessage,
-    response: ServerResponse,
-    subjects: string[],
-    thingId: string,
-    path: string[],
-    url: URL,
-  ) => {
+  /**
+   * A message to a thing: a Hono command to its device (Ditto Protocol `live/messages` envelope, the subject as the
+   * command's name), its response as the HTTP answer; `timeout` (seconds, 0–60, default 10) bounds the wait, 0 does
+   * not wait (202). 408 when the device does not answer in time, 503 when it does not listen for commands.
+   */
+  const message = async ({ request, response, subjects, thingId, path, url }: ThingCall) => {
+    if (request.method !== 'POST') throw dittoError(405, 'method.notallowed', `${request.method} is not allowed here.`);
+    const { subject } = messagePath(path)!;
+    const timeoutText = url.searchParams.get('timeout') ?? '10';
+    if (!/^\d+$/.test(timeoutText) || Number(timeoutText) > 60) {
+      throw dittoError(400, 'timeout.invalid', 'The timeout must be a number of seconds from 0 to 60.');
+    }
+    const timeoutSeconds = Number(timeoutText);
+    const { tenant } = store.messageRoute(thingId, path, subjects);
+    const raw = await readBody(request, options.maxBodyBytes, () =>
+      dittoError(413, 'messages:payload.toolarge', 'The message payload is too large.'),
+    );
+    const contentType = request.headers['content-type'] ?? 'application/octet-stream';
+    let value: Json = raw.toString('utf8');
+    if (/json/i.test(contentType) && raw.byteLength > 0) {
+      try {
+        value = JSON.parse(value) as Json;
+      } catch {
+        throw dittoError(400, 'messages:messageformat.invalid', 'The payload is not the JSON its content type says.');
+      }
+    }
+    const correlationId = randomUUID();
+    const colon = thingId.indexOf(':');
+    const envelope = {
+      topic: `${thingId.slice(0, colon)}/${thingId.slice(colon + 1)}/things/live/messages/${subject}`,
+      headers: {
+        'correlation-id': correlationId,
+        'content-type': contentType,
+        subject,
+        timeout: String(timeoutSeconds),
+        'response-required': timeoutSeconds > 0,
+      },
+      path: `/${path.join('/')}`,
+      value,
+    };
+    const replyTo = `sandbox/ditto-messages/${correlationId}`;
+    const delivered =
+      tenant !== undefined &&
+      options.messaging.commandDevice({
+        tenant,
+        deviceId: thingId,
+        name: subject,
+        contentType: 'application/vnd.eclipse.ditto+json',
+        payload: Buffer.from(JSON.stringify(envelope)),
+        ...(timeoutSeconds > 0 ? { reply: { correlationId, replyTo } } : {}),
+      });
+    if (timeoutSeconds === 0) {
+      sendEmpty(response, 202);
+      return;
+    }
+    if (!delivered) {
+      throw dittoError(
+        503,
+        'connectivity:target.unavailable',
+        `The device of '${thingId}' does not listen for commands now.`,
+        'It receives messages while it is connected and subscribed (MQTT) or polling (HTTP).',
+      );
+    }
+    const answer = await options.messaging.localResponse(replyTo, correlationId, timeoutSeconds * 1000);
+    if (answer === undefined)
+      throw dittoError(408, 'command.timeout', `The device did not answer the message '${subject}' within ${timeoutSeconds} s.`);
+    let reply: { status?: unknown; value?: Json; headers?: Record<string, unknown> } = {};
+    try {
+      reply = JSON.parse(answer.payload.toString('utf8')) as typeof reply;
+    } catch {
+      reply = { value: answer.payload.toString('utf8') };
+    }
+    const status = typeof reply.status === 'number' ? reply.status : answer.status;
+    const replyType = typeof reply.headers?.['content-type'] === 'string' ? (reply.headers['content-type'] as string) : 'application/json';
+    if (reply.value === undefined) {
+      sendEmpty(response, status);
+      return;
+    }
+    const text = typeof reply.value === 'string' && !/json/i.test(replyType) ? reply.value : JSON.stringify(reply.value);
+    response.writeHead(status, { 'content-type': replyType, 'content-length': Buffer.byteLength(text) });
+    response.end(text);
+  };
+
+  const things = async (call: ThingCall) => {
+    const { request, response, subjects, thingId, path, url } = call;
+    if (messagePath(path) !== undefined) {
+      await message(call);
+      return;
+    }
     const conditions = conditionsOf(request);
     switch (request.method) {
       case 'GET': {
@@ -253,7 +355,7 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
         );
       }
       const path = pointerTokens(rest.map((token) => token.replace(/~/g, '~0').replace(/\//g, '~1')).join('/'));
-      if (resource === 'things') await things(request, response, subjects, id, path, url);
+      if (resource === 'things') await things({ request, response, subjects, thingId: id, path, url });
       else await policies(request, response, subjects, id, path);
     },
     { ...options, internalError: (message) => ({ status: 500, error: 'internal.error', message }) },

@@ -61,6 +61,20 @@ function tags(header: string): string[] {
 
 export const etagOf = (revision: number): string => `"rev:${revision}"`;
 
+/** The Hono tenants whose messages a connection carries, from its sources' addresses (AMQP or Kafka names). */
+export function tenantsOfConnection(connection: JsonObject): string[] {
+  const sources = Array.isArray(connection.sources) ? connection.sources : [];
+  const tenants = new Set<string>();
+  for (const source of sources) {
+    if (!isObject(source) || !Array.isArray(source.addresses)) continue;
+    for (const address of source.addresses) {
+      const match = typeof address === 'string' ? /^(?:telemetry\/|hono\.telemetry\.)(.+)$/.exec(address) : null;
+      if (match) tenants.add(match[1]!);
+    }
+  }
+  return [...tenants];
+}
+
 function checkConditions(conditions: Conditions, current: Stored | undefined, resource: 'things' | 'policies', read: boolean): void {
   const etag = current === undefined ? undefined : etagOf(current.revision);
   const failed = () => dittoError(412, `${resource}:precondition.failed`, 'The comparison of precondition header failed.');
@@ -282,6 +296,26 @@ export class DittoStore {
     }
     const { thingId: _id, _revision: _r, _created: _c, _modified: _m, ...thing } = value;
     return thing;
+  }
+
+  /**
+   * Checks that `subjects` may send a message to `path` (`/inbox/messages/{subject}`, or a feature's) of the thing, and
+   * names the Hono tenant whose connection delivers it: the tenant of a stored connection whose subject the thing's
+   * policy lets READ that path of `message:/`. Undefined when no connection does.
+   */
+  messageRoute(thingId: string, path: readonly string[], subjects: readonly string[]): { tenant: string | undefined } {
+    const stored = this.things.get(thingId);
+    const policy = stored === undefined ? undefined : this.policies.get(String(stored.value.policyId))?.value;
+    if (stored === undefined || !allowed(policy, subjects, 'message', path, 'WRITE')) {
+      if (stored === undefined || !allowed(policy, subjects, 'thing', [], 'READ')) throw this.thingNotFound(thingId);
+      throw dittoError(
+        403,
+        'messages:send.notallowed',
+        `You are not allowed to send messages to '${path.join('/')}' of the Thing '${thingId}'.`,
+      );
+    }
+    const tenants = this.connectionValues().flatMap((connection) => tenantsOfConnection(connection));
+    return { tenant: tenants.find((tenant) => allowed(policy, [`pre-authenticated:hono-connection-${tenant}`], 'message', path, 'READ')) };
   }
 
   // ---- policies ----------------------------------------------------------------------------------

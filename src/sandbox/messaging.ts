@@ -84,6 +84,11 @@ export interface RunningMessaging {
   waitForCommands(tenant: string, deviceId: string, waiter: CommandWaiter): () => void;
   /** Sends a device's response to the application that asked; false when no receiver is attached for it. */
   respond(response: DeviceCommandResponse): boolean;
+  /**
+   * Takes the response to a command sent from inside the sandbox (Ditto's messages): `replyTo` starts with
+   * `sandbox/`. Resolves with the response, or undefined after `timeoutMs` (the listener is removed either way).
+   */
+  localResponse(replyTo: string, correlationId: string, timeoutMs: number): Promise<DeviceCommandResponse | undefined>;
   close(): Promise<void>;
 }
 
@@ -102,6 +107,7 @@ export async function startMessaging(options: {
   const consumers = new Map<string, Sender[]>();
   const waiters = new Map<string, CommandWaiter[]>();
   const localConsumers: LocalConsumer[] = [];
+  const localReplies = new Map<string, (response: DeviceCommandResponse) => void>();
   const deviceKey = (tenant: string, deviceId: string) => `${tenant}\n${deviceId}`;
   const connections = new Set<Connection>();
   const pending = new Map<Delivery, (outcome: PublishOutcome) => void>();
@@ -246,7 +252,26 @@ export async function startMessaging(options: {
         else waiters.set(key, left);
       };
     },
+    localResponse(replyTo, correlationId, timeoutMs) {
+      return new Promise((resolve) => {
+        const key = `${replyTo}\n${correlationId}`;
+        const timer = setTimeout(() => {
+          localReplies.delete(key);
+          resolve(undefined);
+        }, timeoutMs);
+        localReplies.set(key, (response) => {
+          clearTimeout(timer);
+          localReplies.delete(key);
+          resolve(response);
+        });
+      });
+    },
     respond(response) {
+      const local = localReplies.get(`${response.replyTo}\n${response.correlationId}`);
+      if (local !== undefined) {
+        local(response);
+        return true;
+      }
       const sender = (consumers.get(response.replyTo) ?? []).find((candidate) => candidate.sendable());
       if (sender === undefined) return false;
       sender.send({

@@ -194,7 +194,7 @@ export class Sandbox {
     ];
     const dittoStore = new DittoStore(state);
     const dittoServer = await begin('Ditto', ports.ditto, () =>
-      startDittoServer(dittoStore, { host, port: ports.ditto, maxBodyBytes: dittoMaxBodyBytes, users: dittoUsers, logger }),
+      startDittoServer(dittoStore, { host, port: ports.ditto, maxBodyBytes: dittoMaxBodyBytes, users: dittoUsers, logger, messaging }),
     );
     startWiring(dittoStore, messaging, logger);
     const services: Services = { registry: registryServer, messaging, httpAdapter, mqttAdapter, ditto: dittoServer };

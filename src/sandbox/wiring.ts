@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import { type Json, type JsonObject, pointerTokens } from './ditto-json.js';
-import type { DittoStore } from './ditto-store.js';
+import { type DittoStore, tenantsOfConnection } from './ditto-store.js';
 import { SandboxRefusalError } from './errors.js';
 import type { DownstreamMessage, PublishOutcome, RunningMessaging } from './messaging.js';
 import { isObject } from './registry-model.js';
@@ -16,22 +16,9 @@ import { isObject } from './registry-model.js';
 const NO_CONDITIONS = { ifMatch: undefined, ifNoneMatch: undefined };
 const TOPIC = /^([^/]+)\/([^/]+)\/things\/twin\/commands\/(modify|merge|delete)$/;
 
-/** The tenants whose Hono messages a connection consumes, from its sources' addresses. */
-function tenantsOf(connection: JsonObject): string[] {
-  const sources = Array.isArray(connection.sources) ? connection.sources : [];
-  const tenants = new Set<string>();
-  for (const source of sources) {
-    if (!isObject(source) || !Array.isArray(source.addresses)) continue;
-    for (const address of source.addresses) {
-      const match = typeof address === 'string' ? /^(?:telemetry\/|hono\.telemetry\.)(.+)$/.exec(address) : null;
-      if (match) tenants.add(match[1]!);
-    }
-  }
-  return [...tenants];
-}
-
 export function startWiring(ditto: DittoStore, messaging: RunningMessaging, logger: Logger): void {
-  const handles = (tenant: string): boolean => ditto.connectionValues().some((connection) => tenantsOf(connection).includes(tenant));
+  const handles = (tenant: string): boolean =>
+    ditto.connectionValues().some((connection) => tenantsOfConnection(connection).includes(tenant));
 
   messaging.addLocalConsumer((message) => (handles(message.tenant) ? apply(message) : undefined));
 

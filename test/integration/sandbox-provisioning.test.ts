@@ -92,6 +92,29 @@ describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
       );
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal((await c2e.ditto.things.get('org.acme:lamp-8')).attributes?.room, 'hall');
+      // A Ditto message to the thing reaches the device as a Hono command; its answer is the HTTP response.
+      const stopMessages = device.twin.onMessage(async (incoming) => {
+        await incoming.respond(200, { switched: (incoming.value as { on: boolean }).on });
+      });
+      try {
+        const answer = await c2e.ditto.messages.send<{ switched: boolean }>({
+          thingId: first.thingId,
+          subject: 'switch',
+          payload: { on: true },
+          timeoutSeconds: 5,
+        });
+        assert.equal(answer.status, 200);
+        assert.deepEqual(answer.data, { switched: true });
+        const fireAndForget = await c2e.ditto.messages.send({
+          thingId: first.thingId,
+          subject: 'blink',
+          payload: { times: 3 },
+          timeoutSeconds: 0,
+        });
+        assert.equal(fireAndForget.status, 202);
+      } finally {
+        stopMessages();
+      }
     } finally {
       stop();
       await device.close();
@@ -100,6 +123,12 @@ describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
     const again = await c2e.provisionDevice(request);
     assert.equal(again.steps.thing, 'existing');
     assert.equal(again.steps.connection, 'existing');
+
+    // Nobody listens now: Ditto cannot deliver the message.
+    await assert.rejects(
+      c2e.ditto.messages.send({ thingId: first.thingId, subject: 'switch', payload: { on: false }, timeoutSeconds: 2 }),
+      (error: unknown) => error instanceof Error && (error as { status?: number }).status === 503,
+    );
 
     const removed = await c2e.deprovisionDevice({ tenant: 'org.acme', thingId: 'org.acme:lamp-7' });
     assert.equal(removed.thing, 'deleted');
