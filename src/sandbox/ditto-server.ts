@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.js';
-import { type Json, type JsonObject, pointerTokens, selectFields } from './ditto-json.js';
+import { type Json, type JsonObject, getAt, pointerTokens, selectFields } from './ditto-json.js';
+import { changeStream, thingHistory, wantsEventStream } from './ditto-streams.js';
 import { type Conditions, type DittoStore, ENTITY_ID, type Stored, dittoError, etagOf } from './ditto-store.js';
 import { type RunningServer, parseJsonBody, pathSegments, readBody, sendEmpty, sendJson, startHttpServer } from './http.js';
 import type { RunningMessaging } from './messaging.js';
@@ -182,6 +183,20 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
     const conditions = conditionsOf(request);
     switch (request.method) {
       case 'GET': {
+        const atRevision = request.headers['at-historical-revision'];
+        const atTimestamp = request.headers['at-historical-timestamp'];
+        if (typeof atRevision === 'string' || typeof atTimestamp === 'string') {
+          const then = store.thingAt(
+            thingId,
+            typeof atRevision === 'string' ? { revision: Number(atRevision) } : { timestamp: atTimestamp as string },
+            subjects,
+          );
+          const part = path.length === 0 ? then.value : getAt(then.value, path);
+          if (part === undefined)
+            throw dittoError(404, 'things:thing.history.notfound', `The Thing '${thingId}' had no ${path.join('/')} then.`);
+          sendJson(response, 200, shaped(part, then, url.searchParams.get('fields'), path.length === 0), { etag: etagOf(then.revision) });
+          return;
+        }
         const { value, stored } = store.getThing(thingId, path, subjects, conditions);
         sendJson(response, 200, shaped(value, stored, url.searchParams.get('fields'), path.length === 0), {
           etag: etagOf(stored.revision),
@@ -338,6 +353,29 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
       const [resource, id, ...rest] = segments.slice(2);
       if (resource === 'whoami' && id === undefined && request.method === 'GET') {
         sendJson(response, 200, { defaultSubject: subjects[0] ?? null, subjects });
+        return;
+      }
+      if (resource === 'things' && (id === undefined || id === '') && request.method === 'GET') {
+        if (wantsEventStream(request)) {
+          changeStream(store, request, response, subjects, url);
+          return;
+        }
+        const ids = url.searchParams.get('ids');
+        if (ids !== null) {
+          const found = store.listThings(
+            ids.split(',').filter((entry) => entry !== ''),
+            subjects,
+          );
+          sendJson(
+            response,
+            200,
+            found.map((stored) => shaped(stored.value, stored, url.searchParams.get('fields'), true)),
+          );
+          return;
+        }
+      }
+      if (resource === 'things' && id !== undefined && rest.length === 0 && request.method === 'GET' && wantsEventStream(request)) {
+        thingHistory(store, request, response, subjects, id, url);
         return;
       }
       if (resource === 'connections' && id !== undefined && id !== '') {

@@ -4,7 +4,7 @@
  * answer as Ditto's HTTP API does: the status, and an error body `{ status, error, message, description }` with
  * Ditto's error codes; a thing the caller may not read is "not found".
  */
-import { type Json, type JsonObject, deleteAt, getAt, mergePatch, setAt } from './ditto-json.js';
+import { type Json, type JsonObject, deleteAt, getAt, mergePatch, pointerTokens, setAt } from './ditto-json.js';
 import { allowed, defaultPolicy } from './ditto-policy.js';
 import { SandboxRefusalError } from './errors.js';
 import { isObject } from './registry-model.js';
@@ -61,6 +61,11 @@ function tags(header: string): string[] {
 
 export const etagOf = (revision: number): string => `"rev:${revision}"`;
 
+/** Tokens back to a JSON pointer (`[]` → `/`). */
+export function pointerOf(path: readonly string[]): string {
+  return path.length === 0 ? '/' : path.map((token) => `/${token.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
 /** The Hono tenants whose messages a connection carries, from its sources' addresses (AMQP or Kafka names). */
 export function tenantsOfConnection(connection: JsonObject): string[] {
   const sources = Array.isArray(connection.sources) ? connection.sources : [];
@@ -91,7 +96,25 @@ function checkConditions(conditions: Conditions, current: Stored | undefined, re
   }
 }
 
+/** A change of a thing, as the change stream and the history show it. */
+export interface ThingEvent {
+  thingId: string;
+  revision: number;
+  /** ISO time of the change (`_modified`). */
+  modified: string;
+  action: 'created' | 'modified' | 'merged' | 'deleted';
+  /** JSON pointer of what changed, `/` for the whole thing. */
+  path: string;
+  /** What was written at `path` (the merge patch for `merged`; nothing for `deleted`). */
+  value?: Json;
+  /** The thing's policy at the time, for reading the event later. */
+  policyId: string;
+}
+
 export class DittoStore {
+  /** Every change of every thing, kept for the history API (the sandbox keeps all revisions). */
+  private readonly events: Collection<ThingEvent>;
+  private readonly listeners = new Set<(event: ThingEvent) => void>();
   private readonly things: Collection<Stored>;
   private readonly policies: Collection<Stored>;
   private readonly connections: Collection<Stored>;
@@ -100,6 +123,62 @@ export class DittoStore {
     this.things = state.collection('ditto-things');
     this.policies = state.collection('ditto-policies');
     this.connections = state.collection('ditto-connections');
+    this.events = state.collection('ditto-thing-events');
+  }
+
+  /** Calls `listener` with every change from now on; returns the function that stops it. */
+  onChange(listener: (event: ThingEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The recorded changes of a thing from revision `from` to `to` (inclusive), in order. */
+  history(thingId: string, from: number, to = Number.MAX_SAFE_INTEGER): ThingEvent[] {
+    return [...this.events.entriesWith(`${thingId}\n`)]
+      .map(([, event]) => event)
+      .filter((event) => event.revision >= from && event.revision <= to);
+  }
+
+  /**
+   * The thing as it was at a revision (or at a time: the last revision not after it), rebuilt from the recorded
+   * changes; 404 when there was no such revision or the thing did not exist then.
+   */
+  thingAt(thingId: string, at: { revision?: number; timestamp?: string }, subjects: readonly string[]): Stored {
+    let thing: JsonObject | undefined;
+    let last: ThingEvent | undefined;
+    let created = '';
+    for (const event of this.history(thingId, 0)) {
+      if (at.revision !== undefined && event.revision > at.revision) break;
+      if (at.timestamp !== undefined && Date.parse(event.modified) > Date.parse(at.timestamp)) break;
+      const path = pointerTokens(event.path);
+      if (event.action === 'deleted') thing = path.length === 0 ? undefined : deleteAt(thing ?? {}, path);
+      else if (event.action === 'merged') {
+        const merged = mergePatch(path.length === 0 ? thing : getAt(thing, path), event.value ?? null);
+        thing =
+          path.length === 0
+            ? (merged as JsonObject)
+            : merged === undefined
+              ? deleteAt(thing ?? {}, path)
+              : setAt(thing ?? {}, path, merged as Json);
+      } else thing = path.length === 0 ? (event.value as JsonObject) : setAt(thing ?? {}, path, event.value ?? null);
+      if (event.action === 'created' && path.length === 0) created = event.modified;
+      last = event;
+    }
+    if (thing === undefined || last === undefined || (at.revision !== undefined && last.revision !== at.revision)) {
+      throw dittoError(404, 'things:thing.history.notfound', `The Thing '${thingId}' had no such revision.`);
+    }
+    if (!this.mayRead(last.policyId, subjects)) throw this.thingNotFound(thingId);
+    return { value: thing, revision: last.revision, created, modified: last.modified };
+  }
+
+  /** Whether `subjects` may read the thing (as a whole) under the policy it had or has. */
+  mayRead(policyId: string, subjects: readonly string[]): boolean {
+    return allowed(this.policies.get(policyId)?.value, subjects, 'thing', [], 'READ');
+  }
+
+  private async recordEvent(event: ThingEvent): Promise<void> {
+    await this.events.put(`${event.thingId}\n${String(event.revision).padStart(12, '0')}`, event);
+    for (const listener of this.listeners) listener(event);
   }
 
   // ---- connections (devops only; stored, not run: the sandbox's wiring does not read them yet) ----
@@ -173,6 +252,13 @@ export class DittoStore {
   }
 
   /** The thing (or a part of it) with its revision; 404 when missing or not readable, 304/412 for conditions. */
+  /** The things among `thingIds` that `subjects` may read, in the order asked (`GET /things?ids=`). */
+  listThings(thingIds: readonly string[], subjects: readonly string[]): Stored[] {
+    return thingIds
+      .map((thingId) => this.things.get(thingId))
+      .filter((stored): stored is Stored => stored !== undefined && this.mayRead(String(stored.value.policyId), subjects));
+  }
+
   getThing(thingId: string, path: readonly string[], subjects: readonly string[], conditions: Conditions): { value: Json; stored: Stored } {
     const stored = this.readable(thingId, subjects, path);
     checkConditions(conditions, stored, 'things', true);
@@ -216,8 +302,11 @@ export class DittoStore {
         );
       }
       policyId = String(policyId);
-      const stored: Stored = { value: { thingId, policyId, ...thing }, revision: 1, created: now, modified: now };
+      // A thing created again after a deletion goes on counting revisions, as in Ditto.
+      const revision = (this.history(thingId, 0).at(-1)?.revision ?? 0) + 1;
+      const stored: Stored = { value: { thingId, policyId, ...thing }, revision, created: now, modified: now };
       await this.things.put(thingId, stored);
+      await this.recordEvent({ thingId, revision, modified: now, action: 'created', path: '/', value: stored.value, policyId });
       return { created: true, stored };
     }
     this.writable(thingId, current, subjects, path);
@@ -226,6 +315,15 @@ export class DittoStore {
     if (path.length === 0 && next.policyId === undefined) next.policyId = current.value.policyId as Json;
     const stored: Stored = { value: next, revision: current.revision + 1, created: current.created, modified: now };
     await this.things.put(thingId, stored);
+    await this.recordEvent({
+      thingId,
+      revision: stored.revision,
+      modified: now,
+      action: existed ? 'modified' : 'created',
+      path: pointerOf(path),
+      value: path.length === 0 ? next : value,
+      policyId: String(next.policyId),
+    });
     return { created: !existed, stored };
   }
 
@@ -250,6 +348,15 @@ export class DittoStore {
     if (next.thingId !== thingId) throw dittoError(400, 'things:id.notsettable', 'The Thing ID in the body must match the one in the URL.');
     const stored: Stored = { value: next, revision: current.revision + 1, created: current.created, modified: new Date().toISOString() };
     await this.things.put(thingId, stored);
+    await this.recordEvent({
+      thingId,
+      revision: stored.revision,
+      modified: stored.modified,
+      action: 'merged',
+      path: pointerOf(path),
+      value: patch,
+      policyId: String(next.policyId),
+    });
     return stored;
   }
 
