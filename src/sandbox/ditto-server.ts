@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.js';
 import { type Json, type JsonObject, getAt, pointerTokens, selectFields } from './ditto-json.js';
+import { cursorAt, parseOptions, parseRql, sortThings } from './ditto-rql.js';
 import { changeStream, thingHistory, wantsEventStream } from './ditto-streams.js';
 import { type Conditions, type DittoStore, ENTITY_ID, type Stored, dittoError, etagOf } from './ditto-store.js';
 import { type RunningServer, parseJsonBody, pathSegments, readBody, sendEmpty, sendJson, startHttpServer } from './http.js';
@@ -343,6 +344,42 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
     }
   };
 
+  /** `/search/things[/count]`: RQL `filter`, `namespaces`, `option` (sort, size, cursor), `fields`; GET or a form POST. */
+  const search = async (request: IncomingMessage, response: ServerResponse, subjects: string[], url: URL, count: boolean) => {
+    let params = url.searchParams;
+    if (request.method === 'POST') {
+      const raw = await readBody(request, options.maxBodyBytes, () =>
+        dittoError(413, 'thing-search:query.toolarge', 'The query is too large.'),
+      );
+      params = new URLSearchParams(raw.toString('utf8'));
+    }
+    const matches = parseRql(params.get('filter'));
+    const namespaces = params
+      .get('namespaces')
+      ?.split(',')
+      .filter((namespace) => namespace !== '');
+    const found = store
+      .readableThings(subjects)
+      .filter((stored) => namespaces === undefined || namespaces.includes(String(stored.value.thingId).split(':')[0]!))
+      .filter((stored) => matches({ ...stored.value, _revision: stored.revision, _modified: stored.modified, _created: stored.created }));
+    if (count) {
+      sendJson(response, 200, found.length);
+      return;
+    }
+    const { sort, size, offset } = parseOptions(params.get('option'));
+    const sorted = sortThings(
+      found.map((stored) => ({ ...stored.value, _revision: stored.revision, _modified: stored.modified, _created: stored.created })),
+      sort,
+    );
+    const page = sorted.slice(offset, offset + size).map((thing) => {
+      const fields = params.get('fields');
+      if (fields !== null) return selectFields(thing, fields);
+      const { _revision: _r, _modified: _m, _created: _c, ...plain } = thing;
+      return plain;
+    });
+    sendJson(response, 200, { items: page, ...(offset + size < sorted.length ? { cursor: cursorAt(offset + size) } : {}) });
+  };
+
   return startHttpServer(
     'Ditto',
     async (request, response) => {
@@ -353,6 +390,10 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
       const [resource, id, ...rest] = segments.slice(2);
       if (resource === 'whoami' && id === undefined && request.method === 'GET') {
         sendJson(response, 200, { defaultSubject: subjects[0] ?? null, subjects });
+        return;
+      }
+      if (resource === 'search' && id === 'things' && (request.method === 'GET' || request.method === 'POST')) {
+        await search(request, response, subjects, url, rest[0] === 'count');
         return;
       }
       if (resource === 'things' && (id === undefined || id === '') && request.method === 'GET') {

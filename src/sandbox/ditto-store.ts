@@ -178,7 +178,13 @@ export class DittoStore {
 
   private async recordEvent(event: ThingEvent): Promise<void> {
     await this.events.put(`${event.thingId}\n${String(event.revision).padStart(12, '0')}`, event);
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A stream that fails (its client gone mid-write) never fails the change itself.
+      }
+    }
   }
 
   // ---- connections (devops only; stored, not run: the sandbox's wiring does not read them yet) ----
@@ -252,6 +258,18 @@ export class DittoStore {
   }
 
   /** The thing (or a part of it) with its revision; 404 when missing or not readable, 304/412 for conditions. */
+  /** The thing as it is now, or undefined (for the change stream's filter). */
+  currentThing(thingId: string): JsonObject | undefined {
+    return this.things.get(thingId)?.value;
+  }
+
+  /** Every thing `subjects` may read (for the search). */
+  readableThings(subjects: readonly string[]): Stored[] {
+    return [...this.things.entriesWith()]
+      .map(([, stored]) => stored)
+      .filter((stored) => this.mayRead(String(stored.value.policyId), subjects));
+  }
+
   /** The things among `thingIds` that `subjects` may read, in the order asked (`GET /things?ids=`). */
   listThings(thingIds: readonly string[], subjects: readonly string[]): Stored[] {
     return thingIds

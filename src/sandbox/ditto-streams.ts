@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type JsonObject, selectFields, setAt, pointerTokens } from './ditto-json.js';
+import { parseRql } from './ditto-rql.js';
 import { type DittoStore, type ThingEvent, dittoError } from './ditto-store.js';
 
 export function wantsEventStream(request: IncomingMessage): boolean {
@@ -67,14 +68,8 @@ export function changeStream(
   subjects: readonly string[],
   url: URL,
 ): void {
-  if (url.searchParams.get('filter') !== null) {
-    throw dittoError(
-      400,
-      'rql.expression.invalid',
-      'The sandbox does not evaluate RQL filters in the change stream yet.',
-      'Filter with ids or namespaces.',
-    );
-  }
+  // Ditto tests the filter on the thing as the change left it.
+  const matches = parseRql(url.searchParams.get('filter'));
   const ids = url.searchParams
     .get('ids')
     ?.split(',')
@@ -91,7 +86,8 @@ export function changeStream(
     (event) =>
       (ids === undefined || ids.includes(event.thingId)) &&
       (namespaces === undefined || namespaces.includes(event.thingId.slice(0, event.thingId.indexOf(':')))) &&
-      store.mayRead(event.policyId, subjects),
+      store.mayRead(event.policyId, subjects) &&
+      matches(store.currentThing(event.thingId) ?? { thingId: event.thingId }),
     url.searchParams.get('fields'),
   );
 }

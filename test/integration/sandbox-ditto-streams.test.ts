@@ -62,6 +62,27 @@ describe('sandbox: Ditto change stream and history', () => {
     );
     assert.deepEqual(changes[1]?.data.attributes, { reading: 2 });
 
+    // With an RQL filter: only changes that leave the thing matching it.
+    const filtered: number[] = [];
+    const stop = new AbortController();
+    const filteredStream = (async () => {
+      for await (const change of c2e.ditto.changes.subscribe({
+        filter: 'gt(attributes/reading,5)',
+        fields: ['thingId', '_revision'],
+        signal: stop.signal,
+      })) {
+        filtered.push(change.data._revision as unknown as number);
+      }
+    })().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await c2e.ditto.things.attributes(THING).put('reading', 3);
+    await c2e.ditto.things.attributes(THING).put('reading', 9);
+    for (let attempt = 0; attempt < 50 && filtered.length < 1; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    stop.abort();
+    await filteredStream;
+    assert.deepEqual(filtered, [5]);
+    await c2e.ditto.things.attributes(THING).put('reading', 2);
+
     const history = [];
     for await (const change of c2e.ditto.things.history(THING, { fromHistoricalRevision: 1, toHistoricalRevision: 3, context: true }))
       history.push(change);
@@ -76,6 +97,7 @@ describe('sandbox: Ditto change stream and history', () => {
     const then = await c2e.ditto.things.get(THING, { atHistoricalRevision: 2 });
     assert.deepEqual(then.attributes, { reading: 2 });
     assert.deepEqual((await c2e.ditto.things.get(THING)).attributes, { reading: 2, unit: 'kWh' });
+    assert.equal((await c2e.ditto.things.getVersioned(THING)).etag, '"rev:6"');
   });
 
   it('carries the TwinAuditor: changes anchored as records, a change made while it was stopped named by auditThing', async () => {
