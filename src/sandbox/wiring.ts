@@ -6,6 +6,7 @@
  * command says `response-required: false`, the device gets the `{action}-response` back as a one-way command.
  * The connection consumes like Ditto's receivers on Hono's router: it competes with the other consumers.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import { type Json, type JsonObject, pointerTokens } from './ditto-json.js';
 import { type DittoStore, tenantsOfConnection } from './ditto-store.js';
@@ -68,8 +69,9 @@ export function startWiring(ditto: DittoStore, messaging: RunningMessaging, logg
     if (headers['response-required'] !== false) {
       const response: JsonObject = {
         topic: `${namespace}/${name}/things/twin/${error === undefined ? 'commands' : 'errors'}/${action}`,
+        // Ditto answers with the command's correlation-id, or one of its own when the command had none.
         headers: {
-          ...(typeof headers['correlation-id'] === 'string' ? { 'correlation-id': headers['correlation-id'] } : {}),
+          'correlation-id': typeof headers['correlation-id'] === 'string' ? headers['correlation-id'] : randomUUID(),
           'content-type': 'application/json',
         },
         path: error === undefined ? (typeof envelope.path === 'string' ? envelope.path : '/') : '/',

@@ -6,9 +6,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { before, describe, it } from 'node:test';
-import AjvDraft04 from 'ajv-draft-04';
-import ajvFormats from 'ajv-formats';
-import type { ErrorObject } from 'ajv';
 import {
   type DittoEnvelope,
   type JsonObject,
@@ -25,41 +22,8 @@ import {
   parseTopic,
   retrieveThing,
 } from '../../src/protocol/index.js';
-import { skipReason, specsDir } from '../support/openapi.js';
-
-/** Throws on invalid data; the error carries ajv's structured `errors`. */
-type Validate = (data: unknown) => void;
-
-class SchemaViolation extends Error {
-  constructor(
-    message: string,
-    readonly errors: ErrorObject[],
-  ) {
-    super(message);
-  }
-}
-
-function protocolDir(): string {
-  const dir = specsDir();
-  assert.ok(dir, skipReason());
-  return join(dir, 'ditto', 'protocol');
-}
-
-function readJson(file: string): unknown {
-  return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-}
-
-function compile(schemaFile: string): Validate {
-  // Both packages are CommonJS with an `exports.default`; that is what NodeNext types and ESM both see.
-  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
-  ajvFormats.default(ajv);
-  const validate = ajv.compile(readJson(join(protocolDir(), schemaFile)) as object);
-  return (data) => {
-    if (validate(data)) return;
-    const errors = validate.errors ?? [];
-    throw new SchemaViolation(`${schemaFile}: ${ajv.errorsText(errors)}\n${JSON.stringify(data, null, 2)}`, errors);
-  };
-}
+import { skipReason } from '../support/openapi.js';
+import { SchemaViolation, type Validate, compileProtocolSchema as compile, protocolDir, readJson } from '../support/protocol-schemas.js';
 
 function exampleFiles(): string[] {
   const root = join(protocolDir(), 'examples');

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Cloud2Edge } from '../../src/c2e/index.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { type Contract, dittoContract, skipReason } from '../support/openapi.js';
+import { compileProtocolSchema } from '../support/protocol-schemas.js';
 import { type ProxiedSandbox, proxiedSandbox } from '../support/sandbox.js';
 
 describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
@@ -61,7 +62,11 @@ describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
     });
     await device.connect();
     const responses: string[] = [];
-    const stop = device.onCommand((command) => void responses.push(`${command.name}:${command.json<{ status: number }>().status}`));
+    const emitted: unknown[] = [];
+    const stop = device.onCommand((command) => {
+      responses.push(`${command.name}:${command.json<{ status: number }>().status}`);
+      emitted.push(command.json());
+    });
     try {
       await device.twin.updateProperty('lamp', 'on', true);
       await device.twin.updateAttribute('room', 'attic', { responseRequired: true, correlationId: 'c-1' });
@@ -93,7 +98,9 @@ describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal((await c2e.ditto.things.get('org.acme:lamp-8')).attributes?.room, 'hall');
       // A Ditto message to the thing reaches the device as a Hono command; its answer is the HTTP response.
+      const messages: unknown[] = [];
       const stopMessages = device.twin.onMessage(async (incoming) => {
+        messages.push(incoming.envelope);
         await incoming.respond(200, { switched: (incoming.value as { on: boolean }).on });
       });
       try {
@@ -112,9 +119,17 @@ describe('sandbox: Cloud2Edge provisioning', { skip: skipReason() }, () => {
           timeoutSeconds: 0,
         });
         assert.equal(fireAndForget.status, 202);
+        for (let attempt = 0; attempt < 50 && messages.length < 2; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 20));
       } finally {
         stopMessages();
       }
+      // What the sandbox emitted to the device is valid Ditto Protocol: the response, and the message envelopes.
+      const response = compileProtocolSchema('protocol-response.json');
+      const envelope = compileProtocolSchema('protocol-envelope.json');
+      assert.equal(emitted.length, 1);
+      for (const message of emitted) response(message);
+      assert.equal(messages.length, 2, 'the fire-and-forget message arrived too');
+      for (const message of messages) envelope(message);
     } finally {
       stop();
       await device.close();
