@@ -14,10 +14,8 @@ import type { Logger } from '../core/logger.js';
 import type { CommandRequests } from './command-requests.js';
 import { refused } from './errors.js';
 import { type RunningServer, pathSegments, readBody, sendEmpty, startHttpServer } from './http.js';
-import { type DeviceCommand, type RunningMessaging, refusalOf } from './messaging.js';
+import { type DeviceCommand, EMPTY_NOTIFICATION, type RunningMessaging, refusalOf } from './messaging.js';
 import type { RegistryStore } from './registry-store.js';
-
-export const EMPTY_NOTIFICATION = 'application/vnd.eclipse-hono-empty-notification';
 
 export interface HttpAdapterOptions {
   host: string;

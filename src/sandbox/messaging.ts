@@ -15,6 +15,9 @@ import type { AddressInfo } from 'node:net';
 import rhea, { type Connection, type Container, type Delivery, type EventContext, type Message, type Sender } from 'rhea';
 import type { Logger } from '../core/logger.js';
 
+/** Hono's content type of an empty notification (a device's "ready for commands", with `ttd`). */
+export const EMPTY_NOTIFICATION = 'application/vnd.eclipse-hono-empty-notification';
+
 export interface NorthboundUser {
   username: string;
   password: string;

@@ -14,7 +14,7 @@ import type { Logger } from '../core/logger.js';
 import { SandboxRefusalError } from './errors.js';
 import type { CommandRequests } from './command-requests.js';
 import { listenOn } from './http.js';
-import { type DeviceCommand, type RunningMessaging, refusalOf } from './messaging.js';
+import { type DeviceCommand, EMPTY_NOTIFICATION, type RunningMessaging, refusalOf } from './messaging.js';
 import type { RegistryStore } from './registry-store.js';
 
 export interface MqttAdapterOptions {
@@ -237,13 +237,37 @@ export async function startMqttAdapter(
     if (deviceLevel !== '' && deviceLevel !== '+' && !registry.devicesVia(session.tenant, session.deviceId).includes(deviceLevel))
       return undefined;
     session.commandSubscriptions.get(subscription.topic)?.();
+    for (const deviceId of targets) notifyReady(session.tenant, deviceId, subscription.topic, -1);
     const stops = targets.map((deviceId) =>
       messaging.waitForCommands(session.tenant, deviceId, (command) =>
         deliverCommand(client, command, levels, subscription.qos, deviceId !== session.deviceId),
       ),
     );
-    session.commandSubscriptions.set(subscription.topic, () => stops.forEach((stop) => stop()));
+    session.commandSubscriptions.set(subscription.topic, () => {
+      stops.forEach((stop) => stop());
+      for (const deviceId of targets) notifyReady(session.tenant, deviceId, subscription.topic, 0);
+    });
     return subscription;
+  };
+
+  /**
+   * Hono's "ready for commands" notification: an empty-notification event with `ttd` -1 when a device subscribes for
+   * commands, 0 when it unsubscribes or disconnects. Sent like any event; nobody consuming is no error here.
+   */
+  const notifyReady = (tenant: string, deviceId: string, topic: string, ttd: number) => {
+    void messaging
+      .publish({
+        tenant,
+        deviceId,
+        kind: 'event',
+        contentType: EMPTY_NOTIFICATION,
+        payload: Buffer.alloc(0),
+        qos: 1,
+        origAdapter: 'hono-mqtt',
+        origAddress: topic,
+        ttd,
+      })
+      .catch((error: unknown) => logger.debug('sandbox MQTT adapter: a ttd notification failed', { deviceId, error }));
   };
 
   const deliverCommand = (client: Client, command: DeviceCommand, levels: string[], qos: number, gateway: boolean): boolean => {

@@ -89,7 +89,19 @@ describe('sandbox: MQTT adapter', () => {
     assert.deepEqual(sent?.json(), { temperature: 22 });
     assert.equal(sent?.origAdapter, 'hono-mqtt');
     assert.equal(sent?.qos, 1);
-    assert.deepEqual(events.find((message) => message.deviceId === LAMP)?.json(), { door: 'closed' });
+    assert.deepEqual(events.find((message) => message.deviceId === LAMP && message.notification === undefined)?.json(), { door: 'closed' });
+    // Hono's notifications: ready for commands (ttd -1) at the subscription, no longer (ttd 0) at the disconnect.
+    for (let attempt = 0; attempt < 50 && !events.some((message) => message.notification?.type === 'disconnected'); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const notifications = events.filter((message) => message.deviceId === LAMP && message.notification !== undefined);
+    assert.deepEqual(
+      notifications.map((message) => [message.notification?.type, message.ttd]),
+      [
+        ['ready', -1],
+        ['disconnected', 0],
+      ],
+    );
     await assert.rejects(
       app.sendCommand(TENANT, LAMP, 'switch', { on: false }, { timeoutMs: 3_000 }),
       (error: unknown) => error instanceof Error && error.name === 'DeviceNotConnectedError',
