@@ -182,6 +182,18 @@ export function startDittoServer(store: DittoStore, options: DittoServerOptions)
       return;
     }
     const conditions = conditionsOf(request);
+    // `condition` (query parameter or header): the request applies only when the thing, as it is, matches the RQL.
+    const condition =
+      url.searchParams.get('condition') ?? (typeof request.headers.condition === 'string' ? request.headers.condition : null);
+    if (condition !== null) {
+      const current = store.currentThing(thingId);
+      if (current !== undefined) {
+        store.getThing(thingId, [], subjects, { ifMatch: undefined, ifNoneMatch: undefined });
+        if (!parseRql(condition)(current)) {
+          throw dittoError(412, 'things:condition.failed', `The condition '${condition}' is not met by the Thing '${thingId}'.`);
+        }
+      }
+    }
     switch (request.method) {
       case 'GET': {
         const atRevision = request.headers['at-historical-revision'];

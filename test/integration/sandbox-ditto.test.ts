@@ -71,6 +71,14 @@ describe('sandbox: Ditto things and policies', { skip: skipReason() }, () => {
     await rejectsWith(things.merge(LAMP, { attributes: { room: 'attic' } }, { ifMatch: '"rev:3"' }), PreconditionFailedError);
     await things.merge(LAMP, { attributes: { room: 'attic' } }, { ifMatch: '"rev:7"' });
     await rejectsWith(things.put(LAMP, { policyId: LAMP }, { ifNoneMatch: '*' }), PreconditionFailedError);
+    // `condition`: applied only when the thing matches.
+    const refused = await rejectsWith(
+      attributes.put('room', 'cellar', { condition: 'eq(attributes/room,"hall")' }),
+      PreconditionFailedError,
+    );
+    assert.equal((refused as unknown as { upstreamCode?: string }).upstreamCode, 'things:condition.failed');
+    await attributes.put('note', 'ok', { condition: 'eq(attributes/room,"attic")' });
+    await attributes.delete('note');
     assert.equal((await things.get(LAMP)).attributes?.room, 'attic');
 
     await things.delete(LAMP);
