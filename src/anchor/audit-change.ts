@@ -4,12 +4,15 @@
  * they determine (which paths of the thing, with which values) to compare with Ditto's.
  */
 import canonicalize from 'canonicalize';
+import { mergePatch, valueAt } from '../core/json-tree.js';
 import type { RecordKind } from './types.js';
 import type { AuditedChange, AuditedHistoryChange, TwinChangeAction, TwinChangeRecord } from './audit-types.js';
 
 const ACTIONS: readonly TwinChangeAction[] = ['created', 'modified', 'merged', 'deleted'];
 
 /** What the auditor asks the change stream for: the default content fields plus revision, time and the protocol context. */
+export { valueAt };
+
 export const CHANGE_FIELDS = 'thingId,policyId,definition,attributes,features,_revision,_modified,_context';
 /** What it reads of the current thing. */
 export const THING_FIELDS = 'thingId,policyId,definition,attributes,features,_revision';
@@ -39,15 +42,6 @@ export function pathSegments(path: string): string[] {
 
 export function pathText(segments: readonly string[]): string {
   return `/${segments.join('/')}`;
-}
-
-export function valueAt(root: Json, segments: readonly string[]): Json {
-  let current = root;
-  for (const segment of segments) {
-    if (!isRecord(current)) return undefined;
-    current = current[segment];
-  }
-  return current;
 }
 
 /**
@@ -122,17 +116,6 @@ export function parseChangeRecord(value: unknown): TwinChangeRecord | undefined 
   if (revisionOf(revision) === undefined || typeof revision !== 'number' || !('value' in value)) return undefined;
   if (timestamp !== null && typeof timestamp !== 'string') return undefined;
   return { thingId, action: action as TwinChangeAction, revision, path, value: value.value, timestamp };
-}
-
-/** RFC 7396 merge patch. */
-function mergePatch(target: Json, patch: Json): Json {
-  if (!isRecord(patch)) return patch;
-  const result: JsonRecord = isRecord(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
-  }
-  return result;
 }
 
 function setAt(root: Json, segments: readonly string[], value: Json): Json {

@@ -2,6 +2,7 @@
  * JSON documents as Ditto handles them: reading, replacing and deleting at a JSON pointer (`/attributes/location/lat`),
  * and RFC 7396 merge patches (`null` deletes), without touching the input.
  */
+import { mergePatch as coreMergePatch, valueAt } from '../core/json-tree.js';
 import type { Json, JsonObject } from './registry-model.js';
 import { isObject } from './registry-model.js';
 
@@ -16,12 +17,7 @@ export function pointerTokens(pointer: string): string[] {
 }
 
 export function getAt(document: Json | undefined, path: readonly string[]): Json | undefined {
-  let current = document;
-  for (const token of path) {
-    if (!isObject(current)) return undefined;
-    current = current[token];
-  }
-  return current;
+  return valueAt(document, path) as Json | undefined;
 }
 
 /** A copy of `document` with `value` at `path` (parents created as objects). */
@@ -46,13 +42,7 @@ export function deleteAt(document: JsonObject, path: readonly string[]): JsonObj
 
 /** RFC 7396: objects merge key by key, `null` removes, anything else replaces. */
 export function mergePatch(target: Json | undefined, patch: Json): Json | undefined {
-  if (!isObject(patch)) return patch;
-  const result: JsonObject = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value) as Json;
-  }
-  return result;
+  return coreMergePatch(target, patch) as Json | undefined;
 }
 
 /** Only the listed fields (`thingId,attributes/location,_revision`): Ditto's `fields` selector, one level of pointers each. */

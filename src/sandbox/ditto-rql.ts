@@ -6,6 +6,7 @@
  */
 import { type Json, type JsonObject, getAt, pointerTokens } from './ditto-json.js';
 import { dittoError } from './ditto-store.js';
+import { wildcard } from './wildcard.js';
 
 export type Predicate = (thing: JsonObject) => boolean;
 
@@ -68,16 +69,6 @@ function compare(a: Json | undefined, b: Json): number | undefined {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   return undefined;
-}
-
-function wildcard(pattern: string, flags: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    flags,
-  );
 }
 
 function query(reader: Reader): Predicate {

@@ -118,6 +118,7 @@ export class DittoStore {
   private readonly things: Collection<Stored>;
   private readonly policies: Collection<Stored>;
   private readonly connections: Collection<Stored>;
+  private tenantsServed: Set<string> | undefined;
 
   constructor(state: SandboxState) {
     this.things = state.collection('ditto-things');
@@ -187,11 +188,12 @@ export class DittoStore {
     }
   }
 
-  // ---- connections (devops only; stored, not run: the sandbox's wiring does not read them yet) ----
+  // ---- connections (devops only; stored resources whose sources tell the wiring which tenants to serve) ----
 
-  /** Every stored connection (for the wiring). */
-  connectionValues(): JsonObject[] {
-    return [...this.connections.entriesWith()].map(([, stored]) => stored.value);
+  /** The Hono tenants the stored connections serve; derived once per change of the connections, not per message. */
+  connectedTenants(): ReadonlySet<string> {
+    this.tenantsServed ??= new Set([...this.connections.entriesWith()].flatMap(([, stored]) => tenantsOfConnection(stored.value)));
+    return this.tenantsServed;
   }
 
   getConnection(connectionId: string): Stored {
@@ -218,12 +220,14 @@ export class DittoStore {
       modified: now,
     };
     await this.connections.put(connectionId, stored);
+    this.tenantsServed = undefined;
     return { created: current === undefined, stored };
   }
 
   async deleteConnection(connectionId: string): Promise<void> {
     this.getConnection(connectionId);
     await this.connections.delete(connectionId);
+    this.tenantsServed = undefined;
   }
 
   // ---- things ------------------------------------------------------------------------------------
@@ -439,8 +443,11 @@ export class DittoStore {
         `You are not allowed to send messages to '${path.join('/')}' of the Thing '${thingId}'.`,
       );
     }
-    const tenants = this.connectionValues().flatMap((connection) => tenantsOfConnection(connection));
-    return { tenant: tenants.find((tenant) => allowed(policy, [`pre-authenticated:hono-connection-${tenant}`], 'message', path, 'READ')) };
+    return {
+      tenant: [...this.connectedTenants()].find((tenant) =>
+        allowed(policy, [`pre-authenticated:hono-connection-${tenant}`], 'message', path, 'READ'),
+      ),
+    };
   }
 
   // ---- policies ----------------------------------------------------------------------------------

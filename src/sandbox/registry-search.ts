@@ -5,6 +5,7 @@
  * a page skips `pageOffset × pageSize` objects. No match is a 404, as in Hono.
  */
 import { type Json, type JsonObject, isObject, malformed, registryError } from './registry-model.js';
+import { wildcard } from './wildcard.js';
 
 interface Filter {
   pointer: string[];
@@ -86,14 +87,6 @@ function at(document: Json, path: readonly string[]): Json | undefined {
     else return undefined;
   }
   return current;
-}
-
-function wildcard(pattern: string): RegExp {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
 }
 
 function matches(document: JsonObject, filter: Filter): boolean {

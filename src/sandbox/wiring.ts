@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import { type Json, type JsonObject, pointerTokens } from './ditto-json.js';
-import { type DittoStore, tenantsOfConnection } from './ditto-store.js';
+import type { DittoStore } from './ditto-store.js';
 import { SandboxRefusalError } from './errors.js';
 import type { DownstreamMessage, PublishOutcome, RunningMessaging } from './messaging.js';
 import { isObject } from './registry-model.js';
@@ -18,10 +18,7 @@ const NO_CONDITIONS = { ifMatch: undefined, ifNoneMatch: undefined };
 const TOPIC = /^([^/]+)\/([^/]+)\/things\/twin\/commands\/(modify|merge|delete)$/;
 
 export function startWiring(ditto: DittoStore, messaging: RunningMessaging, logger: Logger): void {
-  const handles = (tenant: string): boolean =>
-    ditto.connectionValues().some((connection) => tenantsOfConnection(connection).includes(tenant));
-
-  messaging.addLocalConsumer((message) => (handles(message.tenant) ? apply(message) : undefined));
+  messaging.addLocalConsumer((message) => (ditto.connectedTenants().has(message.tenant) ? apply(message) : undefined));
 
   const apply = async (message: DownstreamMessage): Promise<PublishOutcome> => {
     let envelope: unknown;

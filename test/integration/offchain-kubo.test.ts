@@ -22,6 +22,7 @@ import {
 } from '../../src/offchain/index.js';
 import { type Kubo, kuboProblem, startKubo } from '../support/kubo.js';
 import { skipUnlessAvailable } from '../support/services.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const problem = kuboProblem();
 const KiB = 1024;
@@ -37,19 +38,6 @@ function bytes(size: number, seed: string): Uint8Array {
     out.set(digest.subarray(0, Math.min(32, size - offset)), offset);
   }
   return out;
-}
-
-async function rejectsWith<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(
-      error instanceof type,
-      `expected ${type.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-    );
-    return error;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
 }
 
 function capturingLogger(): Logger & { lines: Array<{ level: string; message: string; fields?: LogFields }> } {

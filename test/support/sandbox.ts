@@ -1,7 +1,6 @@
 // What the sandbox's contract tests share: a sandbox with a recording proxy in front of one of its services, a
-// Cloud2Edge facade that goes through the proxy (so every exchange can be checked against the official spec), and a
-// typed rejection check.
-import assert from 'node:assert/strict';
+// Cloud2Edge facade that goes through the proxy (so every exchange can be checked against the official spec); and the
+// shared typed rejection check.
 import { Cloud2Edge } from '../../src/c2e/index.js';
 import { Sandbox } from '../../src/sandbox/index.js';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy.js';
@@ -31,13 +30,4 @@ export async function proxiedSandbox(variable: 'REGISTRY_BASE_URL' | 'DITTO_API_
   };
 }
 
-/** Resolves with the error `promise` rejects with, after checking its class. */
-export async function rejectsWith<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`expected ${type.name}`);
-}
+export { rejectsWith } from './rejects.js';

@@ -18,6 +18,7 @@ import { ChaincodeError } from '../../src/ledger/errors.js';
 import { GENESIS_ROOT, type BatchRecord, type Ledger } from '../../src/ledger/types.js';
 import { verifyInclusion } from '../../src/merkle/index.js';
 import { EmbeddedStore, computeCid } from '../../src/offchain/index.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const root = mkdtempSync(join(tmpdir(), 'twinledger-anchorer-'));
 let counter = 0;
@@ -46,16 +47,6 @@ function proxy(target: Ledger, anchorBatch?: Ledger['anchorBatch']): Ledger {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
     },
   });
-}
-
-async function rejectsWith<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
 }
 
 describe('Anchorer: records, batches and proofs', () => {

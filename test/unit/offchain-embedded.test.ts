@@ -29,6 +29,7 @@ import {
   ValidationError,
   computeCid,
 } from '../../src/offchain/index.js';
+import { rejectsWith } from '../support/rejects.js';
 
 const root = mkdtempSync(join(tmpdir(), 'twinledger-embedded-'));
 let counter = 0;
@@ -76,16 +77,6 @@ function capturingLogger(): Logger & { lines: Array<{ level: string; message: st
   const lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
   const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-async function rejectsWith<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
 }
 
 /** An async iterable that yields `first` and then waits forever; records whether it was ended. */
