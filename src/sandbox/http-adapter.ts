@@ -3,8 +3,8 @@
  * (`auth-id@tenant` and the password the registry holds), forwarded to the messaging network. Routes, headers and
  * status codes as Hono 2.6 documents them: `POST /telemetry|/event` for the device itself, `PUT
  * /telemetry|/event/{tenant}/{device}` for a device behind a gateway (the authenticated device must be in its
- * `via`), `QoS-Level`, empty notifications, the payload limit (413), 400/401/403/404, and 503 when no consumer takes
- * the message. Commands: a request with `hono-ttd` waits that long for a command for its device, answered with 200,
+ * `via`), `QoS-Level`, empty notifications, the payload limit (413), 400/401/403/404, 429 when the tenant's data
+ * volume is used up, and 503 when no consumer takes the message. Commands: a request with `hono-ttd` waits that long for a command for its device, answered with 200,
  * `hono-command`, `hono-cmd-req-id` (request/response commands) and `hono-cmd-target-device` (behind a gateway);
  * the device answers on `POST /command/res/{reqId}` or `PUT /command/res/{tenant}/{device}/{reqId}` with
  * `hono-cmd-status`.
@@ -16,6 +16,7 @@ import { refused } from './errors.js';
 import { type RunningServer, pathSegments, readBody, sendEmpty, startHttpServer } from './http.js';
 import { type DeviceCommand, EMPTY_NOTIFICATION, type RunningMessaging, refusalOf } from './messaging.js';
 import type { RegistryStore } from './registry-store.js';
+import type { TenantLimits } from './tenant-limits.js';
 
 export interface HttpAdapterOptions {
   host: string;
@@ -70,7 +71,14 @@ export function startHttpAdapter(
   options: HttpAdapterOptions,
   closing: AbortSignal,
   requests: CommandRequests,
+  limits: TenantLimits,
 ): Promise<RunningServer> {
+  /** Counts the payload against the tenant's data volume: 429 when the period's volume is used up. */
+  const charge = (tenant: string, payload: Buffer) => {
+    const overLimit = limits.charge(tenant, payload.byteLength);
+    if (overLimit !== undefined) throw fail(429, overLimit.message);
+  };
+
   /** The device this login may act for: itself, or a device that names it in `via`. */
   const actingFor = (device: Authenticated, tenantSegment: string, deviceId: string): Authenticated => {
     const tenant = tenantSegment === '' ? device.tenant : tenantSegment;
@@ -102,6 +110,7 @@ export function startHttpAdapter(
     if (contentType === undefined || contentType === '') throw fail(400, 'Content-Type is required');
     if (contentType === EMPTY_NOTIFICATION && payload.byteLength > 0) throw fail(400, 'an empty notification has no payload');
     if (contentType !== EMPTY_NOTIFICATION && payload.byteLength === 0) throw fail(400, 'the payload is empty');
+    charge(target.tenant, payload);
     const outcome = await messaging.publish({
       tenant: target.tenant,
       deviceId: target.deviceId,
@@ -163,6 +172,7 @@ export function startHttpAdapter(
     const payload = await readBody(request, options.maxPayloadBytes, () =>
       fail(413, `the payload exceeds ${options.maxPayloadBytes} bytes`),
     );
+    charge(target.tenant, payload);
     const contentType = request.headers['content-type'];
     const delivered = messaging.respond({
       tenant: open.tenant,

@@ -99,6 +99,8 @@ export async function startMessaging(options: {
   host: string;
   port: number;
   users: readonly NorthboundUser[];
+  /** Application connections held at most; one more is closed with `amqp:resource-limit-exceeded`. */
+  maxConnections: number;
   logger: Logger;
 }): Promise<RunningMessaging> {
   const { logger } = options;
@@ -116,7 +118,17 @@ export async function startMessaging(options: {
   const pending = new Map<Delivery, (outcome: PublishOutcome) => void>();
   let turn = 0;
 
-  container.on('connection_open', (context: EventContext) => connections.add(context.connection));
+  container.on('connection_open', (context: EventContext) => {
+    if (connections.size >= options.maxConnections) {
+      logger.warn('sandbox messaging: connection limit reached', { maxConnections: options.maxConnections });
+      context.connection.close({
+        condition: 'amqp:resource-limit-exceeded',
+        description: `the messaging network accepts at most ${options.maxConnections} connections; share one connection`,
+      });
+      return;
+    }
+    connections.add(context.connection);
+  });
   const forget = (context: EventContext) => {
     connections.delete(context.connection);
     for (const [address, senders] of consumers) {

@@ -16,11 +16,14 @@ import type { CommandRequests } from './command-requests.js';
 import { listenOn } from './http.js';
 import { type DeviceCommand, EMPTY_NOTIFICATION, type RunningMessaging, refusalOf } from './messaging.js';
 import type { RegistryStore } from './registry-store.js';
+import type { TenantLimits } from './tenant-limits.js';
 
 export interface MqttAdapterOptions {
   host: string;
   port: number;
   maxPayloadBytes: number;
+  /** Device connections the adapter holds at most (beyond: CONNACK 3, server unavailable, as Hono's). */
+  maxConnections: number;
   logger: Logger;
 }
 
@@ -52,14 +55,24 @@ function propertyBag(level: string | undefined): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(level.slice(1)));
 }
 
+type OnError = 'default' | 'disconnect' | 'ignore' | 'skip-ack';
+
+/** The `on-error` property of a publish topic's property bag (an unknown value counts as `default`). */
+function onErrorOf(topic: string): OnError {
+  const value = propertyBag(topic.split('/').find((level) => level.startsWith('?')))['on-error'];
+  return value === 'disconnect' || value === 'ignore' || value === 'skip-ack' ? value : 'default';
+}
+
 export async function startMqttAdapter(
   registry: RegistryStore,
   messaging: RunningMessaging,
   requests: CommandRequests,
+  limits: TenantLimits,
   options: MqttAdapterOptions,
 ): Promise<RunningMqttAdapter> {
   const { logger } = options;
   const sessions = new WeakMap<Client, Session>();
+  let connected = 0;
 
   /** The device a session may act for: itself, or a device behind it (`via`). */
   const actingFor = (session: Session, tenantLevel: string, deviceLevel: string): { tenant: string; deviceId: string } => {
@@ -85,6 +98,8 @@ export async function startMqttAdapter(
     if (kind === 'event' && packet.qos !== 1) throw new PublishRefusal(400, 'events must be published with QoS 1');
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.byteLength > options.maxPayloadBytes) throw new PublishRefusal(413, `the payload exceeds ${options.maxPayloadBytes} bytes`);
+    const overLimit = limits.charge(target.tenant, payload.byteLength);
+    if (overLimit !== undefined) throw new PublishRefusal(429, overLimit.message);
     const bag = propertyBag(bagAt < 0 ? undefined : levels[bagAt]);
     const contentType = bag['content-type'] ?? 'application/octet-stream';
     const outcome = await messaging.publish({
@@ -111,12 +126,15 @@ export async function startMqttAdapter(
     if (!/^[1-5]\d\d$/.test(status)) throw new PublishRefusal(400, 'the status level must be an HTTP status code');
     const open = requests.find(levels[4]!, target.tenant, target.deviceId);
     if (open === undefined) throw new PublishRefusal(400, 'no command with this request ID is waiting for a response from this device');
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const overLimit = limits.charge(target.tenant, payload.byteLength);
+    if (overLimit !== undefined) throw new PublishRefusal(429, overLimit.message);
     const delivered = messaging.respond({
       tenant: open.tenant,
       deviceId: open.deviceId,
       status: Number(status),
       contentType: bag['content-type'],
-      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      payload,
       correlationId: open.correlationId,
       replyTo: open.replyTo,
     });
@@ -124,6 +142,12 @@ export async function startMqttAdapter(
     requests.close(levels[4]!);
   };
 
+  /**
+   * Hono's error handling: with an `error///#` subscription the refusal is reported there; then the `on-error`
+   * property of the topic decides — `disconnect` closes the connection, `skip-ack` keeps it but sends no PUBACK,
+   * `ignore` (and, with an error subscription, `default`) keeps it and acknowledges; without an error subscription
+   * `default` closes it.
+   */
   const reportOrClose = (
     client: Client,
     session: Session,
@@ -132,8 +156,19 @@ export async function startMqttAdapter(
     callback: (error?: Error | null) => void,
   ) => {
     logger.debug('sandbox MQTT adapter refused a publish', { topic: packet.topic, status: refusal.status, reason: refusal.message });
+    const mode = onErrorOf(packet.topic);
+    const closes = mode === 'disconnect' || (mode === 'default' && !session.reportsErrors);
+    const finish = () => {
+      if (closes) {
+        callback(new SandboxRefusalError(refusal.status, refusal.message)); // aedes closes the connection
+        return;
+      }
+      // aedes acknowledges a QoS 1 publish it lets through; as QoS 0 it goes on without a PUBACK (and no device may subscribe to it).
+      if (mode === 'skip-ack') packet.qos = 0;
+      callback(null);
+    };
     if (!session.reportsErrors) {
-      callback(new SandboxRefusalError(refusal.status, refusal.message)); // aedes closes the connection, as Hono does without an error subscription
+      finish();
       return;
     }
     const levels = packet.topic.split('/');
@@ -155,9 +190,8 @@ export async function startMqttAdapter(
         retain: false,
         dup: false,
       },
-      () => undefined,
+      finish,
     );
-    callback(null);
   };
 
   const broker = await Aedes.createBroker({
@@ -177,6 +211,25 @@ export async function startMqttAdapter(
             refuse(4);
             return;
           }
+          if (connected >= options.maxConnections) {
+            logger.warn('sandbox MQTT adapter: connection limit reached', { maxConnections: options.maxConnections });
+            done(Object.assign(new SandboxRefusalError(503, "the adapter's connection limit is reached"), { returnCode: 3 }), false);
+            return;
+          }
+          const admitted = limits.connect(tenant);
+          if ('limit' in admitted) {
+            logger.debug('sandbox MQTT adapter: tenant limit', { tenant, reason: admitted.message });
+            refuse(5);
+            return;
+          }
+          connected += 1;
+          let counted = true;
+          client.conn.once('close', () => {
+            if (!counted) return;
+            counted = false;
+            connected -= 1;
+            admitted.release();
+          });
           sessions.set(client, { tenant, deviceId: found.deviceId, commandSubscriptions: new Map(), reportsErrors: false });
           done(null, true);
         },

@@ -17,6 +17,7 @@ import { startHttpAdapter } from './http-adapter.js';
 import { type RunningMqttAdapter, startMqttAdapter } from './mqtt-adapter.js';
 import { type NorthboundUser, type RunningMessaging, startMessaging } from './messaging.js';
 import { startRegistryServer } from './registry-server.js';
+import { TenantLimits } from './tenant-limits.js';
 import { startWiring } from './wiring.js';
 import { RegistryStore } from './registry-store.js';
 import { SandboxState } from './state.js';
@@ -42,6 +43,10 @@ export interface SandboxLimits {
   dittoMaxBodyBytes?: number;
   /** Largest payload the protocol adapters accept (HTTP 413; MQTT: refused). Default 2,048 bytes, as Hono's. */
   maxPayloadBytes?: number;
+  /** Device connections the MQTT adapter holds at most (beyond: CONNACK 3, server unavailable). Default 10,000. */
+  mqttMaxConnections?: number;
+  /** Application connections the AMQP messaging network holds at most (beyond: closed, `amqp:resource-limit-exceeded`). Default 100. */
+  northboundMaxConnections?: number;
 }
 
 export interface SandboxOptions {
@@ -140,6 +145,18 @@ export class Sandbox {
       { min: 1, max: 64 * 1024 * 1024 },
       2048,
     );
+    const mqttMaxConnections = integerOption(
+      'limits.mqttMaxConnections',
+      options.limits?.mqttMaxConnections,
+      { min: 1, max: 1_000_000 },
+      10_000,
+    );
+    const northboundMaxConnections = integerOption(
+      'limits.northboundMaxConnections',
+      options.limits?.northboundMaxConnections,
+      { min: 1, max: 100_000 },
+      100,
+    );
     const users = options.northboundUsers ?? [DEFAULT_NORTHBOUND_USER];
     if (!Array.isArray(users) || users.some((user) => typeof user?.username !== 'string' || typeof user.password !== 'string')) {
       throw new ValidationError('northboundUsers', 'must be an array of { username, password }');
@@ -158,6 +175,7 @@ export class Sandbox {
     }
     const registry = new RegistryStore(state);
     const requests = new CommandRequests();
+    const tenantLimits = new TenantLimits(registry);
     const closing = new AbortController();
     const started: Array<{ close(): Promise<void> }> = [];
     const begin = async <T extends { close(): Promise<void> }>(service: string, portUsed: number, run: () => Promise<T>): Promise<T> => {
@@ -181,12 +199,27 @@ export class Sandbox {
     const registryServer = await begin('device registry', ports.registry, () =>
       startRegistryServer(registry, { host, port: ports.registry, maxBodyBytes, logger }),
     );
-    const messaging = await begin('AMQP messaging network', ports.amqp, () => startMessaging({ host, port: ports.amqp, users, logger }));
+    const messaging = await begin('AMQP messaging network', ports.amqp, () =>
+      startMessaging({ host, port: ports.amqp, users, maxConnections: northboundMaxConnections, logger }),
+    );
     const httpAdapter = await begin('HTTP adapter', ports.httpAdapter, () =>
-      startHttpAdapter(registry, messaging, { host, port: ports.httpAdapter, maxPayloadBytes, logger }, closing.signal, requests),
+      startHttpAdapter(
+        registry,
+        messaging,
+        { host, port: ports.httpAdapter, maxPayloadBytes, logger },
+        closing.signal,
+        requests,
+        tenantLimits,
+      ),
     );
     const mqttAdapter = await begin('MQTT adapter', ports.mqttAdapter, () =>
-      startMqttAdapter(registry, messaging, requests, { host, port: ports.mqttAdapter, maxPayloadBytes, logger }),
+      startMqttAdapter(registry, messaging, requests, tenantLimits, {
+        host,
+        port: ports.mqttAdapter,
+        maxPayloadBytes,
+        maxConnections: mqttMaxConnections,
+        logger,
+      }),
     );
     const dittoUsers = [
       { username: 'ditto', password: 'ditto', subjects: ['nginx:ditto'] },
