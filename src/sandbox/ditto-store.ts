@@ -267,6 +267,18 @@ export class DittoStore {
     return this.things.get(thingId)?.value;
   }
 
+  /**
+   * Writes `value` at `path` of the stored thing without a new revision, event or history entry, as someone editing
+   * Ditto's database directly would; false when the thing does not exist.
+   */
+  async overwriteUnrecorded(thingId: string, path: readonly string[], value: Json): Promise<boolean> {
+    const current = this.things.get(thingId);
+    if (current === undefined) return false;
+    const next = path.length === 0 ? { ...(value as JsonObject), thingId } : setAt(current.value, path, value);
+    await this.things.put(thingId, { ...current, value: next });
+    return true;
+  }
+
   /** Every thing `subjects` may read (for the search). */
   readableThings(subjects: readonly string[]): Stored[] {
     return [...this.things.entriesWith()]

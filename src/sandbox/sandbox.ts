@@ -12,6 +12,7 @@ import { SandboxStartError } from './errors.js';
 import type { RunningServer } from './http.js';
 import { CommandRequests } from './command-requests.js';
 import { startDittoServer } from './ditto-server.js';
+import { type Json, pointerTokens } from './ditto-json.js';
 import { DittoStore } from './ditto-store.js';
 import { startHttpAdapter } from './http-adapter.js';
 import { type RunningMqttAdapter, startMqttAdapter } from './mqtt-adapter.js';
@@ -103,6 +104,7 @@ export class Sandbox {
     private readonly logger: Logger,
     private readonly closingSignal: AbortController,
     private readonly devopsPassword: string,
+    private readonly dittoStore: DittoStore,
   ) {}
 
   /** Starts every service; resolves once all listen. Fails with `SandboxStartError` (nothing left running). */
@@ -240,7 +242,7 @@ export class Sandbox {
       ditto: dittoServer.port,
       persistent: state.persistent,
     });
-    return new Sandbox(host, services, state, registry, logger, closing, devopsPassword);
+    return new Sandbox(host, services, state, registry, logger, closing, devopsPassword, dittoStore);
   }
 
   /** The device registry, in-process. */
@@ -266,6 +268,20 @@ export class Sandbox {
       // TwinLedger's own: the sandbox's messaging network is AMQP 1.0 (Cloud2Edge's AMQP profile).
       TWINLEDGER_MESSAGING: 'amqp',
     };
+  }
+
+  /**
+   * Changes a stored twin behind Ditto's back, as someone with access to its database could: the value at `path` (a
+   * JSON pointer such as `/features/lamp/properties/on`, `/` for the whole thing) is replaced, with no new revision,
+   * no change event and no history entry. For demonstrating and testing tamper detection (`auditThing` names such a
+   * change as `value-differs`); nothing else in the sandbox uses it. Fails with a `ValidationError` for an unknown thing
+   * or a malformed path.
+   */
+  async tamperWithTwin(thingId: string, path: string, value: unknown): Promise<void> {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new ValidationError('path', 'must be a JSON pointer starting with /');
+    if (value === undefined) throw new ValidationError('value', 'must be a JSON value');
+    const changed = await this.dittoStore.overwriteUnrecorded(thingId, pointerTokens(path), JSON.parse(JSON.stringify(value)) as Json);
+    if (!changed) throw new ValidationError('thingId', `no thing ${thingId} in the sandbox`);
   }
 
   /** Stops every service and closes the state. Idempotent. */

@@ -159,6 +159,7 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   OutboxStateError: ['record t1/default #3 is missing'],
   SandboxStartError: ['device registry', 'listen EADDRINUSE 127.0.0.1:28080', 'Choose another port.'],
   SandboxRefusalError: [404, { error: 'tenant t1 not found' }],
+  CliError: ['no anchorer data in .twinledger', 'Run an app that anchors first.'],
 };
 
 type ErrorClass = new (...args: unknown[]) => TwinLedgerError;
