@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnchorProof } from '../../src/anchor/index.js';
 import type { Logger } from '../../src/core/index.js';
-import { openEnvironment } from './environment.js';
+import { openEnvironment } from '../support/environment.js';
 import { runScenario } from './scenario.js';
 import { type Tampering, forgeProof, tamperWithStoredPayload, tamperWithTwin } from './tamper.js';
 import { type Assessment, type Verification, allHold, assess, verifyEverything } from './verification.js';

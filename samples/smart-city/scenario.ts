@@ -12,7 +12,7 @@ import { type Logger, configFromEnv } from '../../src/core/index.js';
 import type { DeviceClient } from '../../src/device/index.js';
 import { TelemetryRelay } from '../../src/ledger/index.js';
 import { modifyProperty } from '../../src/protocol/index.js';
-import type { DemoEnvironment } from './environment.js';
+import type { DemoEnvironment } from '../support/environment.js';
 import { FLEET, type FleetDevice, ROUNDS, TENANT, initialFeatures, readingsOf } from './fleet.js';
 
 /** One `PublishTelemetryData` transaction: what was published, and its hash on the ledger. */

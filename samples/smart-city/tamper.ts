@@ -7,7 +7,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AnchorProof, recordKey } from '../../src/anchor/index.js';
-import type { DemoEnvironment } from './environment.js';
+import type { DemoEnvironment } from '../support/environment.js';
 import { TENANT } from './fleet.js';
 import type { ScenarioResult } from './scenario.js';
 

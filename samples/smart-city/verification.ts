@@ -5,7 +5,7 @@
  * which tampering, and whether everything that was not touched still verifies.
  */
 import { type AnchorProof, type TwinAuditReport, type Verdict, verify } from '../../src/anchor/index.js';
-import type { DemoEnvironment } from './environment.js';
+import type { DemoEnvironment } from '../support/environment.js';
 import { FLEET, TENANT } from './fleet.js';
 import type { ScenarioResult } from './scenario.js';
 import type { Tampering } from './tamper.js';

@@ -1,5 +1,5 @@
 /**
- * Where the smart-city demo runs: on the embedded defaults (the Cloud2Edge sandbox, DevLedger, an EmbeddedStore) or,
+ * Where a sample runs: on the embedded defaults (the Cloud2Edge sandbox, DevLedger, an EmbeddedStore) or,
  * for each part that the environment configures, on the real thing — Cloud2Edge when its env script's variables
  * (`REGISTRY_BASE_URL`, `DITTO_API_BASE_URL`, …) are set, Fabric with `TWINLEDGER_FABRIC_*`, Kubo with
  * `TWINLEDGER_KUBO_URL`.
@@ -73,7 +73,7 @@ export async function openEnvironment(
         dataDir,
         batch: { maxWaitMs: 250 },
         // A Fabric channel outlives this run's outbox: each run anchors on streams of its own.
-        ...(config.fabric ? { instanceId: `smart-city-${Date.now().toString(36)}` } : {}),
+        ...(config.fabric ? { instanceId: `sample-${Date.now().toString(36)}` } : {}),
         ...(devLedger ? { ledger: devLedger } : {}),
         ...(embedded ? { store: embedded } : {}),
         ...(logger ? { logger } : {}),

@@ -1,0 +1,191 @@
+/**
+ * The paper's PoC 1 from start to verdict, as plain data: the filling plant runs with two injected attacks, two IDS
+ * twins label its operational log and keep their results in IPFS with the hashes on the ledger, the controller twin
+ * verifies them and closes the valve by command; then one stored result is tampered with and the controller must
+ * refuse it.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../src/core/index.js';
+import { type DemoEnvironment, openEnvironment } from '../support/environment.js';
+import type { DetectorName } from './detector.js';
+import { CONTROLLER, type ControllerCheck, IDS_INSTANCES, type Published, checkResult, runIdsInstance } from './ids.js';
+import { ATTACKS, type Attack, FillingPlant, PLANT, STEPS, TENANT } from './plant.js';
+
+const EXPECTED: Record<DetectorName, Attack['kind']> = {
+  'mass-balance': 'tank-sensor-spoofing',
+  'valve-state': 'valve-state-spoofing',
+};
+
+export interface IdsFinding {
+  ids: string;
+  detector: DetectorName;
+  cid: string;
+  sha256: string;
+  flagged: number[];
+  expected: number[];
+  missed: number[];
+  falseAlarms: number[];
+  /** Versions of the ledger key: InitHash and each UpdateHash. */
+  ledgerVersions: number;
+}
+
+export interface IdsReport {
+  ok: boolean;
+  parts: DemoEnvironment['parts'];
+  steps: number;
+  attacks: readonly Attack[];
+  findings: IdsFinding[];
+  controller: { checks: ControllerCheck[]; command?: { status: number; answer: unknown }; valveClosed: boolean };
+  tampering: { applied: boolean; description: string; check?: ControllerCheck; skipped?: string };
+  durationMs: number;
+}
+
+export interface IdsOptions {
+  dataDir: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  onStep?: (step: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const revisionOf = (etag: string | undefined) => Number(/rev:(\d+)/.exec(etag ?? '')?.[1] ?? 0);
+
+export async function runIdsSample(options: IdsOptions): Promise<IdsReport> {
+  const started = Date.now();
+  const step = options.onStep ?? (() => undefined);
+  step('starting the environment');
+  const environment = await openEnvironment(options.dataDir, options.env ?? process.env, options.logger);
+  try {
+    const { c2e } = environment;
+    step('provisioning the plant, two IDS twins and the controller');
+    const password = randomBytes(12).toString('base64url');
+    await c2e.provisionDevice({ tenant: TENANT, thingId: PLANT, password, thing: { attributes: { kind: 'filling-plant' } } });
+    for (const thingId of [...IDS_INSTANCES.map((instance) => instance.thingId), CONTROLLER]) {
+      await c2e.provisionDevice({
+        tenant: TENANT,
+        thingId,
+        thing: { attributes: { kind: thingId === CONTROLLER ? 'controller' : 'ids' } },
+      });
+    }
+
+    step(`running the plant for ${STEPS} steps, with attacks injected`);
+    const plant = new FillingPlant();
+    const device = c2e.device({ transport: 'mqtt', tenant: TENANT, thingId: PLANT, password });
+    await device.connect();
+    const stopCommands = device.twin.onMessage(async (message) => {
+      const open = (message.value as { open?: unknown } | undefined)?.open;
+      if (message.subject !== 'setValve' || typeof open !== 'boolean') {
+        await message.respond(400, { error: 'expected setValve with { open: boolean }' });
+        return;
+      }
+      await device.twin.updateFeature('process', { properties: { ...plant.setValve(open) } });
+      await message.respond(200, { valveOpen: open });
+    });
+    try {
+      const base = revisionOf((await c2e.ditto.things.getVersioned(PLANT)).etag);
+      for (let i = 0; i < STEPS; i += 1) await device.twin.updateFeature('process', { properties: { ...plant.next() } });
+      const window = { fromRevision: base + 1, toRevision: base + STEPS };
+      for (let attempt = 0; revisionOf((await c2e.ditto.things.getVersioned(PLANT)).etag) < window.toRevision; attempt += 1) {
+        if (attempt > 600) throw new Error('the plant twin did not reach its last log row');
+        await sleep(50);
+      }
+
+      step('the IDS twins label the log, store their results in IPFS, and keep the hashes on the ledger');
+      const published: Published[] = [];
+      for (const instance of IDS_INSTANCES) published.push(await runIdsInstance(environment, instance, window));
+      const findings: IdsFinding[] = [];
+      for (const entry of published) {
+        const flagged = entry.result.labels.filter((label) => label.label === 'attack').map((label) => label.step);
+        const expected = FillingPlant.attackedSteps(EXPECTED[entry.instance.detector]);
+        findings.push({
+          ids: entry.instance.thingId,
+          detector: entry.instance.detector,
+          cid: entry.cid,
+          sha256: entry.sha256,
+          flagged,
+          expected,
+          missed: expected.filter((at) => !flagged.includes(at)),
+          falseAlarms: flagged.filter((at) => !expected.includes(at)),
+          ledgerVersions: (await environment.ledger.getHashHistory(entry.instance.key)).length,
+        });
+      }
+
+      step('the controller verifies the results against the ledger and reacts');
+      const checks = await Promise.all(IDS_INSTANCES.map((instance) => checkResult(environment, instance.key)));
+      const attacked = checks.filter((check) => check.verified && check.attacks > 0);
+      let command: { status: number; answer: unknown } | undefined;
+      if (attacked.length > 0) {
+        const answer = await c2e.ditto.messages.send({ thingId: PLANT, subject: 'setValve', payload: { open: false }, timeoutSeconds: 10 });
+        command = { status: answer.status, answer: answer.data };
+        await c2e.ditto.feature(CONTROLLER, 'decision').put({
+          properties: {
+            action: 'close-valve',
+            basedOn: attacked.map((check) => ({ key: check.key, cid: check.cid ?? null })),
+            status: answer.status,
+          },
+        });
+      }
+      let valveClosed = false;
+      for (let attempt = 0; attempt < 200 && !valveClosed; attempt += 1) {
+        const thing = await c2e.ditto.things.get(PLANT);
+        valveClosed = (thing.features?.process?.properties as { valveOpen?: boolean } | undefined)?.valveOpen === false;
+        if (!valveClosed) await sleep(25);
+      }
+
+      step('tampering with a stored IDS result');
+      const tampering = await tamperWithResult(environment, published[0]!);
+
+      const ok =
+        findings.every((finding) => finding.missed.length === 0 && finding.falseAlarms.length === 0 && finding.ledgerVersions === 2) &&
+        checks.every((check) => check.verified) &&
+        command?.status === 200 &&
+        valveClosed &&
+        (!tampering.applied || tampering.check?.verified === false);
+      return {
+        ok,
+        parts: environment.parts,
+        steps: STEPS,
+        attacks: ATTACKS,
+        findings,
+        controller: { checks: checks.map(({ result: _result, ...check }) => check), ...(command ? { command } : {}), valveClosed },
+        tampering,
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      stopCommands();
+      await device.close();
+    }
+  } finally {
+    step('closing');
+    await environment.close();
+  }
+}
+
+/** Rewrites IDS 1's stored result as "no attacks" in the store's block file; the controller must refuse it then. */
+async function tamperWithResult(environment: DemoEnvironment, published: Published): Promise<IdsReport['tampering']> {
+  const description = `${published.instance.thingId}'s stored result rewritten to report no attacks`;
+  if (environment.payloadDir === undefined) {
+    return { applied: false, description, skipped: 'the results are on a Kubo node, which refuses blocks that do not match their CID' };
+  }
+  const original = Buffer.from(await environment.store.get(published.cid));
+  const forged = Buffer.from(
+    original
+      .toString('utf8')
+      .replaceAll('"label":"attack"', '"label":"normal"')
+      .replace(/"attacks":\d+/, '"attacks":0'),
+  );
+  const folder = join(environment.payloadDir, 'blocks');
+  for (const shard of await readdir(folder)) {
+    for (const name of await readdir(join(folder, shard))) {
+      const path = join(folder, shard, name);
+      if (!(await readFile(path)).equals(original)) continue;
+      await writeFile(path, forged);
+      const check = await checkResult(environment, published.instance.key);
+      const { result: _result, ...plain } = check;
+      return { applied: true, description, check: plain };
+    }
+  }
+  return { applied: false, description, skipped: 'the block file was not found' };
+}
