@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Cloud2Edge } from '../c2e/index.js';
 import { configFromEnv } from '../core/config.js';
+import { isAlive } from '../core/lock-file.js';
 import type { Ledger } from '../ledger/index.js';
 import type { PayloadStore } from '../offchain/index.js';
 import { Sandbox } from '../sandbox/index.js';
@@ -22,19 +23,10 @@ export interface SandboxFile {
 
 export const sandboxFileOf = (dataDir: string): string => join(dataDir, 'sandbox.json');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function runningSandbox(dataDir: string): Promise<SandboxFile | undefined> {
   try {
     const found = JSON.parse(await readFile(sandboxFileOf(dataDir), 'utf8')) as SandboxFile;
-    return typeof found.pid === 'number' && alive(found.pid) && typeof found.env === 'object' ? found : undefined;
+    return typeof found.pid === 'number' && isAlive(found.pid) && typeof found.env === 'object' ? found : undefined;
   } catch {
     return undefined;
   }

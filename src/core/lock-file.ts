@@ -101,7 +101,8 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this ID exists (signal 0: nothing is sent; EPERM means it exists under another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -12,7 +12,7 @@ import { Anchorer, type BatchProof, verify, verifyStream } from '../../src/ancho
 import { FabricLedger } from '../../src/ledger/index.js';
 import { KuboStore } from '../../src/offchain/index.js';
 import { gatewayOptions } from '../../scripts/fabric-network/index.js';
-import { type TestNetwork, fabricProblem, startTestNetwork } from '../support/fabric.js';
+import { type TestNetwork, fabricEnv, fabricProblem, startTestNetwork } from '../support/fabric.js';
 import { type Kubo, kuboProblem, startKubo } from '../support/kubo.js';
 import { skipUnlessAvailable } from '../support/services.js';
 
@@ -34,14 +34,7 @@ describe('Anchorer on Fabric 2.5 and Kubo', { skip: skipUnlessAvailable(problem)
     store = new KuboStore({ url: kubo.url, offline: true });
     const env = {
       TWINLEDGER_DATA_DIR: dataDir,
-      TWINLEDGER_FABRIC_PEER: gateway.peerEndpoint,
-      TWINLEDGER_FABRIC_HOST_ALIAS: gateway.hostAlias,
-      TWINLEDGER_FABRIC_TLS_CA_FILE: gateway.tlsRootCertFile,
-      TWINLEDGER_FABRIC_MSP_ID: gateway.mspId,
-      TWINLEDGER_FABRIC_CERT_FILE: gateway.certificateFile,
-      TWINLEDGER_FABRIC_KEY_FILE: gateway.privateKeyFile,
-      TWINLEDGER_FABRIC_CHANNEL: gateway.channel,
-      TWINLEDGER_FABRIC_CHAINCODE: gateway.chaincode,
+      ...fabricEnv(gateway),
       TWINLEDGER_KUBO_URL: kubo.url,
     };
     anchorer = await Anchorer.fromEnv({ batch: { maxLeaves: 16, maxWaitMs: 100 } }, env);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type SmartCityReport, runSmartCity } from '../../samples/smart-city/run.js';
 import { gatewayOptions } from '../../scripts/fabric-network/index.js';
-import { type TestNetwork, fabricProblem, startTestNetwork } from '../support/fabric.js';
+import { type TestNetwork, fabricEnv, fabricProblem, startTestNetwork } from '../support/fabric.js';
 import { type Kubo, kuboProblem, startKubo } from '../support/kubo.js';
 import { skipUnlessAvailable } from '../support/services.js';
 
@@ -28,14 +28,7 @@ describe('sample: smart city on Fabric 2.5 and Kubo', { skip: skipUnlessAvailabl
     report = await runSmartCity({
       dataDir,
       env: {
-        TWINLEDGER_FABRIC_PEER: gateway.peerEndpoint,
-        TWINLEDGER_FABRIC_HOST_ALIAS: gateway.hostAlias,
-        TWINLEDGER_FABRIC_TLS_CA_FILE: gateway.tlsRootCertFile,
-        TWINLEDGER_FABRIC_MSP_ID: gateway.mspId,
-        TWINLEDGER_FABRIC_CERT_FILE: gateway.certificateFile,
-        TWINLEDGER_FABRIC_KEY_FILE: gateway.privateKeyFile,
-        TWINLEDGER_FABRIC_CHANNEL: gateway.channel,
-        TWINLEDGER_FABRIC_CHAINCODE: gateway.chaincode,
+        ...fabricEnv(gateway),
         TWINLEDGER_KUBO_URL: kubo.url,
       },
     });

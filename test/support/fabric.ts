@@ -99,3 +99,17 @@ export function rawContract(state: NetworkState, org: string): { contract: Contr
     },
   };
 }
+
+/** The variables a deployment sets for `Anchorer.fromEnv()` / `configFromEnv()` to use this gateway identity. */
+export function fabricEnv(gateway: ReturnType<typeof gatewayOptions>): Record<string, string> {
+  return {
+    TWINLEDGER_FABRIC_PEER: gateway.peerEndpoint,
+    ...(gateway.hostAlias ? { TWINLEDGER_FABRIC_HOST_ALIAS: gateway.hostAlias } : {}),
+    TWINLEDGER_FABRIC_TLS_CA_FILE: gateway.tlsRootCertFile,
+    TWINLEDGER_FABRIC_MSP_ID: gateway.mspId,
+    TWINLEDGER_FABRIC_CERT_FILE: gateway.certificateFile,
+    TWINLEDGER_FABRIC_KEY_FILE: gateway.privateKeyFile,
+    TWINLEDGER_FABRIC_CHANNEL: gateway.channel,
+    TWINLEDGER_FABRIC_CHAINCODE: gateway.chaincode,
+  };
+}
