@@ -3,6 +3,7 @@
  * `TwinChangeRecord` (the same function for both, so they compare), and anchored records are replayed into the state
  * they determine (which paths of the thing, with which values) to compare with Ditto's.
  */
+import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { mergePatch, valueAt } from '../core/json-tree.js';
 import type { RecordKind } from './types.js';
@@ -75,6 +76,15 @@ export function recordKindOf(record: TwinChangeRecord): RecordKind {
   if (record.path === '/' && record.action === 'created') return 'created';
   if (record.path === '/' && record.action === 'deleted') return 'deleted';
   return 'twin-change';
+}
+
+/**
+ * The idempotency key of a change's record: the thing, the revision and a digest of the record, so that the same
+ * change appended again (after a crash between the outbox commit and the checkpoint line) is recognised, and a
+ * different change at a revision seen before (a thing created anew) is not mistaken for it.
+ */
+export function recordKeyOf(record: TwinChangeRecord): string {
+  return `${record.thingId}@${record.revision}#${createHash('sha256').update(canonical(record)).digest('hex')}`;
 }
 
 /** Canonical JSON (RFC 8785) of a value, for comparing; `undefined` stays apart from `null`. */

@@ -11,7 +11,7 @@ import { requireText } from '../core/ids.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { TypedEmitter } from '../core/events.js';
 import { AuditIndex } from './audit-index.js';
-import { CHANGE_FIELDS, changeRecord, recordKindOf, revisionOf } from './audit-change.js';
+import { CHANGE_FIELDS, changeRecord, recordKeyOf, recordKindOf, revisionOf } from './audit-change.js';
 import { auditThing } from './audit-thing.js';
 import type {
   AuditedChange,
@@ -269,8 +269,12 @@ export class TwinAuditor extends TypedEmitter<TwinAuditorEvents> {
   private async append(record: TwinChangeRecord, source: 'live' | 'history'): Promise<void> {
     const { anchorer, tenant, stream } = this.settings;
     const kind = recordKindOf(record);
-    const receipt = await anchorer.append({ tenant, thingId: record.thingId, kind, payload: record, stream }, { signal: this.signal });
-    // Only once the record is durable in the outbox does the checkpoint move.
+    const receipt = await anchorer.append(
+      { tenant, thingId: record.thingId, kind, payload: record, stream, idempotencyKey: recordKeyOf(record) },
+      { signal: this.signal },
+    );
+    // Only once the record is durable in the outbox does the checkpoint move; a crash in between makes the same
+    // record again on the next start, which the idempotency key turns into the first one's receipt.
     await this.index.addRecord(record.thingId, { revision: record.revision, stream: receipt.stream, seq: receipt.seq, kind });
     const { thingId, revision, action, path } = record;
     this.emit('appended', { thingId, revision, action, path, stream: receipt.stream, seq: receipt.seq, source });

@@ -326,6 +326,34 @@ describe('TwinAuditor: following the change stream', () => {
     assert.deepEqual(report.divergences, []);
   });
 
+  it('records a change once when a crash lost its checkpoint line after the outbox had it (idempotency key)', async () => {
+    await freshDitto();
+    const checkpoint = checkpointFile();
+    const first = await start({ checkpoint });
+    const before = recorder(first);
+    await fake.connected(1);
+    fake.change(LAMP, 'created', '/', { attributes: { on: false } });
+    fake.change(LAMP, 'modified', '/attributes/on', true);
+    await until('2 records', () => before.appended.length === 2);
+    await first.stop();
+    const seqBefore = anchorer.status().streams.find((stream) => stream.stream === 'acme/twin')!.lastSeq;
+    // The crash: the record of revision 2 is in the outbox, its checkpoint line is not.
+    const lines = readFileSync(checkpoint, 'utf8').trimEnd().split('\n');
+    writeFileSync(checkpoint, `${lines.slice(0, -1).join('\n')}\n`);
+    const second = await start({ checkpoint });
+    const after = recorder(second);
+    await until('the catch-up', () => after.appended.length === 1);
+    assert.deepEqual(
+      after.appended.map((event) => [event.revision, event.source, event.seq]),
+      [[2, 'history', before.appended[1]!.seq]],
+      'the first record of revision 2, not a second one',
+    );
+    assert.equal(anchorer.status().streams.find((stream) => stream.stream === 'acme/twin')!.lastSeq, seqBefore);
+    const report = await second.auditThing(LAMP, { ledger, store });
+    assert.equal(report.revisionsChecked, 2);
+    assert.deepEqual(report.divergences, []);
+  });
+
   it('fills a gap seen in the live stream from the history, and reports (once) what the history does not hold', async () => {
     await freshDitto();
     const checkpoint = checkpointFile();
