@@ -1,6 +1,6 @@
 /**
  * Hono's MQTT protocol adapter (MQTT 3.1.1) on an embedded broker (aedes): devices log in as `auth-id@tenant` with
- * the registry's password; they publish telemetry (`telemetry`/`t`, QoS 0 or 1) and events (`event`/`e`, QoS 1), for
+ * the registry's password, or on the TLS port with a client certificate that a tenant's trusted CA issued; they publish telemetry (`telemetry`/`t`, QoS 0 or 1) and events (`event`/`e`, QoS 1), for
  * themselves or, as a gateway, for the devices that name them in `via` (`t//{device}`), with an optional property bag
  * (`t/?content-type=…`); they subscribe to `command///req/#` (gateways also `command//+/req/#` or one device) and
  * `error///#`, and answer commands on `command///res/{reqId}/{status}`. A publish is acknowledged once the messaging
@@ -8,6 +8,7 @@
  * otherwise closes the connection, as Hono does. Devices see nothing of each other: any other topic is refused.
  */
 import { type Server, createServer } from 'node:net';
+import { TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { asError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -21,6 +22,9 @@ import type { TenantLimits } from './tenant-limits.js';
 export interface MqttAdapterOptions {
   host: string;
   port: number;
+  /** The TLS port's server certificate and key (PEM); no TLS port without them. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  tlsPort?: number;
   maxPayloadBytes: number;
   /** Device connections the adapter holds at most (beyond: CONNACK 3, server unavailable, as Hono's). */
   maxConnections: number;
@@ -29,6 +33,8 @@ export interface MqttAdapterOptions {
 
 export interface RunningMqttAdapter {
   readonly port: number;
+  /** The TLS port (MQTTS), when the adapter has a server certificate. */
+  readonly tlsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -194,21 +200,37 @@ export async function startMqttAdapter(
     );
   };
 
+  /**
+   * Who connects, as Hono's adapter decides it: a client certificate on the TLS port first (the tenant whose trusted
+   * CA issued it, the device whose x509-cert credential has its subject DN), then `auth-id@tenant` and the password.
+   * A number is the CONNACK return code of a refusal.
+   */
+  const identify = async (
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<{ tenant: string; deviceId: string } | 4 | 5> => {
+    const certificate = client.conn instanceof TLSSocket ? client.conn.getPeerX509Certificate() : undefined;
+    if (certificate !== undefined) {
+      const byCertificate = registry.authenticateCertificate(certificate);
+      if (byCertificate !== undefined) return { tenant: byCertificate.tenantId, deviceId: byCertificate.deviceId };
+    }
+    const login = username ?? '';
+    const at = login.lastIndexOf('@');
+    if (at <= 0 || password === undefined) return 5;
+    const tenant = login.slice(at + 1);
+    const found = await registry.authenticate(tenant, login.slice(0, at), password.toString('utf8'));
+    return found === undefined ? 4 : { tenant, deviceId: found.deviceId };
+  };
+
   const broker = await Aedes.createBroker({
     id: 'twinledger-sandbox-mqtt',
     authenticate: (client, username, password, done) => {
       const refuse = (returnCode: 4 | 5) => done(Object.assign(new SandboxRefusalError(401, 'not authorized'), { returnCode }), false);
-      const login = username ?? '';
-      const at = login.lastIndexOf('@');
-      if (at <= 0 || password === undefined) {
-        refuse(5);
-        return;
-      }
-      const tenant = login.slice(at + 1);
-      registry.authenticate(tenant, login.slice(0, at), password.toString('utf8')).then(
+      identify(client, username, password).then(
         (found) => {
-          if (found === undefined) {
-            refuse(4);
+          if (typeof found === 'number') {
+            refuse(found);
             return;
           }
           if (connected >= options.maxConnections) {
@@ -216,9 +238,9 @@ export async function startMqttAdapter(
             done(Object.assign(new SandboxRefusalError(503, "the adapter's connection limit is reached"), { returnCode: 3 }), false);
             return;
           }
-          const admitted = limits.connect(tenant);
+          const admitted = limits.connect(found.tenant);
           if ('limit' in admitted) {
-            logger.debug('sandbox MQTT adapter: tenant limit', { tenant, reason: admitted.message });
+            logger.debug('sandbox MQTT adapter: tenant limit', { tenant: found.tenant, reason: admitted.message });
             refuse(5);
             return;
           }
@@ -230,7 +252,7 @@ export async function startMqttAdapter(
             connected -= 1;
             admitted.release();
           });
-          sessions.set(client, { tenant, deviceId: found.deviceId, commandSubscriptions: new Map(), reportsErrors: false });
+          sessions.set(client, { ...found, commandSubscriptions: new Map(), reportsErrors: false });
           done(null, true);
         },
         () => refuse(4),
@@ -358,12 +380,29 @@ export async function startMqttAdapter(
 
   const server: Server = createServer(broker.handle);
   const port = await listenOn(server, options.host, options.port);
-  logger.info('sandbox MQTT adapter listening', { host: options.host, port });
+  // The TLS port asks for a client certificate but lets the device in without one (it may log in with a password);
+  // a certificate is checked against the tenants' trust anchors at CONNECT, not by the TLS handshake.
+  const tlsServer =
+    options.tls === undefined
+      ? undefined
+      : createTlsServer({ cert: options.tls.cert, key: options.tls.key, requestCert: true, rejectUnauthorized: false }, broker.handle);
+  let tlsPort: number | undefined;
+  if (tlsServer !== undefined) {
+    try {
+      tlsPort = await listenOn(tlsServer, options.host, options.tlsPort ?? 0);
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      broker.close();
+      throw error;
+    }
+  }
+  logger.info('sandbox MQTT adapter listening', { host: options.host, port, tlsPort });
   return {
     port,
+    tlsPort,
     close: () =>
       new Promise<void>((resolve) => {
-        broker.close(() => server.close(() => resolve()));
+        broker.close(() => server.close(() => (tlsServer ? tlsServer.close(() => resolve()) : resolve())));
       }),
   };
 }

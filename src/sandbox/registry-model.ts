@@ -138,12 +138,15 @@ function isBase64(value: Json, field: string): void {
   }
 }
 
+/** A distinguished name as Node prints it (one attribute per line, most significant first) in RFC 2253 order. */
+export function rfc2253(nodeName: string): string {
+  return nodeName.split('\n').reverse().join(',');
+}
+
 /** Hono's way of writing a subject DN (RFC 2253), from a certificate given as Base64 DER. */
 function subjectDnOf(certBase64: string): string {
   try {
-    const certificate = new X509Certificate(Buffer.from(certBase64, 'base64'));
-    // Node writes one attribute per line, most significant first; RFC 2253 lists them the other way round.
-    return certificate.subject.split('\n').reverse().join(',');
+    return rfc2253(new X509Certificate(Buffer.from(certBase64, 'base64')).subject);
   } catch {
     throw malformed('cert is not a Base64 DER X.509 certificate');
   }

@@ -4,7 +4,7 @@
  * of the spec); the HTTP layer (registry-server.ts) only routes. Also what the protocol adapters ask of a registry:
  * the device behind an auth-id and password.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { X509Certificate, createHash, createPublicKey, randomUUID, timingSafeEqual } from 'node:crypto';
 import { compare } from 'bcryptjs';
 import {
   type JsonObject,
@@ -15,6 +15,7 @@ import {
   patchCredentials,
   publicCredentials,
   registryError,
+  rfc2253,
 } from './registry-model.js';
 import { type SearchQuery, search } from './registry-search.js';
 import type { Collection, SandboxState } from './state.js';
@@ -220,14 +221,66 @@ export class RegistryStore {
       .get(key(tenantId, deviceId))
       ?.value.find((entry) => entry.type === 'hashed-password' && entry['auth-id'] === authId);
     if (credential === undefined || credential.enabled === false) return undefined;
-    const now = Date.now();
-    for (const secret of credential.secrets) {
-      if (secret.enabled === false) continue;
-      if (typeof secret['not-before'] === 'string' && Date.parse(secret['not-before']) > now) continue;
-      if (typeof secret['not-after'] === 'string' && Date.parse(secret['not-after']) < now) continue;
+    for (const secret of validSecrets(credential.secrets)) {
       if (await passwordMatches(secret, password)) return { deviceId, device };
     }
     return undefined;
+  }
+
+  /**
+   * The device a client certificate logs in as, or undefined, as Hono's adapters decide it: the tenant is the one
+   * with a trust anchor (`trusted-ca`) whose subject DN is the certificate's issuer, whose key signed it, and that is
+   * valid now; the device is the one with an enabled `x509-cert` credential whose auth-id is the certificate's subject
+   * DN (RFC 2253) and an enabled secret valid now.
+   */
+  authenticateCertificate(certificate: X509Certificate): { tenantId: string; deviceId: string } | undefined {
+    const now = Date.now();
+    if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) < now) return undefined;
+    const issuer = rfc2253(certificate.issuer);
+    for (const [tenantId, { value: tenant }] of this.tenants.entriesWith()) {
+      if (tenant.enabled === false || !Array.isArray(tenant['trusted-ca'])) continue;
+      const trusted = (tenant['trusted-ca'] as JsonObject[]).some((anchor) => signedBy(certificate, issuer, anchor, now));
+      if (!trusted) continue;
+      const authId = rfc2253(certificate.subject);
+      const deviceId = this.deviceOfAuthId(tenantId, 'x509-cert', authId);
+      if (deviceId === undefined) return undefined;
+      const device = this.devices.get(key(tenantId, deviceId))?.value.device;
+      if (device === undefined || device.enabled === false) return undefined;
+      const credential = this.credentials
+        .get(key(tenantId, deviceId))
+        ?.value.find((entry) => entry.type === 'x509-cert' && entry['auth-id'] === authId);
+      if (credential === undefined || credential.enabled === false || [...validSecrets(credential.secrets, now)].length === 0)
+        return undefined;
+      return { tenantId, deviceId };
+    }
+    return undefined;
+  }
+}
+
+/** A credential's enabled secrets that are valid now (`not-before` / `not-after`). */
+function* validSecrets(secrets: readonly JsonObject[], now = Date.now()): Iterable<JsonObject> {
+  for (const secret of secrets) {
+    if (secret.enabled === false) continue;
+    if (typeof secret['not-before'] === 'string' && Date.parse(secret['not-before']) > now) continue;
+    if (typeof secret['not-after'] === 'string' && Date.parse(secret['not-after']) < now) continue;
+    yield secret;
+  }
+}
+
+/** Whether `anchor` (a tenant's trusted CA: `cert`, or `subject-dn` with `public-key`) issued and signed the certificate. */
+function signedBy(certificate: X509Certificate, issuer: string, anchor: JsonObject, now: number): boolean {
+  try {
+    if (typeof anchor['not-before'] === 'string' && Date.parse(anchor['not-before']) > now) return false;
+    if (typeof anchor['not-after'] === 'string' && Date.parse(anchor['not-after']) < now) return false;
+    if (typeof anchor.cert === 'string') {
+      const ca = new X509Certificate(Buffer.from(anchor.cert, 'base64'));
+      if (Date.parse(ca.validFrom) > now || Date.parse(ca.validTo) < now) return false;
+      return rfc2253(ca.subject) === issuer && certificate.verify(ca.publicKey);
+    }
+    if (anchor['subject-dn'] !== issuer || typeof anchor['public-key'] !== 'string') return false;
+    return certificate.verify(createPublicKey({ key: Buffer.from(anchor['public-key'], 'base64'), format: 'der', type: 'spki' }));
+  } catch {
+    return false;
   }
 }
 

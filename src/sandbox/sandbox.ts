@@ -31,6 +31,8 @@ export interface SandboxPorts {
   httpAdapter?: number;
   /** Hono MQTT adapter. */
   mqttAdapter?: number;
+  /** Hono MQTT adapter's TLS port (with `tls` only). */
+  mqttAdapterTls?: number;
   /** The AMQP 1.0 messaging network (northbound). */
   amqp?: number;
   /** Ditto's HTTP API. */
@@ -57,6 +59,12 @@ export interface SandboxOptions {
   host?: string;
   ports?: SandboxPorts;
   limits?: SandboxLimits;
+  /**
+   * A server certificate and key (PEM) for the MQTT adapter's TLS port (`MQTT_ADAPTER_PORT_MQTTS` in `env()`). There,
+   * devices may log in with a client certificate, as with Hono: the tenant whose `trusted-ca` issued it, the device
+   * whose `x509-cert` credential has its subject DN. Default: no TLS port.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /**
    * Who may log in to the AMQP messaging network (SASL PLAIN). Default `[{ username: 'consumer@HONO', password:
    * 'verysecret' }]`, the consumer of Hono's example deployment.
@@ -125,7 +133,12 @@ export class Sandbox {
       mqttAdapter: port('mqttAdapter'),
       amqp: port('amqp'),
       ditto: port('ditto'),
+      mqttAdapterTls: port('mqttAdapterTls'),
     };
+    const tls = options.tls;
+    if (tls !== undefined && (typeof tls !== 'object' || tls === null || !tls.cert || !tls.key)) {
+      throw new ValidationError('tls', 'must be { cert, key } in PEM', 'Pass the server certificate and its private key, e.g. from files.');
+    }
     const dittoMaxBodyBytes = integerOption(
       'limits.dittoMaxBodyBytes',
       options.limits?.dittoMaxBodyBytes,
@@ -221,6 +234,7 @@ export class Sandbox {
         maxPayloadBytes,
         maxConnections: mqttMaxConnections,
         logger,
+        ...(tls ? { tls: { cert: tls.cert, key: tls.key }, tlsPort: ports.mqttAdapterTls } : {}),
       }),
     );
     const dittoUsers = [
@@ -261,6 +275,7 @@ export class Sandbox {
       HTTP_ADAPTER_PORT_HTTP: String(httpAdapter.port),
       MQTT_ADAPTER_IP: this.host,
       MQTT_ADAPTER_PORT_MQTT: String(mqttAdapter.port),
+      ...(mqttAdapter.tlsPort === undefined ? {} : { MQTT_ADAPTER_PORT_MQTTS: String(mqttAdapter.tlsPort) }),
       DITTO_API_BASE_URL: `http://${host}:${ditto.port}`,
       DITTO_DEVOPS_PWD: this.devopsPassword,
       AMQP_NETWORK_IP: this.host,
