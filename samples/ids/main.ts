@@ -9,11 +9,7 @@
  * Exit code 0 when both attacks were flagged (no false alarms), the results verified, the valve closed and the
  * tampered result was refused; 1 when not; 2 when the sample could not run.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { TwinLedgerError } from '../../src/index.js';
+import { runSampleCli } from '../support/sample-cli.js';
 import { type IdsReport, runIdsSample } from './run.js';
 
 function format(report: IdsReport): string {
@@ -30,7 +26,7 @@ function format(report: IdsReport): string {
     lines.push(
       `  ${verdict} ${finding.ids} (${finding.detector}): attack at steps ${finding.flagged.join(', ') || 'none'}` +
         ` — missed ${finding.missed.length}, false alarms ${finding.falseAlarms.length}`,
-      `      result ${finding.cid} in IPFS, its SHA-256 on the ledger (${finding.ledgerVersions} versions: InitHash, UpdateHash)`,
+      `      result ${finding.cid} in IPFS, its SHA-256 on the ledger (key version ${finding.ledgerVersions}: InitHash, then UpdateHash per result)`,
     );
   }
   lines.push('', '3. The controller twin verified and reacted');
@@ -46,21 +42,14 @@ function format(report: IdsReport): string {
       ? `  ${report.tampering.check?.verified === false ? '✔ refused' : '✘ ACCEPTED'}: ${report.tampering.description} — ${report.tampering.check?.detail ?? ''}`
       : `  skipped: ${report.tampering.description} — ${report.tampering.skipped}`,
     '',
+    ...report.problems.map((problem) => `✘ ${problem}`),
     `${report.ok ? 'OK' : 'FAILED'} in ${(report.durationMs / 1000).toFixed(1)} s`,
   );
   return lines.join('\n');
 }
 
-const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } });
-const keep = values['data-dir'] !== undefined;
-const dataDir = keep ? resolve(values['data-dir']!) : await mkdtemp(join(tmpdir(), 'twinledger-ids-'));
-try {
-  const report = await runIdsSample({ dataDir, onStep: values.json ? undefined : (step) => process.stderr.write(`… ${step}\n`) });
-  console.log(values.json ? JSON.stringify(report, null, 2) : format(report));
-  process.exitCode = report.ok ? 0 : 1;
-} catch (error) {
-  console.error(error instanceof TwinLedgerError ? `${error.name}: ${error.message}` : error);
-  process.exitCode = 2;
-} finally {
-  if (!keep) await rm(dataDir, { recursive: true, force: true });
-}
+await runSampleCli('usage: npm run sample:ids [-- --data-dir <new folder>] [-- --json]', async ({ dataDir, json }) => {
+  const report = await runIdsSample({ dataDir, onStep: json ? undefined : (step) => process.stderr.write(`… ${step}\n`) });
+  console.log(json ? JSON.stringify(report, null, 2) : format(report));
+  return report.ok ? 0 : 1;
+});

@@ -29,6 +29,9 @@ export interface IdsFinding {
   falseAlarms: number[];
   /** Versions of the ledger key: InitHash and each UpdateHash. */
   ledgerVersions: number;
+  /** Versions it had before this run, and the ones this run should have added (InitHash the first time, UpdateHash). */
+  versionsBefore: number;
+  versionsAdded: number;
 }
 
 export interface IdsReport {
@@ -39,6 +42,8 @@ export interface IdsReport {
   findings: IdsFinding[];
   controller: { checks: ControllerCheck[]; command?: { status: number; answer: unknown }; valveClosed: boolean };
   tampering: { applied: boolean; description: string; check?: ControllerCheck; skipped?: string };
+  /** Why `ok` is false; empty when it is true. */
+  problems: string[];
   durationMs: number;
 }
 
@@ -93,6 +98,10 @@ export async function runIdsSample(options: IdsOptions): Promise<IdsReport> {
       }
 
       step('the IDS twins label the log, store their results in IPFS, and keep the hashes on the ledger');
+      // A ledger key outlives the run on Fabric: count the versions this run adds (InitHash only the first time).
+      const versionsBefore = new Map<string, number>();
+      for (const instance of IDS_INSTANCES)
+        versionsBefore.set(instance.key, (await environment.ledger.getHashHistory(instance.key)).length);
       const published: Published[] = [];
       for (const instance of IDS_INSTANCES) published.push(await runIdsInstance(environment, instance, window));
       const findings: IdsFinding[] = [];
@@ -109,6 +118,8 @@ export async function runIdsSample(options: IdsOptions): Promise<IdsReport> {
           missed: expected.filter((at) => !flagged.includes(at)),
           falseAlarms: flagged.filter((at) => !expected.includes(at)),
           ledgerVersions: (await environment.ledger.getHashHistory(entry.instance.key)).length,
+          versionsAdded: (versionsBefore.get(entry.instance.key) ?? 0) === 0 ? 2 : 1,
+          versionsBefore: versionsBefore.get(entry.instance.key) ?? 0,
         });
       }
 
@@ -137,12 +148,22 @@ export async function runIdsSample(options: IdsOptions): Promise<IdsReport> {
       step('tampering with a stored IDS result');
       const tampering = await tamperWithResult(environment, published[0]!);
 
-      const ok =
-        findings.every((finding) => finding.missed.length === 0 && finding.falseAlarms.length === 0 && finding.ledgerVersions === 2) &&
-        checks.every((check) => check.verified) &&
-        command?.status === 200 &&
-        valveClosed &&
-        (!tampering.applied || tampering.check?.verified === false);
+      const problems = [
+        ...findings.flatMap((finding) => [
+          ...(finding.missed.length > 0 ? [`${finding.ids} missed the attack at steps ${finding.missed.join(', ')}`] : []),
+          ...(finding.falseAlarms.length > 0 ? [`${finding.ids} raised false alarms at steps ${finding.falseAlarms.join(', ')}`] : []),
+          ...(finding.ledgerVersions !== finding.versionsBefore + finding.versionsAdded
+            ? [
+                `${finding.ids}'s ledger key has ${finding.ledgerVersions} versions, expected ${finding.versionsBefore + finding.versionsAdded}`,
+              ]
+            : []),
+        ]),
+        ...checks.filter((check) => !check.verified).map((check) => `the controller could not verify ${check.key}: ${check.detail}`),
+        ...(command?.status === 200 ? [] : [`the plant did not confirm setValve (${command?.status ?? 'not sent'})`]),
+        ...(valveClosed ? [] : ['the plant twin does not show the valve closed']),
+        ...(tampering.applied && tampering.check?.verified !== false ? ['the tampered result was accepted'] : []),
+      ];
+      const ok = problems.length === 0;
       return {
         ok,
         parts: environment.parts,
@@ -151,6 +172,7 @@ export async function runIdsSample(options: IdsOptions): Promise<IdsReport> {
         findings,
         controller: { checks: checks.map(({ result: _result, ...check }) => check), ...(command ? { command } : {}), valveClosed },
         tampering,
+        problems,
         durationMs: Date.now() - started,
       };
     } finally {

@@ -39,8 +39,17 @@ export async function openEnvironment(
 ): Promise<DemoEnvironment> {
   const config = configFromEnv(env);
   const closers: Array<() => Promise<void>> = [];
+  /** Closes everything opened so far, last first; one failing close does not keep the others open. */
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close();
+    const failures: unknown[] = [];
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
   };
   try {
     let sandbox: Sandbox | undefined;

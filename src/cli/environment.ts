@@ -13,6 +13,7 @@ import { isAlive } from '../core/lock-file.js';
 import type { Ledger } from '../ledger/index.js';
 import type { PayloadStore } from '../offchain/index.js';
 import { Sandbox } from '../sandbox/index.js';
+import { CliError } from './errors.js';
 import type { Output } from './io.js';
 
 /** What `twinledger sandbox` writes while it runs. */
@@ -23,7 +24,7 @@ export interface SandboxFile {
 
 export const sandboxFileOf = (dataDir: string): string => join(dataDir, 'sandbox.json');
 
-async function runningSandbox(dataDir: string): Promise<SandboxFile | undefined> {
+export async function runningSandbox(dataDir: string): Promise<SandboxFile | undefined> {
   try {
     const found = JSON.parse(await readFile(sandboxFileOf(dataDir), 'utf8')) as SandboxFile;
     return typeof found.pid === 'number' && isAlive(found.pid) && typeof found.env === 'object' ? found : undefined;
@@ -41,7 +42,11 @@ export interface OpenCloud2Edge {
   close(): Promise<void>;
 }
 
-export async function openCloud2Edge(output: Output): Promise<OpenCloud2Edge> {
+/**
+ * `reachable`: the command needs a Cloud2Edge that others (devices) can reach, so a sandbox started inside the command
+ * will not do; the text says why, for the error.
+ */
+export async function openCloud2Edge(output: Output, options: { reachable?: string } = {}): Promise<OpenCloud2Edge> {
   const { env } = output.io;
   if (env.REGISTRY_BASE_URL && env.DITTO_API_BASE_URL) {
     const c2e = Cloud2Edge.fromEnv({}, env);
@@ -53,17 +58,32 @@ export async function openCloud2Edge(output: Output): Promise<OpenCloud2Edge> {
     const c2e = Cloud2Edge.fromEnv({}, merged);
     return { c2e, env: merged, source: 'running sandbox', close: () => c2e.close() };
   }
+  if (options.reachable !== undefined) {
+    throw new CliError(
+      `no Cloud2Edge to talk to: ${options.reachable}`,
+      `Run \`twinledger sandbox\` (with the same --data-dir) in another terminal, or export the variables Cloud2Edge's setCloud2EdgeEnv.sh prints.`,
+    );
+  }
   output.progress(`no Cloud2Edge configured: starting the sandbox on ${join(output.options.dataDir, 'sandbox')}`);
   const sandbox = await Sandbox.start({ dataDir: join(output.options.dataDir, 'sandbox') });
   const merged = { ...env, ...sandbox.env() };
-  const c2e = Cloud2Edge.fromEnv({}, merged);
+  let c2e: Cloud2Edge;
+  try {
+    c2e = Cloud2Edge.fromEnv({}, merged);
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
   return {
     c2e,
     env: merged,
     source: 'in-process sandbox',
     close: async () => {
-      await c2e.close();
-      await sandbox.close();
+      try {
+        await c2e.close();
+      } finally {
+        await sandbox.close();
+      }
     },
   };
 }
@@ -98,8 +118,11 @@ export async function openBackends(output: Output): Promise<OpenBackends> {
     ledger,
     store,
     close: async () => {
-      await store.close?.();
-      await ledger.close();
+      try {
+        await store.close?.();
+      } finally {
+        await ledger.close();
+      }
     },
   };
 }

@@ -15,6 +15,8 @@ export const EXIT_CODES = Object.freeze({
   usage: 2,
   /** The operation failed: nothing configured, a service unreachable or refusing, a timeout. */
   failed: 3,
+  /** Ctrl-C (SIGINT) or SIGTERM stopped an operation under way. `sandbox` and `watch` end with 0 when stopped so. */
+  interrupted: 130,
 });
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];

@@ -8,6 +8,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) process.exit(130);
     interrupted = true;
+    process.stderr.write('… stopping (once more to force)\n');
     stop.abort();
   });
 }

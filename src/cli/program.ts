@@ -1,6 +1,8 @@
 /** The `twinledger` command line: commands, options, help, and the exit code of a run. */
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { AbortError, ValidationError } from '../core/errors.js';
 import { runAnchorStatus, runAudit, runVerify } from './commands/anchoring.js';
 import { runCommand } from './commands/command.js';
 import { runProvision, runSend } from './commands/devices.js';
@@ -36,12 +38,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   const output = (command: Command): Output => {
     const globals = command.optsWithGlobals<{ json: boolean; quiet: boolean; debug: boolean; dataDir: string }>();
     debug = globals.debug;
-    const options: GlobalOptions = {
-      json: globals.json,
-      quiet: globals.quiet,
-      debug: globals.debug,
-      dataDir: resolve(io.cwd, globals.dataDir),
-    };
+    const dataDir = resolve(io.cwd, globals.dataDir);
+    if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+      throw new ValidationError('--data-dir', `${dataDir} is not a folder`, 'Pass a folder (it is created when missing).');
+    }
+    const options: GlobalOptions = { json: globals.json, quiet: globals.quiet, debug: globals.debug, dataDir };
     return new Output(io, options);
   };
   const failedCheck = (holds: boolean) => {
@@ -148,6 +149,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     if (error instanceof CommanderError) {
       // Help and version exit 0; commander already printed its one-line error otherwise.
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    if (error instanceof AbortError && io.signal?.aborted) {
+      io.stderr.write('interrupted\n');
+      return EXIT_CODES.interrupted;
     }
     const failure = describeFailure(error, debug);
     io.stderr.write(failure.text);

@@ -3,7 +3,7 @@
 // and the bin itself as a process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -74,6 +74,21 @@ describe('twinledger CLI', () => {
     for (const command of ['sandbox', 'provision', 'send', 'watch', 'command', 'anchor', 'verify', 'audit', 'ledger']) {
       assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`), command);
     }
+    const noNamespace = await run('send', 'lamp-1', '{}', '--password', 'x');
+    assert.equal(noNamespace.code, EXIT_CODES.usage);
+    assert.match(noNamespace.stderr, /thingId: must be namespace:name/);
+    const badTimeout = await run('command', 'org.acme:lamp-1', 'switch', '--timeout', 'abc');
+    assert.equal(badTimeout.code, EXIT_CODES.usage);
+    assert.match(badTimeout.stderr, /--timeout: must be whole seconds from 0 to 300, got "abc"/);
+    const unreachable = await run('command', 'org.acme:lamp-1', 'switch');
+    assert.equal(unreachable.code, EXIT_CODES.failed);
+    assert.match(unreachable.stderr, /^CliError: no Cloud2Edge to talk to: a device must be connected.*twinledger sandbox/);
+    const watchNothing = await run('watch', 'org.acme', '--count', '1');
+    assert.equal(watchNothing.code, EXIT_CODES.failed);
+    writeFileSync(join(workDir, 'a-file'), 'not a folder');
+    const fileAsDir = await cli(join(workDir, 'a-file'))('ledger', 'head', 'x');
+    assert.equal(fileAsDir.code, EXIT_CODES.usage);
+    assert.match(fileAsDir.stderr, /--data-dir: .* is not a folder/);
     const noData = await run('anchor', 'status');
     assert.equal(noData.code, EXIT_CODES.failed);
     assert.match(noData.stderr, /^CliError: no anchorer data in .*hint: Pass --data-dir/);
@@ -143,6 +158,7 @@ describe('twinledger CLI', () => {
         const lamp = c2e.device({ transport: 'mqtt', tenant: 'org.city', thingId: 'org.city:lamp-1', password: result.password });
         await lamp.connect();
         const stop = lamp.twin.onMessage(async (message) => {
+          if (message.subject === 'ignore') return;
           if (message.subject === 'switch') await message.respond(200, { on: (message.value as { on: boolean }).on });
           else await message.respond(501, { error: `no ${message.subject}` });
         });
@@ -153,6 +169,18 @@ describe('twinledger CLI', () => {
           const refused = await run('command', 'org.city:lamp-1', 'dance', '--timeout', '5');
           assert.equal(refused.code, EXIT_CODES.checkFailed);
           assert.match(refused.stdout, /^501 \{"error":"no dance"\}/);
+          const unanswered = await run('command', 'org.city:lamp-1', 'ignore', '--timeout', '1');
+          assert.equal(unanswered.code, EXIT_CODES.failed);
+          assert.match(unanswered.stderr, /\nCliError: org\.city:lamp-1 did not answer ignore within 1 s \(hint: The device is connected/);
+          const interrupt = new AbortController();
+          const interrupted = cli(dataDir, {}, interrupt.signal)('command', 'org.city:lamp-1', 'ignore', '--timeout', '30');
+          setTimeout(() => interrupt.abort(), 300);
+          const stopped = await interrupted;
+          assert.equal(stopped.code, EXIT_CODES.interrupted, stopped.stderr);
+          assert.match(stopped.stderr, /interrupted\n$/);
+          const second = await run('sandbox', '--memory');
+          assert.equal(second.code, EXIT_CODES.failed);
+          assert.match(second.stderr, /a sandbox \(process \d+\) already runs on/);
         } finally {
           stop();
           await lamp.close();

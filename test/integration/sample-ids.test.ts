@@ -49,6 +49,7 @@ describe('sample: IDS on a filling plant (npm run sample:ids)', () => {
     assert.equal(report.tampering.applied, true);
     assert.equal(report.tampering.check?.verified, false);
     assert.match(report.tampering.check?.detail ?? '', /does not hash to its CID/);
+    assert.deepEqual(report.problems, []);
     assert.equal(report.ok, true);
   });
 });

@@ -11,6 +11,8 @@ import { CliError } from '../errors.js';
 import type { Output } from '../io.js';
 import { tenantOf } from './arguments.js';
 
+const signalOf = (output: Output): { signal?: AbortSignal } => (output.io.signal ? { signal: output.io.signal } : {});
+
 const exists = (path: string) =>
   access(path).then(
     () => true,
@@ -77,7 +79,7 @@ export async function runVerify(output: Output, target: string, options: AuditOp
   const backends = await openBackends(output);
   try {
     output.progress(`verifying ${target} against the ledger and the payload store`);
-    const verdict = await verify(proof, { ledger: backends.ledger, store: backends.store });
+    const verdict = await verify(proof, { ledger: backends.ledger, store: backends.store, ...signalOf(output) });
     output.result(verdict, () => verdictText(verdict));
     return verdict.ok;
   } finally {
@@ -122,7 +124,7 @@ export async function runAudit(output: Output, thingId: string, options: AuditOp
       });
       try {
         output.progress(`auditing ${thingId}: proofs against the ledger and the store, Ditto's history and current state`);
-        const report = await auditor.auditThing(thingId);
+        const report = await auditor.auditThing(thingId, signalOf(output));
         output.result(report, () => auditText(report));
         return report.ok;
       } finally {

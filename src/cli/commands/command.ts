@@ -1,8 +1,8 @@
 /** `twinledger command`: a Ditto message to a thing, which Cloud2Edge delivers to its device as a Hono command. */
-import { HttpError } from '../../core/errors.js';
-import { integerOption } from '../../core/options.js';
+import { HttpError, ValidationError } from '../../core/errors.js';
 import type { MessagePayload } from '../../ditto/index.js';
 import { openCloud2Edge } from '../environment.js';
+import { CliError } from '../errors.js';
 import type { Output } from '../io.js';
 import { parseJsonArgument } from './arguments.js';
 
@@ -19,22 +19,35 @@ export async function runCommand(
   payloadText: string | undefined,
   options: CommandOptions,
 ): Promise<number> {
-  const timeoutSeconds = integerOption('--timeout', Number(options.timeout), { min: 0, max: 300 }, 10);
+  if (!/^\d+$/.test(options.timeout) || Number(options.timeout) > 300) {
+    throw new ValidationError('--timeout', `must be whole seconds from 0 to 300, got ${JSON.stringify(options.timeout)}`);
+  }
+  const timeoutSeconds = Number(options.timeout);
   const payload = payloadText === undefined ? undefined : (parseJsonArgument('payload', payloadText) as MessagePayload);
-  const opened = await openCloud2Edge(output);
+  // A sandbox started inside this command has no device connected: a message could only fail.
+  const opened = await openCloud2Edge(output, { reachable: 'a device must be connected to answer the message' });
   try {
     output.progress(`sending ${subject} to ${thingId}${timeoutSeconds > 0 ? `, waiting up to ${timeoutSeconds} s for the answer` : ''}`);
     const answer = await opened.c2e.ditto.messages
-      .send({
-        thingId,
-        subject,
-        ...(options.feature ? { featureId: options.feature } : {}),
-        ...(payload === undefined ? {} : { payload }),
-        timeoutSeconds,
-      })
+      .send(
+        {
+          thingId,
+          subject,
+          ...(options.feature ? { featureId: options.feature } : {}),
+          ...(payload === undefined ? {} : { payload }),
+          timeoutSeconds,
+        },
+        { ...(output.io.signal ? { signal: output.io.signal } : {}) },
+      )
       .catch((error: unknown) => {
-        // A device's error answer comes back as the HTTP status; Ditto's own refusals carry its error codes.
+        // A device's error answer comes back as the HTTP status; Ditto's own refusals are its error bodies.
         if (error instanceof HttpError && !isDittoError(error.body)) return { status: error.status, data: error.body };
+        if (error instanceof HttpError && error.status === 408) {
+          throw new CliError(
+            `${thingId} did not answer ${subject} within ${timeoutSeconds} s`,
+            'The device is connected but did not answer in time: check that it handles this subject, or raise --timeout.',
+          );
+        }
         throw error;
       });
     output.result({ thingId, subject, status: answer.status, answer: answer.data ?? null }, () =>
@@ -46,9 +59,14 @@ export async function runCommand(
   }
 }
 
-/** Ditto's error bodies: `{ status, error: "<prefix>:<name>", message }` (e.g. `things:thing.notfound`). */
+/** Ditto's error bodies: `{ status, error, message }` with an error code such as `things:thing.notfound` or `command.timeout`. */
 function isDittoError(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
-  const { status, error } = body as { status?: unknown; error?: unknown };
-  return typeof status === 'number' && typeof error === 'string' && /^[a-z][\w-]*:[\w.-]+$/i.test(error);
+  const { status, error, message } = body as { status?: unknown; error?: unknown; message?: unknown };
+  return (
+    typeof status === 'number' &&
+    typeof message === 'string' &&
+    typeof error === 'string' &&
+    /^[a-z][\w-]*(?::[\w.-]+|\.[\w.-]+)$/i.test(error)
+  );
 }

@@ -19,7 +19,10 @@ export async function runProvision(output: Output, thingId: string, options: Pro
   const opened = await openCloud2Edge(output);
   try {
     output.progress(`provisioning ${thingId} in tenant ${tenant}`);
-    const result = await opened.c2e.provisionDevice({ tenant, thingId, password, ...(options.authId ? { authId: options.authId } : {}) });
+    const result = await opened.c2e.provisionDevice(
+      { tenant, thingId, password, ...(options.authId ? { authId: options.authId } : {}) },
+      { ...(output.io.signal ? { signal: output.io.signal } : {}) },
+    );
     output.result({ ...result, ...(generated ? { password } : {}) }, () =>
       [
         `${thingId}: ${Object.entries(result.steps)
@@ -56,15 +59,17 @@ export async function runSend(output: Output, thingId: string, payloadText: stri
   const property = options.property === undefined ? undefined : /^([^/]+)\/(.+)$/.exec(options.property);
   if (options.property !== undefined && property === null)
     throw new ValidationError('--property', 'must be <feature>/<property path>, e.g. temperature/value');
+  const tenant = options.tenant ?? tenantOf(thingId);
   const opened = await openCloud2Edge(output);
-  const device = opened.c2e.device({
-    transport: options.transport,
-    tenant: options.tenant ?? tenantOf(thingId),
-    thingId,
-    password,
-    ...(options.authId ? { authId: options.authId } : {}),
-  });
+  let device: ReturnType<typeof opened.c2e.device> | undefined;
   try {
+    device = opened.c2e.device({
+      transport: options.transport,
+      tenant,
+      thingId,
+      password,
+      ...(options.authId ? { authId: options.authId } : {}),
+    });
     await device.connect();
     if (property) await device.twin.updateProperty(property[1]!, property[2]!, payload, options.event ? { channel: 'event' } : {});
     else if (options.event) await device.event(payload);
@@ -72,7 +77,7 @@ export async function runSend(output: Output, thingId: string, payloadText: stri
     const what = property ? `twin update of ${property[1]}/${property[2]}` : options.event ? 'event' : 'telemetry';
     output.result({ thingId, sent: what, transport: options.transport }, () => `${thingId}: ${what} sent over ${options.transport}`);
   } finally {
-    await device.close();
+    await device?.close();
     await opened.close();
   }
 }

@@ -15,7 +15,12 @@ export async function runLedger(output: Output, query: LedgerQuery): Promise<voi
       output.result(head, () => `${query.stream}: ${head.seq} batches, head root ${head.root}`);
     } else if (query.what === 'batch') {
       const batch = await ledger.getBatch(query.stream, query.batchId);
-      if (batch === undefined) throw new CliError(`the ledger has no batch ${query.batchId} on stream ${query.stream}`);
+      if (batch === undefined) {
+        throw new CliError(
+          `the ledger has no batch ${query.batchId} on stream ${query.stream}`,
+          'Batch IDs are in proofs (batchId) and in `twinledger ledger head <stream>` (the last one).',
+        );
+      }
       output.result(batch, () => JSON.stringify(batch, null, 2));
     } else {
       const history = await ledger.getHashHistory(query.key);

@@ -24,18 +24,25 @@ function describe(message: DownstreamMessage): string {
 export async function runWatch(output: Output, tenant: string, options: WatchOptions): Promise<void> {
   if (!['telemetry', 'event', 'both'].includes(options.kind)) throw new ValidationError('--kind', 'must be telemetry, event or both');
   const count = positiveInteger('--count', options.count);
-  const opened = await openCloud2Edge(output);
+  // A sandbox started inside this command has no device that could send anything.
+  const opened = await openCloud2Edge(output, { reachable: 'devices must be able to reach it to send' });
   const transport = opened.env.TWINLEDGER_MESSAGING === 'amqp' ? 'amqp' : 'kafka';
   const username = options.username ?? (transport === 'amqp' ? 'consumer@HONO' : undefined);
   const password = options.password ?? output.io.env.TWINLEDGER_NORTHBOUND_PASSWORD ?? (transport === 'amqp' ? 'verysecret' : undefined);
-  const app =
-    transport === 'amqp'
-      ? opened.c2e.northbound({ transport, credentials: { username: username!, password: password! } })
-      : opened.c2e.northbound({
-          transport,
-          groupId: options.groupId ?? 'twinledger-cli-watch',
-          ...(username && password ? { credentials: { mechanism: 'plain' as const, username, password } } : {}),
-        });
+  let app: ReturnType<typeof opened.c2e.northbound>;
+  try {
+    app =
+      transport === 'amqp'
+        ? opened.c2e.northbound({ transport, credentials: { username: username!, password: password! } })
+        : opened.c2e.northbound({
+            transport,
+            groupId: options.groupId ?? 'twinledger-cli-watch',
+            ...(username && password ? { credentials: { mechanism: 'plain' as const, username, password } } : {}),
+          });
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   output.io.signal?.addEventListener('abort', onAbort, { once: true });
