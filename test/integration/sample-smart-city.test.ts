@@ -51,7 +51,12 @@ describe('sample: smart city (npm run demo)', () => {
     assert.ok(report.batches >= 2 && report.batches <= 10, `${report.batches} batches`);
     assert.equal(report.ledgerTransactions.publishTelemetryData, ROUNDS);
     assert.equal(report.ledgerTransactions.deviceSetup, 2, 'RegisterDevice and SetCredentials of the ledger-path sensor');
-    assert.ok(report.ledgerBlocks >= report.batches + ROUNDS + 2, `${report.ledgerBlocks} blocks`);
+    // DevLedger's orderer may cut several transactions into one block, as Fabric's does.
+    const transactions = report.batches + ROUNDS + 2;
+    assert.ok(
+      report.ledgerBlocks >= 1 && report.ledgerBlocks <= transactions,
+      `${report.ledgerBlocks} blocks for ${transactions} transactions`,
+    );
   });
 
   it('verifies everything before the tampering', () => {
