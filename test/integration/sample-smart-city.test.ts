@@ -48,7 +48,8 @@ describe('sample: smart city (npm run demo)', () => {
     assert.equal(report.records.twin, expected);
     assert.equal(report.records.things, FLEET.length);
     assert.equal(report.records.command, 2);
-    assert.ok(report.batches >= 2 && report.batches <= 10, `${report.batches} batches`);
+    // Two streams (twin, commands), each batched: fewer batches than records (how many depends on timing).
+    assert.ok(report.batches >= 2 && report.batches < report.records.twin + report.records.command, `${report.batches} batches`);
     assert.equal(report.ledgerTransactions.publishTelemetryData, ROUNDS);
     assert.equal(report.ledgerTransactions.deviceSetup, 2, 'RegisterDevice and SetCredentials of the ledger-path sensor');
     // DevLedger's orderer may cut several transactions into one block, as Fabric's does.
