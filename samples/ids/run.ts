@@ -5,10 +5,9 @@
  * refuse it.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from '../../src/core/index.js';
 import { type DemoEnvironment, openEnvironment } from '../support/environment.js';
+import { rewriteStoredPayload } from '../support/tamper-store.js';
 import type { DetectorName } from './detector.js';
 import { CONTROLLER, type ControllerCheck, IDS_INSTANCES, type Published, checkResult, runIdsInstance } from './ids.js';
 import { ATTACKS, type Attack, FillingPlant, PLANT, STEPS, TENANT } from './plant.js';
@@ -191,23 +190,12 @@ async function tamperWithResult(environment: DemoEnvironment, published: Publish
   if (environment.payloadDir === undefined) {
     return { applied: false, description, skipped: 'the results are on a Kubo node, which refuses blocks that do not match their CID' };
   }
-  const original = Buffer.from(await environment.store.get(published.cid));
-  const forged = Buffer.from(
-    original
-      .toString('utf8')
-      .replaceAll('"label":"attack"', '"label":"normal"')
-      .replace(/"attacks":\d+/, '"attacks":0'),
+  const rewritten = await rewriteStoredPayload(environment, published.cid, (text) =>
+    text.replaceAll('"label":"attack"', '"label":"normal"').replace(/"attacks":\d+/, '"attacks":0'),
   );
-  const folder = join(environment.payloadDir, 'blocks');
-  for (const shard of await readdir(folder)) {
-    for (const name of await readdir(join(folder, shard))) {
-      const path = join(folder, shard, name);
-      if (!(await readFile(path)).equals(original)) continue;
-      await writeFile(path, forged);
-      const check = await checkResult(environment, published.instance.key);
-      const { result: _result, ...plain } = check;
-      return { applied: true, description, check: plain };
-    }
+  if (rewritten) {
+    const { result: _result, ...check } = await checkResult(environment, published.instance.key);
+    return { applied: true, description, check };
   }
   return { applied: false, description, skipped: 'the block file was not found' };
 }

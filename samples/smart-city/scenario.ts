@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type Receipt, TwinAuditor } from '../../src/anchor/index.js';
-import { type Logger, configFromEnv } from '../../src/core/index.js';
+import type { Logger } from '../../src/core/index.js';
 import type { DeviceClient } from '../../src/device/index.js';
 import { TelemetryRelay } from '../../src/ledger/index.js';
 import { modifyProperty } from '../../src/protocol/index.js';
@@ -93,7 +93,7 @@ export async function runScenario(environment: DemoEnvironment, dataDir: string,
   const clients = new Map<string, DeviceClient>();
   const relay = new TelemetryRelay({
     ledger,
-    httpAdapter: configFromEnv(environment.sandbox ? environment.sandbox.env() : process.env).httpAdapter!,
+    httpAdapter: c2e.config.httpAdapter!,
     stateDir: join(dataDir, 'relay'),
     credentials: 'ledger',
     ...(logger ? { logger } : {}),

@@ -4,10 +4,9 @@
  * handed to an auditor with a forged envelope. Each is done only where this run can do it (the store's files exist
  * only for the embedded store; the database only in the sandbox); otherwise it is reported as skipped, and why.
  */
-import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type AnchorProof, recordKey } from '../../src/anchor/index.js';
 import type { DemoEnvironment } from '../support/environment.js';
+import { rewriteStoredPayload } from '../support/tamper-store.js';
 import { TENANT } from './fleet.js';
 import type { ScenarioResult } from './scenario.js';
 
@@ -30,14 +29,6 @@ export interface Tampering {
 export const STORE_TARGET = { thingId: `${TENANT}:air-quality-1`, path: '/features/pm25/properties/value', from: '35.2', to: '12' };
 export const TWIN_TARGET = { thingId: `${TENANT}:parking-1`, path: '/features/occupancy/properties/occupied', value: false };
 
-async function* files(directory: string): AsyncGenerator<string> {
-  for (const entry of await readdir(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) yield* files(path);
-    else yield path;
-  }
-}
-
 /** Rewrites the anchored record of air-quality-1's PM2.5 peak (35.2 µg/m³) to 12 in the store's block file. */
 export async function tamperWithStoredPayload(environment: DemoEnvironment, scenario: ScenarioResult): Promise<Tampering> {
   const base = {
@@ -56,14 +47,10 @@ export async function tamperWithStoredPayload(environment: DemoEnvironment, scen
     };
   }
   const proof = await environment.anchorer.proof(record.stream, record.seq);
-  const original = await environment.store.get(proof.payloadCid);
-  for await (const path of files(join(environment.payloadDir, 'blocks'))) {
-    const content = await readFile(path);
-    if (!content.equals(original)) continue;
-    const edited = content.toString('utf8').replace(`"value":${STORE_TARGET.from}`, `"value":${STORE_TARGET.to}`);
-    await writeFile(path, edited);
-    return { ...base, revision: record.revision, applied: true };
-  }
+  const rewritten = await rewriteStoredPayload(environment, proof.payloadCid, (text) =>
+    text.replace(`"value":${STORE_TARGET.from}`, `"value":${STORE_TARGET.to}`),
+  );
+  if (rewritten) return { ...base, revision: record.revision, applied: true };
   return { ...base, revision: record.revision, applied: false, skipped: 'the block file was not found' };
 }
 

@@ -3,15 +3,15 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { AbortError, ValidationError } from '../core/errors.js';
-import { runAnchorStatus, runAudit, runVerify } from './commands/anchoring.js';
-import { runCommand } from './commands/command.js';
-import { runProvision, runSend } from './commands/devices.js';
-import { runLedger } from './commands/ledger.js';
-import { runSandbox } from './commands/sandbox.js';
-import { runWatch } from './commands/watch.js';
+import type { AuditOptions } from './commands/anchoring.js';
+import type { CommandOptions } from './commands/command.js';
+import type { SendOptions } from './commands/devices.js';
+import type { WatchOptions } from './commands/watch.js';
 import { type CliIo, EXIT_CODES, type ExitCode, type GlobalOptions, Output, describeFailure } from './io.js';
 
 const VERSION = '0.1.0';
+
+// Each command's module is imported when it runs: `--help` and `--version` load no SDK module (gRPC, LMDB, aedes, …).
 
 /** Runs `twinledger` with `argv` (without the node and script paths); resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -53,7 +53,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('sandbox')
     .description('run the embedded Cloud2Edge sandbox until Ctrl-C; print the variables that point clients at it')
     .option('--memory', 'keep no state on disk', false)
-    .action(async (options: { memory: boolean }, command: Command) => runSandbox(output(command), options));
+    .action(async (options: { memory: boolean }, command: Command) =>
+      (await import('./commands/sandbox.js')).runSandbox(output(command), options),
+    );
 
   program
     .command('provision <thingId>')
@@ -62,7 +64,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--auth-id <authId>', 'the device logs in as <authId>@<tenant> (default: the name part of the thing ID)')
     .option('--password <password>', "the device's password (default: a generated one, printed)")
     .action(async (thingId: string, options: { tenant?: string; authId?: string; password?: string }, command: Command) =>
-      runProvision(output(command), thingId, options),
+      (await import('./commands/devices.js')).runProvision(output(command), thingId, options),
     );
 
   program
@@ -74,8 +76,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--transport <transport>', 'mqtt or http', 'mqtt')
     .option('--event', 'send it as an event (at least once)', false)
     .option('--property <feature/path>', 'send <json> as a Ditto Protocol update of this feature property of the twin')
-    .action(async (thingId: string, json: string, options: Parameters<typeof runSend>[3], command: Command) =>
-      runSend(output(command), thingId, json, options),
+    .action(async (thingId: string, json: string, options: SendOptions, command: Command) =>
+      (await import('./commands/devices.js')).runSend(output(command), thingId, json, options),
     );
 
   program
@@ -86,8 +88,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--username <username>', 'messaging user (AMQP default consumer@HONO)')
     .option('--password <password>', 'messaging password (or TWINLEDGER_NORTHBOUND_PASSWORD; AMQP default verysecret)')
     .option('--group-id <groupId>', 'Kafka consumer group', 'twinledger-cli-watch')
-    .action(async (tenant: string, options: Parameters<typeof runWatch>[2], command: Command) =>
-      runWatch(output(command), tenant, options),
+    .action(async (tenant: string, options: WatchOptions, command: Command) =>
+      (await import('./commands/watch.js')).runWatch(output(command), tenant, options),
     );
 
   program
@@ -95,26 +97,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description('send a Ditto message to the thing; its device gets it as a Hono command and answers')
     .option('--timeout <seconds>', 'how long to wait for the answer (0: do not wait)', '10')
     .option('--feature <featureId>', "send it to one of the thing's features")
-    .action(
-      async (thingId: string, subject: string, json: string | undefined, options: Parameters<typeof runCommand>[4], command: Command) => {
-        const status = await runCommand(output(command), thingId, subject, json, options);
-        failedCheck(status < 400);
-      },
-    );
+    .action(async (thingId: string, subject: string, json: string | undefined, options: CommandOptions, command: Command) => {
+      const status = await (await import('./commands/command.js')).runCommand(output(command), thingId, subject, json, options);
+      failedCheck(status < 400);
+    });
 
   const anchor = program.command('anchor').description("the anchorer's outbox and streams");
   anchor
     .command('status')
     .description('records waiting, per stream the last record and the last batch on the ledger, the last error')
-    .action(async (_options: object, command: Command) => runAnchorStatus(output(command)));
+    .action(async (_options: object, command: Command) => (await import('./commands/anchoring.js')).runAnchorStatus(output(command)));
 
   program
     .command('verify <target>')
     .description('verify a proof file against the ledger and the payload store (a thing ID: audit the thing)')
     .option('--tenant <tenant>', 'for a thing: the tenant of its records')
     .option('--checkpoint <file>', "for a thing: the twin auditor's checkpoint (default <data-dir>/twin-auditor.jsonl)")
-    .action(async (target: string, options: { tenant?: string; checkpoint?: string }, command: Command) =>
-      failedCheck(await runVerify(output(command), target, options)),
+    .action(async (target: string, options: AuditOptions, command: Command) =>
+      failedCheck(await (await import('./commands/anchoring.js')).runVerify(output(command), target, options)),
     );
 
   program
@@ -122,25 +122,29 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description("audit a twin: each anchored revision's proof, Ditto's history and the current state")
     .option('--tenant <tenant>', 'the tenant of its records (default: the namespace of the thing ID)')
     .option('--checkpoint <file>', "the twin auditor's checkpoint (default <data-dir>/twin-auditor.jsonl)")
-    .action(async (thingId: string, options: { tenant?: string; checkpoint?: string }, command: Command) =>
-      failedCheck(await runAudit(output(command), thingId, options)),
+    .action(async (thingId: string, options: AuditOptions, command: Command) =>
+      failedCheck(await (await import('./commands/anchoring.js')).runAudit(output(command), thingId, options)),
     );
 
   const ledger = program.command('ledger').description('read the ledger');
   ledger
     .command('head <stream>')
     .description("a stream's head: batches anchored and the last root")
-    .action(async (stream: string, _options: object, command: Command) => runLedger(output(command), { what: 'head', stream }));
+    .action(async (stream: string, _options: object, command: Command) =>
+      (await import('./commands/ledger.js')).runLedger(output(command), { what: 'head', stream }),
+    );
   ledger
     .command('batch <stream> <batchId>')
     .description('one anchored batch')
     .action(async (stream: string, batchId: string, _options: object, command: Command) =>
-      runLedger(output(command), { what: 'batch', stream, batchId }),
+      (await import('./commands/ledger.js')).runLedger(output(command), { what: 'batch', stream, batchId }),
     );
   ledger
     .command('history <key>')
     .description("a PoC 1 hash key's history (InitHash / UpdateHash), newest first")
-    .action(async (key: string, _options: object, command: Command) => runLedger(output(command), { what: 'history', key }));
+    .action(async (key: string, _options: object, command: Command) =>
+      (await import('./commands/ledger.js')).runLedger(output(command), { what: 'history', key }),
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

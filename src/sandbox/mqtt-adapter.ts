@@ -80,6 +80,12 @@ export async function startMqttAdapter(
   const sessions = new WeakMap<Client, Session>();
   let connected = 0;
 
+  /** Counts the payload against the tenant's data volume: 429 when the period's volume is used up. */
+  const charge = (tenant: string, payload: Buffer) => {
+    const overLimit = limits.charge(tenant, payload.byteLength);
+    if (overLimit !== undefined) throw new PublishRefusal(429, overLimit.message);
+  };
+
   /** The device a session may act for: itself, or a device behind it (`via`). */
   const actingFor = (session: Session, tenantLevel: string, deviceLevel: string): { tenant: string; deviceId: string } => {
     const tenant = tenantLevel === '' ? session.tenant : tenantLevel;
@@ -104,8 +110,7 @@ export async function startMqttAdapter(
     if (kind === 'event' && packet.qos !== 1) throw new PublishRefusal(400, 'events must be published with QoS 1');
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.byteLength > options.maxPayloadBytes) throw new PublishRefusal(413, `the payload exceeds ${options.maxPayloadBytes} bytes`);
-    const overLimit = limits.charge(target.tenant, payload.byteLength);
-    if (overLimit !== undefined) throw new PublishRefusal(429, overLimit.message);
+    charge(target.tenant, payload);
     const bag = propertyBag(bagAt < 0 ? undefined : levels[bagAt]);
     const contentType = bag['content-type'] ?? 'application/octet-stream';
     const outcome = await messaging.publish({
@@ -133,8 +138,7 @@ export async function startMqttAdapter(
     const open = requests.find(levels[4]!, target.tenant, target.deviceId);
     if (open === undefined) throw new PublishRefusal(400, 'no command with this request ID is waiting for a response from this device');
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const overLimit = limits.charge(target.tenant, payload.byteLength);
-    if (overLimit !== undefined) throw new PublishRefusal(429, overLimit.message);
+    charge(target.tenant, payload);
     const delivered = messaging.respond({
       tenant: open.tenant,
       deviceId: open.deviceId,

@@ -32,6 +32,12 @@ interface StoredDevice {
 }
 
 const key = (tenantId: string, deviceId: string) => `${tenantId}\n${deviceId}`;
+/** Tenant and device ID of a `key`; tenant IDs have no line break. */
+const splitKey = (entry: string): [string, string] => {
+  const at = entry.indexOf('\n');
+  return [entry.slice(0, at), entry.slice(at + 1)];
+};
+const authKey = (tenantId: string, type: string, authId: string) => `${tenantId}\n${type}\n${authId}`;
 const newVersion = (): string => randomUUID();
 
 /** Compares `If-Match` with the current version: absent or `*` always matches; quotes are optional. */
@@ -50,11 +56,33 @@ export class RegistryStore {
   private readonly tenants: Collection<Versioned<JsonObject>>;
   private readonly devices: Collection<Versioned<StoredDevice>>;
   private readonly credentials: Collection<Versioned<StoredCredential[]>>;
+  /**
+   * `tenant\ntype\nauth-id` → device ID, derived from `credentials` and kept in step by `putCredentials`: the adapters
+   * look a device up by its auth-id at every login, which must not scan every credential of every device.
+   */
+  private readonly authIds = new Map<string, string>();
 
   constructor(state: SandboxState) {
     this.tenants = state.collection('registry-tenants');
     this.devices = state.collection('registry-devices');
     this.credentials = state.collection('registry-credentials');
+    for (const [entry, { value }] of this.credentials.entriesWith()) {
+      const [tenantId, deviceId] = splitKey(entry);
+      for (const credential of value) this.authIds.set(authKey(tenantId, credential.type, credential['auth-id']), deviceId);
+    }
+  }
+
+  /** Writes (or, with undefined, deletes) a device's credentials, and keeps the auth-id index in step. */
+  private async putCredentials(tenantId: string, deviceId: string, stored: Versioned<StoredCredential[]> | undefined): Promise<void> {
+    for (const credential of this.credentials.get(key(tenantId, deviceId))?.value ?? []) {
+      this.authIds.delete(authKey(tenantId, credential.type, credential['auth-id']));
+    }
+    if (stored === undefined) {
+      await this.credentials.delete(key(tenantId, deviceId));
+      return;
+    }
+    await this.credentials.put(key(tenantId, deviceId), stored);
+    for (const credential of stored.value) this.authIds.set(authKey(tenantId, credential.type, credential['auth-id']), deviceId);
   }
 
   // ---- tenants -----------------------------------------------------------------------------------
@@ -111,7 +139,7 @@ export class RegistryStore {
     const version = newVersion();
     await this.devices.put(key(tenantId, id), { value: { device, created: new Date().toISOString() }, version });
     // Hono creates an empty set of credentials with the device.
-    await this.credentials.put(key(tenantId, id), { value: [], version: newVersion() });
+    await this.putCredentials(tenantId, id, { value: [], version: newVersion() });
     return { id, version };
   }
 
@@ -151,13 +179,13 @@ export class RegistryStore {
     if (found === undefined) throw registryError(404, `device ${deviceId} of tenant ${tenantId} not found`);
     checkVersion(ifMatch, found.version);
     await this.devices.delete(key(tenantId, deviceId));
-    await this.credentials.delete(key(tenantId, deviceId));
+    await this.putCredentials(tenantId, deviceId, undefined);
   }
 
   async deleteDevicesOf(tenantId: string): Promise<void> {
     for (const [entry] of [...this.devices.entriesWith(`${tenantId}\n`)]) {
       await this.devices.delete(entry);
-      await this.credentials.delete(entry);
+      await this.putCredentials(tenantId, splitKey(entry)[1], undefined);
     }
   }
 
@@ -196,15 +224,28 @@ export class RegistryStore {
       }
     }
     const version = newVersion();
-    await this.credentials.put(key(tenantId, deviceId), { value: updated, version });
+    await this.putCredentials(tenantId, deviceId, { value: updated, version });
     return version;
   }
 
   private deviceOfAuthId(tenantId: string, type: string, authId: string): string | undefined {
-    for (const [entry, { value }] of this.credentials.entriesWith(`${tenantId}\n`)) {
-      if (value.some((credential) => credential.type === type && credential['auth-id'] === authId)) return entry.slice(tenantId.length + 1);
-    }
-    return undefined;
+    return this.authIds.get(authKey(tenantId, type, authId));
+  }
+
+  /** The enabled device and its enabled credential of this type and auth-id, as a login needs them; else undefined. */
+  private enabledCredential(
+    tenantId: string,
+    type: string,
+    authId: string,
+  ): { deviceId: string; device: JsonObject; credential: StoredCredential } | undefined {
+    const deviceId = this.deviceOfAuthId(tenantId, type, authId);
+    if (deviceId === undefined) return undefined;
+    const device = this.devices.get(key(tenantId, deviceId))?.value.device;
+    if (device === undefined || device.enabled === false) return undefined;
+    const credential = this.credentials
+      .get(key(tenantId, deviceId))
+      ?.value.find((entry) => entry.type === type && entry['auth-id'] === authId);
+    return credential === undefined || credential.enabled === false ? undefined : { deviceId, device, credential };
   }
 
   /**
@@ -213,16 +254,10 @@ export class RegistryStore {
    */
   async authenticate(tenantId: string, authId: string, password: string): Promise<{ deviceId: string; device: JsonObject } | undefined> {
     if (this.enabledTenant(tenantId) === undefined) return undefined;
-    const deviceId = this.deviceOfAuthId(tenantId, 'hashed-password', authId);
-    if (deviceId === undefined) return undefined;
-    const device = this.devices.get(key(tenantId, deviceId))?.value.device;
-    if (device === undefined || device.enabled === false) return undefined;
-    const credential = this.credentials
-      .get(key(tenantId, deviceId))
-      ?.value.find((entry) => entry.type === 'hashed-password' && entry['auth-id'] === authId);
-    if (credential === undefined || credential.enabled === false) return undefined;
-    for (const secret of validSecrets(credential.secrets)) {
-      if (await passwordMatches(secret, password)) return { deviceId, device };
+    const found = this.enabledCredential(tenantId, 'hashed-password', authId);
+    if (found === undefined) return undefined;
+    for (const secret of validSecrets(found.credential.secrets)) {
+      if (await passwordMatches(secret, password)) return { deviceId: found.deviceId, device: found.device };
     }
     return undefined;
   }
@@ -241,17 +276,9 @@ export class RegistryStore {
       if (tenant.enabled === false || !Array.isArray(tenant['trusted-ca'])) continue;
       const trusted = (tenant['trusted-ca'] as JsonObject[]).some((anchor) => signedBy(certificate, issuer, anchor, now));
       if (!trusted) continue;
-      const authId = rfc2253(certificate.subject);
-      const deviceId = this.deviceOfAuthId(tenantId, 'x509-cert', authId);
-      if (deviceId === undefined) return undefined;
-      const device = this.devices.get(key(tenantId, deviceId))?.value.device;
-      if (device === undefined || device.enabled === false) return undefined;
-      const credential = this.credentials
-        .get(key(tenantId, deviceId))
-        ?.value.find((entry) => entry.type === 'x509-cert' && entry['auth-id'] === authId);
-      if (credential === undefined || credential.enabled === false || [...validSecrets(credential.secrets, now)].length === 0)
-        return undefined;
-      return { tenantId, deviceId };
+      const found = this.enabledCredential(tenantId, 'x509-cert', rfc2253(certificate.subject));
+      if (found === undefined || [...validSecrets(found.credential.secrets, now)].length === 0) return undefined;
+      return { tenantId, deviceId: found.deviceId };
     }
     return undefined;
   }

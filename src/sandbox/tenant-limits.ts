@@ -65,8 +65,8 @@ export class TenantLimits {
     if (max !== undefined && open >= max) {
       return { limit: 'connections', message: `the tenant's connection limit (${max}) is reached` };
     }
-    const volume = this.volumeRefusal(tenant, limits, 1);
-    if (volume !== undefined) return volume;
+    const volume = this.volumeOf(tenant, limits);
+    if (volume !== undefined && volume.usage.bytes + 1 > volume.maxBytes) return volumeRefusal(volume.maxBytes);
     this.connections.set(tenant, open + 1);
     let released = false;
     return {
@@ -82,12 +82,13 @@ export class TenantLimits {
 
   /** Counts a message of `payloadBytes` against the tenant's data volume; a refusal when it does not fit. */
   charge(tenant: string, payloadBytes: number): LimitRefusal | undefined {
-    const limits = this.limitsOf(tenant);
-    const size = this.countedSize(tenant, payloadBytes);
-    const refusal = this.volumeRefusal(tenant, limits, size);
-    if (refusal !== undefined) return refusal;
-    const current = this.currentUsage(tenant, limits);
-    if (current !== undefined) current.bytes += size;
+    const tenantConfig = this.registry.enabledTenant(tenant);
+    const volume = this.volumeOf(tenant, objectAt(tenantConfig?.['resource-limits']));
+    if (volume === undefined) return undefined;
+    const minimum = limitAt(tenantConfig?.['minimum-message-size']) ?? 0;
+    const size = minimum === 0 ? payloadBytes : Math.max(1, Math.ceil(payloadBytes / minimum)) * minimum;
+    if (volume.usage.bytes + size > volume.maxBytes) return volumeRefusal(volume.maxBytes);
+    volume.usage.bytes += size;
     return undefined;
   }
 
@@ -95,15 +96,17 @@ export class TenantLimits {
     return objectAt(this.registry.enabledTenant(tenant)?.['resource-limits']);
   }
 
-  private countedSize(tenant: string, payloadBytes: number): number {
-    const minimum = limitAt(this.registry.enabledTenant(tenant)?.['minimum-message-size']) ?? 0;
-    return minimum === 0 ? payloadBytes : Math.max(1, Math.ceil(payloadBytes / minimum)) * minimum;
-  }
-
-  /** The tenant's usage in the current period (reset when a new period began); undefined when no volume limit applies. */
-  private currentUsage(tenant: string, limits: JsonObject | undefined): { periodStart: number; bytes: number } | undefined {
+  /**
+   * The tenant's `max-bytes` and its usage in the current period (reset when a new period began); undefined when no
+   * volume limit applies now.
+   */
+  private volumeOf(
+    tenant: string,
+    limits: JsonObject | undefined,
+  ): { maxBytes: number; usage: { periodStart: number; bytes: number } } | undefined {
     const dataVolume = objectAt(limits?.['data-volume']);
-    if (dataVolume === undefined || limitAt(dataVolume['max-bytes']) === undefined) return undefined;
+    const maxBytes = limitAt(dataVolume?.['max-bytes']);
+    if (dataVolume === undefined || maxBytes === undefined) return undefined;
     const start = periodStart(dataVolume, this.now());
     if (start === undefined) return undefined;
     let usage = this.usage.get(tenant);
@@ -111,14 +114,10 @@ export class TenantLimits {
       usage = { periodStart: start, bytes: 0 };
       this.usage.set(tenant, usage);
     }
-    return usage;
+    return { maxBytes, usage };
   }
+}
 
-  private volumeRefusal(tenant: string, limits: JsonObject | undefined, size: number): LimitRefusal | undefined {
-    const usage = this.currentUsage(tenant, limits);
-    if (usage === undefined) return undefined;
-    const max = limitAt(objectAt(limits?.['data-volume'])?.['max-bytes'])!;
-    if (usage.bytes + size <= max) return undefined;
-    return { limit: 'data-volume', message: `the tenant's data volume for this period (${max} bytes) is used up` };
-  }
+function volumeRefusal(maxBytes: number): LimitRefusal {
+  return { limit: 'data-volume', message: `the tenant's data volume for this period (${maxBytes} bytes) is used up` };
 }

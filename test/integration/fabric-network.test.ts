@@ -53,11 +53,7 @@ describe('Fabric 2.5 network: the TwinLedger chaincode as a service, through Fab
   after(async () => {
     for (const ledger of ledgers) await ledger.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    if (network) {
-      const left = await network.stop();
-      rmSync(join(network.dir, '..'), { recursive: true, force: true });
-      assert.deepEqual(left, [], 'down stops every process up started');
-    }
+    if (network) assert.deepEqual(await network.stop(), [], 'down stops every process up started');
   });
 
   it("installs one CCaaS package on both peers and commits it with a collections config of the channel's organisations", async () => {

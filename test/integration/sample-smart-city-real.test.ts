@@ -36,11 +36,7 @@ describe('sample: smart city on Fabric 2.5 and Kubo', { skip: skipUnlessAvailabl
 
   after(async () => {
     await kubo?.dispose();
-    if (network) {
-      const left = await network.stop();
-      rmSync(join(network.dir, '..'), { recursive: true, force: true });
-      assert.deepEqual(left, []);
-    }
+    if (network) assert.deepEqual(await network.stop(), []);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -3,11 +3,12 @@
 // network's connection limits, and the MQTT adapter's on-error property (ignore, skip-ack, disconnect).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import mqtt from 'mqtt';
+import type mqtt from 'mqtt';
 import rhea from 'rhea';
 import { Cloud2Edge } from '../../src/c2e/index.js';
 import type { Northbound } from '../../src/northbound/index.js';
 import { DEFAULT_NORTHBOUND_USER, Sandbox } from '../../src/sandbox/index.js';
+import { connectMqtt, refusedWith } from '../support/sandbox.js';
 
 const CROWDED = 'org.crowded';
 const METERED = 'org.metered';
@@ -22,16 +23,7 @@ describe('sandbox: tenant resource limits, connection limits, on-error', () => {
   let consumers: Promise<unknown>;
   let mqttUrl: string;
 
-  const connect = (username: string, password: string) =>
-    new Promise<mqtt.MqttClient>((resolve, reject) => {
-      const client = mqtt.connect(mqttUrl, { username, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3_000 });
-      client.once('connect', () => resolve(client));
-      client.once('error', (error) => {
-        client.end(true);
-        reject(error);
-      });
-    });
-  const refusedWith = (code: number) => (error: unknown) => (error as { code?: number }).code === code;
+  const connect = (username: string, password: string) => connectMqtt(mqttUrl, { username, password });
   /** Connects once the adapter has noticed that an earlier connection closed (it counts them until then). */
   const retryConnect = async (username: string, password: string): Promise<mqtt.MqttClient> => {
     for (let attempt = 0; ; attempt += 1) {

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import mqtt from 'mqtt';
+import type mqtt from 'mqtt';
 import { Cloud2Edge } from '../../src/c2e/index.js';
 import type { DownstreamMessage, Northbound } from '../../src/northbound/index.js';
 import { DEFAULT_NORTHBOUND_USER, Sandbox } from '../../src/sandbox/index.js';
 import { type TestPki, createTestPki } from '../support/certs.js';
+import { connectMqtt, refusedWith } from '../support/sandbox.js';
 
 const TENANT = 'org.acme';
 const LAMP = `${TENANT}:lamp-1`;
@@ -55,22 +56,7 @@ describe('sandbox: client certificates at the MQTT adapter', () => {
     stranger?.remove();
   });
 
-  const connect = (options: mqtt.IClientOptions) =>
-    new Promise<mqtt.MqttClient>((resolve, reject) => {
-      const client = mqtt.connect(mqttsUrl, {
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-        connectTimeout: 3_000,
-        ca: pki.caCert,
-        servername: 'hono-adapter-mqtt',
-        ...options,
-      });
-      client.once('connect', () => resolve(client));
-      client.once('error', (error) => {
-        client.end(true);
-        reject(error);
-      });
-    });
+  const connect = (options: mqtt.IClientOptions) => connectMqtt(mqttsUrl, { ca: pki.caCert, servername: 'hono-adapter-mqtt', ...options });
 
   it('a device logs in with its certificate alone and its telemetry reaches the application as that device', async () => {
     const device = c2e.device({
@@ -94,11 +80,8 @@ describe('sandbox: client certificates at the MQTT adapter', () => {
   });
 
   it('refuses a certificate no tenant trusts (CONNACK 5), and lets passwords in on the TLS port', async () => {
-    await assert.rejects(
-      connect({ cert: stranger.clientCert, key: stranger.clientKey }),
-      (error: unknown) => (error as { code?: number }).code === 5,
-    );
-    await assert.rejects(connect({}), (error: unknown) => (error as { code?: number }).code === 5, 'no certificate, no password');
+    await assert.rejects(connect({ cert: stranger.clientCert, key: stranger.clientKey }), refusedWith(5));
+    await assert.rejects(connect({}), refusedWith(5), 'no certificate, no password');
     const byPassword = await connect({ username: `lamp-1@${TENANT}`, password: 'lamp-1-secret' });
     await byPassword.endAsync();
   });
@@ -111,9 +94,6 @@ describe('sandbox: client certificates at the MQTT adapter', () => {
       LAMP,
       value.filter((credential) => credential.type !== 'x509-cert'),
     );
-    await assert.rejects(
-      connect({ cert: pki.clientCert, key: pki.clientKey }),
-      (error: unknown) => (error as { code?: number }).code === 5,
-    );
+    await assert.rejects(connect({ cert: pki.clientCert, key: pki.clientKey }), refusedWith(5));
   });
 });

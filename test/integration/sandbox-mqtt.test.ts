@@ -4,10 +4,10 @@
 // device that did not subscribe to it; wrong passwords are refused at CONNECT; devices cannot reach each other.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import mqtt from 'mqtt';
 import { Cloud2Edge } from '../../src/c2e/index.js';
 import type { DownstreamMessage, Northbound } from '../../src/northbound/index.js';
 import { DEFAULT_NORTHBOUND_USER, Sandbox } from '../../src/sandbox/index.js';
+import { connectMqtt } from '../support/sandbox.js';
 
 const TENANT = 'org.acme';
 const LAMP = `${TENANT}:lamp-1`;
@@ -137,15 +137,7 @@ describe('sandbox: MQTT adapter', () => {
 
   it('refuses wrong passwords at CONNECT, reports refused publishes on the error topic or closes the connection, isolates devices', async () => {
     const url = `mqtt://${sandbox.env().MQTT_ADAPTER_IP}:${sandbox.env().MQTT_ADAPTER_PORT_MQTT}`;
-    const connect = (username: string, password: string) =>
-      new Promise<mqtt.MqttClient>((resolve, reject) => {
-        const client = mqtt.connect(url, { username, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3_000 });
-        client.once('connect', () => resolve(client));
-        client.once('error', (error) => {
-          client.end(true);
-          reject(error);
-        });
-      });
+    const connect = (username: string, password: string) => connectMqtt(url, { username, password });
     await assert.rejects(connect('lamp-1@org.acme', 'wrong'), (error: unknown) => (error as { code?: number }).code === 4);
     await assert.rejects(connect('lamp-1', 'lamp-1-password'), (error: unknown) => [4, 5].includes((error as { code?: number }).code ?? 0));
 

@@ -4,7 +4,7 @@
  * plain fabric-gateway client for what an attacker would send without the SDK.
  */
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -32,7 +32,10 @@ export function fabricProblem(): string | undefined {
 export interface TestNetwork {
   state: NetworkState;
   dir: string;
-  /** Stops the network; resolves with the recorded processes that were still running afterwards (none, normally). */
+  /**
+   * Stops the network and removes its folder; resolves with the recorded processes that were still running afterwards
+   * (none, normally).
+   */
   stop(): Promise<string[]>;
 }
 
@@ -51,7 +54,9 @@ export async function startTestNetwork(options: Omit<FabricNetworkOptions, 'dir'
     async stop() {
       const current = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as NetworkState;
       await down({ dir });
-      return current.processes.filter((process) => isRunning(process)).map((process) => `${process.name} (pid ${process.pid})`);
+      const left = current.processes.filter((process) => isRunning(process)).map((process) => `${process.name} (pid ${process.pid})`);
+      rmSync(join(dir, '..'), { recursive: true, force: true });
+      return left;
     },
   };
 }

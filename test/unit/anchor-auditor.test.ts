@@ -241,6 +241,20 @@ async function until(what: string, condition: () => boolean, timeoutMs = 5000): 
   }
 }
 
+/** A fresh Ditto, an auditor that anchors the lamp's creation and one change, then stops; its checkpoint and records. */
+async function twoLampRecordsThenStop(): Promise<{ checkpoint: string; before: ReturnType<typeof recorder> }> {
+  await freshDitto();
+  const checkpoint = checkpointFile();
+  const first = await start({ checkpoint });
+  const before = recorder(first);
+  await fake.connected(1);
+  fake.change(LAMP, 'created', '/', { attributes: { on: false } });
+  fake.change(LAMP, 'modified', '/attributes/on', true);
+  await until('2 records', () => before.appended.length === 2);
+  await first.stop();
+  return { checkpoint, before };
+}
+
 /** Four changes of the lamp: created, an attribute modified, a feature merged, an attribute deleted. */
 function lampChanges(): void {
   fake.change(LAMP, 'created', '/', { policyId: LAMP, attributes: { room: 'kitchen', on: false } });
@@ -291,15 +305,7 @@ describe('TwinAuditor: following the change stream', () => {
   });
 
   it('resumes after a restart: fills what changed while stopped from the history, without gaps or duplicates', async () => {
-    await freshDitto();
-    const checkpoint = checkpointFile();
-    const first = await start({ checkpoint });
-    const before = recorder(first);
-    await fake.connected(1);
-    fake.change(LAMP, 'created', '/', { attributes: { on: false } });
-    fake.change(LAMP, 'modified', '/attributes/on', true);
-    await until('2 records', () => before.appended.length === 2);
-    await first.stop();
+    const { checkpoint } = await twoLampRecordsThenStop();
     // While stopped: three changes nobody streams.
     fake.change(LAMP, 'modified', '/attributes/on', false);
     fake.change(LAMP, 'modified', '/attributes/level', 3);
@@ -327,15 +333,7 @@ describe('TwinAuditor: following the change stream', () => {
   });
 
   it('records a change once when a crash lost its checkpoint line after the outbox had it (idempotency key)', async () => {
-    await freshDitto();
-    const checkpoint = checkpointFile();
-    const first = await start({ checkpoint });
-    const before = recorder(first);
-    await fake.connected(1);
-    fake.change(LAMP, 'created', '/', { attributes: { on: false } });
-    fake.change(LAMP, 'modified', '/attributes/on', true);
-    await until('2 records', () => before.appended.length === 2);
-    await first.stop();
+    const { checkpoint, before } = await twoLampRecordsThenStop();
     const seqBefore = anchorer.status().streams.find((stream) => stream.stream === 'acme/twin')!.lastSeq;
     // The crash: the record of revision 2 is in the outbox, its checkpoint line is not.
     const lines = readFileSync(checkpoint, 'utf8').trimEnd().split('\n');
